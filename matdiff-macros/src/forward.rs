@@ -1,0 +1,30 @@
+//! The tangent (forward-mode, JVP) transform: IR -> IR.
+//!
+//! Walks the graph front to back and builds, for every node that depends on a seeded input,
+//! the node of its tangent. It knows nothing of individual operations: each node's rule is
+//! `Op::jvp`. Applied to the gradient program it gives the Hessian-vector product.
+
+use crate::ir::{Graph, Id};
+
+/// The tangent of every node among the first `upto` ids, given the tangents of some inputs.
+///
+/// `seeds` pairs an input node with the node holding its direction. The result is indexed by
+/// id; `None` is a symbolic zero (the node does not depend on a seeded input).
+pub fn tangents(g: &mut Graph, seeds: &[(Id, Id)], upto: usize) -> Vec<Option<Id>> {
+    let mut tangent: Vec<Option<Id>> = vec![None; upto];
+    for (input, direction) in seeds {
+        tangent[input.index()] = Some(*direction);
+    }
+    for id in g.ids().take(upto).collect::<Vec<_>>() {
+        if tangent[id.index()].is_some() {
+            continue;
+        }
+        let node = g.node(id).clone();
+        let d: Vec<Option<Id>> = node.args.iter().map(|a| tangent[a.index()]).collect();
+        if d.iter().all(Option::is_none) {
+            continue;
+        }
+        tangent[id.index()] = node.op.jvp(g, id, &node.args, &d);
+    }
+    tangent
+}

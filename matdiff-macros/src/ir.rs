@@ -1,0 +1,238 @@
+//! The intermediate representation: an append-only, hash-consed arena of typed nodes.
+//!
+//! A node's arguments always have smaller ids than the node itself, so the arena is a
+//! topological order: the forward transform walks it front to back, the reverse sweep back to
+//! front. Building a node that already exists returns the existing id, which makes common
+//! subexpression elimination free.
+
+use crate::ops::Op;
+use proc_macro2::{Ident, Span};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Index of a node in a [`Graph`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Id(u32);
+
+impl Id {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A static dimension: a literal or the name of a const generic parameter.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Dim {
+    Lit(usize),
+    Param(Ident),
+}
+
+/// The static type of a value: a scalar of the function's element type, or a matrix.
+///
+/// A vector is an `n x 1` matrix and a row vector a `1 x n` one; a `1 x 1` matrix is not a
+/// scalar (nalgebra keeps them apart too).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Ty {
+    Scalar,
+    Mat(Dim, Dim),
+}
+
+/// The element type of every value in a function.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Elem {
+    F32,
+    F64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub args: Vec<Id>,
+    pub ty: Ty,
+    /// The user's tokens this value comes from; derivative nodes inherit it.
+    pub span: Span,
+}
+
+pub struct Graph {
+    pub elem: Elem,
+    nodes: Vec<Node>,
+    dedup: HashMap<(Op, Vec<Id>, Ty), Id>,
+    /// Shape errors in nodes built by derivative rules. They are bugs in a rule, reported as
+    /// a compile error rather than a panic.
+    pub internal_errors: Vec<(Span, String)>,
+}
+
+impl Graph {
+    pub fn new(elem: Elem) -> Self {
+        Graph {
+            elem,
+            nodes: Vec::new(),
+            dedup: HashMap::new(),
+            internal_errors: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn node(&self, id: Id) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn ty(&self, id: Id) -> &Ty {
+        &self.node(id).ty
+    }
+
+    pub fn op(&self, id: Id) -> &Op {
+        &self.node(id).op
+    }
+
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = Id> + ExactSizeIterator {
+        (0..self.nodes.len()).map(|i| Id(u32::try_from(i).expect("graph fits in u32 ids")))
+    }
+
+    /// Builds `op(args)`, inferring its type from the op's shape rule and simplifying it with
+    /// the rewrite table. Use [`Graph::try_add`] where a shape error is the user's.
+    pub fn add(&mut self, op: Op, args: &[Id], span: Span) -> Id {
+        match self.try_add(op.clone(), args, span) {
+            Ok(id) => id,
+            Err(message) => {
+                self.internal_errors
+                    .push((span, format!("{op:?}: {message}")));
+                let ty = args.first().map_or(Ty::Scalar, |&a| self.ty(a).clone());
+                self.push(op, args.to_vec(), ty, span)
+            }
+        }
+    }
+
+    /// Like [`Graph::add`], but a shape mismatch is returned as a message for the user.
+    pub fn try_add(&mut self, op: Op, args: &[Id], span: Span) -> Result<Id, String> {
+        let tys: Vec<&Ty> = args.iter().map(|&a| self.ty(a)).collect();
+        let ty = op.shape(&tys)?;
+        Ok(self.add_typed(op, args, ty, span))
+    }
+
+    /// Builds a node whose type is not determined by its arguments (`Identity`, `Fill`, ...).
+    pub fn add_typed(&mut self, op: Op, args: &[Id], ty: Ty, span: Span) -> Id {
+        if let Some(id) = crate::simplify::rewrite(self, &op, args, &ty, span) {
+            return id;
+        }
+        self.push(op, args.to_vec(), ty, span)
+    }
+
+    /// Appends a node as it is, unless an identical one exists.
+    fn push(&mut self, op: Op, args: Vec<Id>, ty: Ty, span: Span) -> Id {
+        let key = (op, args, ty);
+        if let Some(&id) = self.dedup.get(&key) {
+            return id;
+        }
+        let id = Id(u32::try_from(self.nodes.len()).expect("graph fits in u32 ids"));
+        debug_assert!(
+            key.1.iter().all(|&a| a < id),
+            "arguments must precede a node"
+        );
+        let (op, args, ty) = key.clone();
+        self.nodes.push(Node { op, args, ty, span });
+        self.dedup.insert(key, id);
+        id
+    }
+
+    pub fn lit(&mut self, value: f64, span: Span) -> Id {
+        self.add_typed(Op::lit(value), &[], Ty::Scalar, span)
+    }
+
+    /// `a + b` where `None` is a symbolic zero.
+    pub fn add_opt(&mut self, a: Option<Id>, b: Option<Id>, span: Span) -> Option<Id> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(self.add(Op::Add, &[a, b], span)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// The nodes that `roots` depend on, as a mask indexed by id.
+    pub fn reachable(&self, roots: impl IntoIterator<Item = Id>) -> Vec<bool> {
+        let mut live = vec![false; self.len()];
+        for root in roots {
+            live[root.index()] = true;
+        }
+        for id in self.ids().rev() {
+            if live[id.index()] {
+                for &arg in &self.node(id).args {
+                    live[arg.index()] = true;
+                }
+            }
+        }
+        live
+    }
+
+    /// Writes the nodes that `roots` depend on, one per line: the form the IR tests pin.
+    pub fn dump(&self, roots: &[Id]) -> String {
+        let live = self.reachable(roots.iter().copied());
+        let mut out = String::new();
+        for id in self.ids().filter(|id| live[id.index()]) {
+            let node = self.node(id);
+            let args: Vec<String> = node.args.iter().map(ToString::to_string).collect();
+            out += &format!("{id}: {} = {:?}", node.ty, node.op);
+            if !args.is_empty() {
+                out += &format!(" {}", args.join(" "));
+            }
+            out.push('\n');
+        }
+        let roots: Vec<String> = roots.iter().map(ToString::to_string).collect();
+        out += &format!("out {}\n", roots.join(" "));
+        out
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Dim::Lit(n) => write!(f, "{n}"),
+            Dim::Param(name) => write!(f, "{name}"),
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Ty::Scalar => write!(f, "scalar"),
+            Ty::Mat(r, c) => write!(f, "{r}x{c}"),
+        }
+    }
+}
+
+impl Ty {
+    pub fn mat(rows: usize, cols: usize) -> Ty {
+        Ty::Mat(Dim::Lit(rows), Dim::Lit(cols))
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, Ty::Scalar)
+    }
+
+    pub fn transposed(&self) -> Ty {
+        match self {
+            Ty::Scalar => Ty::Scalar,
+            Ty::Mat(r, c) => Ty::Mat(c.clone(), r.clone()),
+        }
+    }
+
+    /// How the user would name this shape in a message: `scalar`, `3x3 matrix`, `vector of 3`.
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::Scalar => "scalar".to_owned(),
+            Ty::Mat(r, Dim::Lit(1)) => format!("{r}x1 vector"),
+            Ty::Mat(Dim::Lit(1), c) => format!("1x{c} row vector"),
+            Ty::Mat(r, c) => format!("{r}x{c} matrix"),
+        }
+    }
+}

@@ -1,0 +1,673 @@
+//! Lowering: the user's function body (syn) to the IR, inferring every value's static shape.
+//!
+//! This is the only place that knows nalgebra's surface syntax on the input side. Errors are
+//! collected in a [`Ctxt`] so one build reports every unsupported expression; a binding whose
+//! value failed to lower is remembered as poisoned so it causes no follow-on errors.
+
+use crate::ctxt::Ctxt;
+use crate::ir::{Dim, Graph, Id, Ty};
+use crate::ops::{Fun, Op};
+use crate::sig::{self, Signature};
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
+
+const MATRIX_METHODS: &str = "`.transpose()`, `.trace()`, `.dot(&y)`, `.component_mul(&y)`, \
+                              `.norm()`, `.norm_squared()`, `.sum()`";
+const SCALAR_METHODS: &str = "`.exp()`, `.ln()`, `.sqrt()`, `.sin()`, `.cos()`, `.tan()`, \
+                              `.tanh()`, `.recip()`, `.abs()`, `.signum()`, `.powi(n)`";
+const STRAIGHT_LINE: &str = "matdiff differentiates straight-line code: `let` bindings \
+                             followed by a final expression";
+
+/// Lowers `sig.func`'s body; returns the node of its value. Parameter `k` becomes
+/// `Op::Param(k)`.
+pub fn lower_body(cx: &Ctxt, g: &mut Graph, sig: &Signature) -> Option<Id> {
+    let mut env = HashMap::new();
+    for (k, param) in sig.params.iter().enumerate() {
+        let id = g.add_typed(Op::Param(k), &[], param.ty.clone(), param.ident.span());
+        env.insert(param.ident.to_string(), Some(id));
+    }
+    let mut lowerer = Lowerer { cx, g, sig, env };
+    lowerer.lower_block(&sig.func.block)
+}
+
+struct Lowerer<'a, 'g> {
+    cx: &'a Ctxt,
+    g: &'g mut Graph,
+    sig: &'a Signature<'a>,
+    /// Visible bindings; `None` marks one whose value had an error.
+    env: HashMap<String, Option<Id>>,
+}
+
+impl Lowerer<'_, '_> {
+    fn lower_block(&mut self, block: &syn::Block) -> Option<Id> {
+        let saved = self.env.clone();
+        let mut value = None;
+        let mut has_tail = false;
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == block.stmts.len();
+            match stmt {
+                Stmt::Local(local) => self.lower_let(local),
+                Stmt::Expr(expr, None) if last => {
+                    has_tail = true;
+                    value = self.lower_expr(expr, None);
+                }
+                Stmt::Expr(expr, semi) => self.lower_statement(expr, semi.is_some()),
+                Stmt::Item(item) => self.cx.error_spanned_by(
+                    item,
+                    "items inside a differentiated function are not supported; define them \
+                     outside the function",
+                ),
+                Stmt::Macro(mac) => self.cx.error_spanned_by(
+                    &mac.mac,
+                    "macros are not supported in a differentiated function; write the \
+                     expression out",
+                ),
+            }
+        }
+        self.env = saved;
+        if !has_tail {
+            self.cx.error_at(
+                block.brace_token.span.close(),
+                format!("expected a final expression giving the function's value; {STRAIGHT_LINE}"),
+            );
+        }
+        value
+    }
+
+    /// A statement other than `let` and the tail: always an error, worded for what it is.
+    fn lower_statement(&mut self, expr: &Expr, _has_semicolon: bool) {
+        if let Some(message) = unsupported_expr(expr) {
+            self.cx.error_spanned_by(expr, message);
+            return;
+        }
+        self.cx.error_spanned_by(
+            expr,
+            format!("this statement has no effect; {STRAIGHT_LINE}"),
+        );
+    }
+
+    fn lower_let(&mut self, local: &syn::Local) {
+        let (name, annotation) = match &local.pat {
+            Pat::Type(typed) => (&*typed.pat, Some(&*typed.ty)),
+            other => (other, None),
+        };
+        let ident = match name {
+            Pat::Ident(p) if p.mutability.is_some() => {
+                self.cx.error_spanned_by(
+                    p,
+                    "`let mut` is not supported: matdiff differentiates values that are never \
+                     reassigned; bind each new value with its own `let` (shadowing is fine)",
+                );
+                return self.poison_pattern(name);
+            }
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => &p.ident,
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "this pattern is not supported; bind the value to a plain name such as \
+                     `let y = ...;`",
+                );
+                return;
+            }
+        };
+        let Some(init) = &local.init else {
+            self.cx
+                .error_spanned_by(local, "a `let` needs a value here: `let y = ...;`");
+            return self.poison_pattern(name);
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.cx
+                .error_spanned_by(diverge, "`let ... else` is not supported; {STRAIGHT_LINE}");
+        }
+        let expected = annotation.and_then(|ty| self.annotated_shape(ty));
+        let value = self.lower_expr(&init.expr, expected.as_ref());
+        if let (Some(id), Some(ty), Some(annotation)) = (value, &expected, annotation) {
+            let found = self.g.ty(id);
+            if found != ty {
+                self.cx.error_spanned_by(
+                    annotation,
+                    format!(
+                        "the annotated type is a {} but the value is a {}",
+                        ty.describe(),
+                        found.describe()
+                    ),
+                );
+            }
+        }
+        self.env.insert(ident.to_string(), value);
+    }
+
+    fn poison_pattern(&mut self, pat: &Pat) {
+        if let Pat::Ident(p) = pat {
+            self.env.insert(p.ident.to_string(), None);
+        }
+    }
+
+    fn annotated_shape(&self, ty: &syn::Type) -> Option<Ty> {
+        let ty = match ty {
+            syn::Type::Reference(r) => &*r.elem,
+            other => other,
+        };
+        match sig::parse_type(ty, &self.sig.consts) {
+            Ok((_, shape)) => Some(shape),
+            Err(message) => {
+                self.cx.error_spanned_by(ty, message);
+                None
+            }
+        }
+    }
+
+    /// `expected` is the shape the context wants, used only to size `identity()`/`zeros()`
+    /// written without dimensions.
+    fn lower_expr(&mut self, expr: &Expr, expected: Option<&Ty>) -> Option<Id> {
+        match expr {
+            Expr::Lit(lit) => self.lower_lit(&lit.lit),
+            Expr::Path(path) => self.lower_path(path),
+            Expr::Paren(e) => self.lower_expr(&e.expr, expected),
+            Expr::Group(e) => self.lower_expr(&e.expr, expected),
+            Expr::Reference(r) if r.mutability.is_none() => self.lower_expr(&r.expr, expected),
+            Expr::Unary(u) => self.lower_unary(u, expected),
+            Expr::Binary(b) => self.lower_binary(b),
+            Expr::MethodCall(call) => self.lower_method(call),
+            Expr::Index(index) => self.lower_index(index),
+            Expr::Call(call) => self.lower_call(call, expected),
+            Expr::Block(block) if block.label.is_none() => self.lower_block(&block.block),
+            other => {
+                let message = unsupported_expr(other).unwrap_or_else(|| {
+                    format!(
+                        "this expression is not supported in a differentiated function; \
+                         supported are parameters, `let` bindings, float literals, `+ - * /`, \
+                         matrix methods {MATRIX_METHODS}, scalar methods {SCALAR_METHODS}, \
+                         indexing and `identity()`"
+                    )
+                });
+                self.cx.error_spanned_by(other, message);
+                None
+            }
+        }
+    }
+
+    fn lower_lit(&mut self, lit: &Lit) -> Option<Id> {
+        let span = lit.span();
+        match lit {
+            Lit::Float(f) => {
+                let suffix = f.suffix();
+                let elem = sig::elem_name(self.g.elem);
+                if !suffix.is_empty() && suffix != elem {
+                    self.cx.error_spanned_by(
+                        f,
+                        format!("this literal is `{suffix}` but the function computes in `{elem}`"),
+                    );
+                    return None;
+                }
+                match f.base10_parse::<f64>() {
+                    Ok(value) => Some(self.g.lit(value, span)),
+                    Err(e) => {
+                        self.cx.syn_error(e);
+                        None
+                    }
+                }
+            }
+            Lit::Int(i) => {
+                self.cx.error_spanned_by(
+                    i,
+                    format!(
+                        "integer literal where a float is expected; write `{}.0`",
+                        i.base10_digits()
+                    ),
+                );
+                None
+            }
+            other => {
+                self.cx
+                    .error_spanned_by(other, "only float literals such as `2.0` are supported");
+                None
+            }
+        }
+    }
+
+    fn lower_path(&mut self, path: &syn::ExprPath) -> Option<Id> {
+        if let Some(ident) = path.path.get_ident() {
+            return match self.env.get(&ident.to_string()) {
+                Some(value) => *value,
+                None => {
+                    self.cx.error_spanned_by(
+                        ident,
+                        format!(
+                            "cannot find `{ident}` among the parameters and `let` bindings; a \
+                             differentiated function can only use its own parameters and locals"
+                        ),
+                    );
+                    None
+                }
+            };
+        }
+        if let Some(value) = float_constant(&path.path) {
+            return Some(self.g.lit(value, path.span()));
+        }
+        self.cx.error_spanned_by(
+            path,
+            "unsupported path; use a parameter, a `let` binding, or a float constant such as \
+             `std::f64::consts::PI`",
+        );
+        None
+    }
+
+    fn lower_unary(&mut self, unary: &syn::ExprUnary, expected: Option<&Ty>) -> Option<Id> {
+        match unary.op {
+            UnOp::Deref(_) => self.lower_expr(&unary.expr, expected),
+            UnOp::Neg(_) => {
+                let x = self.lower_expr(&unary.expr, expected)?;
+                Some(self.g.add(Op::Neg, &[x], unary.span()))
+            }
+            _ => {
+                self.cx.error_spanned_by(
+                    unary,
+                    "this operator is not supported; supported are `+`, `-`, `*`, `/` and unary `-`",
+                );
+                None
+            }
+        }
+    }
+
+    fn lower_binary(&mut self, binary: &syn::ExprBinary) -> Option<Id> {
+        let span = binary.span();
+        let op = match binary.op {
+            BinOp::Add(_) => Op::Add,
+            BinOp::Sub(_) => Op::Sub,
+            BinOp::Mul(_) => Op::MatMul,
+            BinOp::Div(_) => Op::Fun(Fun::Recip),
+            BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_) => {
+                self.cx.error_spanned_by(binary, MUTATION);
+                return None;
+            }
+            _ => {
+                self.cx.error_spanned_by(
+                    binary.op,
+                    "this operator is not supported; supported are `+`, `-`, `*`, `/` and unary `-`",
+                );
+                return None;
+            }
+        };
+        let (left, right) = self.lower_operands(&binary.left, &binary.right, &op);
+        let (left, right) = (left?, right?);
+        let (lt, rt) = (self.g.ty(left).clone(), self.g.ty(right).clone());
+        let result = match (op, lt.is_scalar(), rt.is_scalar()) {
+            (Op::MatMul, true, true) => self.g.try_add(Op::Mul, &[left, right], span),
+            (Op::MatMul, true, false) => self.g.try_add(Op::Scale, &[left, right], span),
+            (Op::MatMul, false, true) => self.g.try_add(Op::Scale, &[right, left], span),
+            (Op::Fun(_), _, true) => {
+                let inverse = self.g.add(Op::Fun(Fun::Recip), &[right], span);
+                let op = if lt.is_scalar() { Op::Mul } else { Op::Scale };
+                self.g.try_add(op, &[inverse, left], span)
+            }
+            (Op::Fun(_), _, false) => Err(format!(
+                "division by a {} is not supported; divide by a scalar, or multiply by \
+                 `m.try_inverse().unwrap()`",
+                rt.describe()
+            )),
+            (op, _, _) => self.g.try_add(op, &[left, right], span),
+        };
+        result
+            .map_err(|message| self.cx.error_spanned_by(binary, message))
+            .ok()
+    }
+
+    /// Lowers both sides; a side that is a sizeless `identity()`/`zeros()` is lowered second,
+    /// sized by the other.
+    fn lower_operands(&mut self, left: &Expr, right: &Expr, op: &Op) -> (Option<Id>, Option<Id>) {
+        if sizeless_constructor(left) && !sizeless_constructor(right) {
+            let r = self.lower_expr(right, None);
+            let hint = r.map(|r| operand_hint(self.g.ty(r), op, false));
+            let l = self.lower_expr(left, hint.flatten().as_ref());
+            return (l, r);
+        }
+        let l = self.lower_expr(left, None);
+        let hint = l.map(|l| operand_hint(self.g.ty(l), op, true));
+        let r = self.lower_expr(right, hint.flatten().as_ref());
+        (l, r)
+    }
+
+    fn lower_method(&mut self, call: &syn::ExprMethodCall) -> Option<Id> {
+        let name = call.method.to_string();
+        let span = call.span();
+        if let Some(turbofish) = &call.turbofish {
+            self.cx
+                .error_spanned_by(turbofish, "turbofish on a method call is not supported");
+            return None;
+        }
+        let receiver = self.lower_expr(&call.receiver, None);
+        let args: Vec<Option<Id>> = match name.as_str() {
+            // `powi`'s argument is an integer, read below rather than lowered.
+            "powi" => Vec::new(),
+            _ => call.args.iter().map(|a| self.lower_expr(a, None)).collect(),
+        };
+        let receiver = receiver?;
+        let args: Vec<Id> = args.into_iter().collect::<Option<_>>()?;
+        let receiver_ty = self.g.ty(receiver).clone();
+        let (op, arity) = match (name.as_str(), receiver_ty.is_scalar()) {
+            ("clone", _) => return self.expect_args(call, 0).then_some(receiver),
+            ("transpose", false) => (Op::Transpose, 0),
+            ("trace", false) => (Op::Trace, 0),
+            ("dot", false) => (Op::Dot, 1),
+            ("component_mul", false) => (Op::ComponentMul, 1),
+            ("norm_squared", false) => (Op::NormSquared, 0),
+            ("norm", false) => (Op::Norm, 0),
+            ("sum", false) => (Op::Sum, 0),
+            ("powi", true) => {
+                let exponent = self.powi_exponent(call)?;
+                (Op::Fun(Fun::Powi(exponent)), 0)
+            }
+            (name, true) if Fun::from_method(name).is_some() => {
+                (Op::Fun(Fun::from_method(name)?), 0)
+            }
+            (name, is_scalar) => {
+                self.unknown_method(call, name, is_scalar);
+                return None;
+            }
+        };
+        if !matches!(op, Op::Fun(Fun::Powi(_))) && !self.expect_args(call, arity) {
+            return None;
+        }
+        let mut operands = vec![receiver];
+        operands.extend(args);
+        self.g
+            .try_add(op, &operands, span)
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
+    fn expect_args(&self, call: &syn::ExprMethodCall, arity: usize) -> bool {
+        if call.args.len() == arity {
+            return true;
+        }
+        let plural = if arity == 1 { "" } else { "s" };
+        self.cx.error_spanned_by(
+            call,
+            format!("`.{}()` takes {arity} argument{plural}", call.method),
+        );
+        false
+    }
+
+    fn powi_exponent(&self, call: &syn::ExprMethodCall) -> Option<i32> {
+        let exponent = match call.args.iter().collect::<Vec<_>>().as_slice() {
+            [arg] => integer_literal(arg),
+            _ => None,
+        };
+        if exponent.is_none() {
+            self.cx.error_spanned_by(
+                call,
+                "`.powi()` needs an integer literal exponent, such as `.powi(2)`",
+            );
+        }
+        exponent
+    }
+
+    fn unknown_method(&self, call: &syn::ExprMethodCall, name: &str, is_scalar: bool) {
+        let message = if is_scalar {
+            let hint = if matches!(
+                name,
+                "transpose" | "trace" | "dot" | "component_mul" | "norm" | "norm_squared" | "sum"
+            ) {
+                format!("`.{name}()` is a matrix method but the receiver is a scalar; ")
+            } else {
+                format!("unsupported method `.{name}()` on a scalar; ")
+            };
+            format!("{hint}the supported scalar methods are {SCALAR_METHODS}")
+        } else {
+            let hint = if Fun::from_method(name).is_some() || name == "powi" {
+                format!("`.{name}()` is a scalar method but the receiver is a matrix; ")
+            } else {
+                format!("unsupported method `.{name}()` on a matrix; ")
+            };
+            format!("{hint}the supported matrix methods are {MATRIX_METHODS}")
+        };
+        self.cx.error_spanned_by(&call.method, message);
+    }
+
+    fn lower_index(&mut self, index: &syn::ExprIndex) -> Option<Id> {
+        let base = self.lower_expr(&index.expr, None)?;
+        let Some(position) = literal_index(&index.index) else {
+            self.cx.error_spanned_by(
+                &index.index,
+                "only literal indices are supported, such as `v[0]` or `m[(1, 2)]`",
+            );
+            return None;
+        };
+        let ty = self.g.ty(base).clone();
+        let (i, j) = match (position, &ty) {
+            (Position::Pair(i, j), _) => (i, j),
+            (Position::Linear(i), Ty::Mat(_, Dim::Lit(1))) => (i, 0),
+            (Position::Linear(i), Ty::Mat(Dim::Lit(1), _)) => (0, i),
+            (Position::Linear(i), Ty::Mat(Dim::Lit(rows), _)) => (i % rows, i / rows),
+            (Position::Linear(_), _) => {
+                self.cx.error_spanned_by(
+                    &index.index,
+                    format!(
+                        "linear indexing of a {} is not supported; index it as `m[(i, j)]`",
+                        ty.describe()
+                    ),
+                );
+                return None;
+            }
+        };
+        self.g
+            .try_add(Op::Index(i, j), &[base], index.span())
+            .map_err(|message| self.cx.error_spanned_by(index, message))
+            .ok()
+    }
+
+    /// `SMatrix::<f64, 3, 3>::identity()`, `Matrix3::identity()`, `SMatrix::zeros()`, ...
+    fn lower_call(&mut self, call: &syn::ExprCall, expected: Option<&Ty>) -> Option<Id> {
+        let span = call.span();
+        let constructor = match &*call.func {
+            Expr::Path(path) => constructor(&path.path),
+            _ => None,
+        };
+        let Some((kind, type_segment)) = constructor else {
+            self.cx.error_spanned_by(
+                &call.func,
+                "calls to functions are not supported in a differentiated function, except \
+                 the constructors `identity()` and `zeros()`; compose the supported matrix \
+                 operations instead",
+            );
+            return None;
+        };
+        if !call.args.is_empty() {
+            self.cx
+                .error_spanned_by(call, format!("`{kind}()` takes no arguments"));
+            return None;
+        }
+        let named = match sig::shape_of_segment(type_segment, &self.sig.consts) {
+            Ok((_, shape)) => shape,
+            Err(message) => {
+                self.cx.error_spanned_by(type_segment, message);
+                return None;
+            }
+        };
+        let Some(ty) = named.or_else(|| expected.cloned()) else {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "cannot infer the dimensions of `{kind}()`; write them, as in \
+                     `SMatrix::<f64, 3, 3>::{kind}()` or `Matrix3::{kind}()`, or annotate the \
+                     `let`"
+                ),
+            );
+            return None;
+        };
+        if ty.is_scalar() {
+            self.cx
+                .error_spanned_by(call, format!("`{kind}()` builds a matrix, not a scalar"));
+            return None;
+        }
+        Some(match kind {
+            "identity" => self.g.add_typed(Op::Identity, &[], ty, span),
+            _ => {
+                let zero = self.g.lit(0.0, span);
+                self.g.add_typed(Op::Fill, &[zero], ty, span)
+            }
+        })
+    }
+}
+
+const MUTATION: &str = "mutation is not supported in a differentiated function; bind the new \
+                        value with its own `let` instead (shadowing is fine)";
+
+/// The message for a construct matdiff never differentiates, worded for what it is.
+fn unsupported_expr(expr: &Expr) -> Option<String> {
+    let message = match expr {
+        Expr::If(_) | Expr::Match(_) => {
+            format!("branches (`if`, `match`) are not supported; {STRAIGHT_LINE}")
+        }
+        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => format!(
+            "loops are not supported; {STRAIGHT_LINE}; write sums with matrix operations such \
+             as `*`, `.dot()` or `.sum()`"
+        ),
+        Expr::Return(_) => "`return` is not supported; make the returned value the final \
+                            expression of the body"
+            .to_owned(),
+        Expr::Try(_) => {
+            "`?` is not supported; a differentiated function returns a plain scalar".to_owned()
+        }
+        Expr::Assign(_) => MUTATION.to_owned(),
+        Expr::Binary(b)
+            if matches!(
+                b.op,
+                BinOp::AddAssign(_)
+                    | BinOp::SubAssign(_)
+                    | BinOp::MulAssign(_)
+                    | BinOp::DivAssign(_)
+            ) =>
+        {
+            MUTATION.to_owned()
+        }
+        Expr::Macro(_) => {
+            "macros are not supported in a differentiated function; write the expression out"
+                .to_owned()
+        }
+        Expr::Closure(_) => "closures are not supported in a differentiated function".to_owned(),
+        Expr::Cast(_) => {
+            "`as` casts are not supported; write float literals such as `2.0`".to_owned()
+        }
+        Expr::Reference(_) => "`&mut` is not supported; mutation is not differentiated".to_owned(),
+        Expr::Unsafe(_) | Expr::Async(_) | Expr::Await(_) | Expr::Const(_) => {
+            format!("this block is not supported; {STRAIGHT_LINE}")
+        }
+        _ => return None,
+    };
+    Some(message)
+}
+
+/// The shape an operand gives its sizeless partner in `op`.
+fn operand_hint(ty: &Ty, op: &Op, known_is_left: bool) -> Option<Ty> {
+    match (op, ty) {
+        (Op::Add | Op::Sub, _) => Some(ty.clone()),
+        // `A * I` with A r x c needs I c x c; `I * A` needs I r x r.
+        (Op::MatMul, Ty::Mat(r, c)) => {
+            let n = if known_is_left { c } else { r };
+            Some(Ty::Mat(n.clone(), n.clone()))
+        }
+        _ => None,
+    }
+}
+
+fn sizeless_constructor(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    constructor(&path.path).is_some_and(|(_, segment)| {
+        matches!(&segment.arguments, syn::PathArguments::None)
+            && matches!(
+                segment.ident.to_string().as_str(),
+                "SMatrix" | "SVector" | "RowSVector"
+            )
+    })
+}
+
+/// `Type::identity` or `Type::zeros`: the constructor's name and the type's segment.
+fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathSegment)> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    let kind = match path.segments[n - 1].ident.to_string().as_str() {
+        "identity" => "identity",
+        "zeros" => "zeros",
+        _ => return None,
+    };
+    Some((kind, &path.segments[n - 2]))
+}
+
+enum Position {
+    Linear(usize),
+    Pair(usize, usize),
+}
+
+fn literal_index(expr: &Expr) -> Option<Position> {
+    let usize_lit = |e: &Expr| match e {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<usize>().ok(),
+        _ => None,
+    };
+    match expr {
+        Expr::Tuple(t) if t.elems.len() == 2 => Some(Position::Pair(
+            usize_lit(&t.elems[0])?,
+            usize_lit(&t.elems[1])?,
+        )),
+        Expr::Paren(p) => literal_index(&p.expr),
+        other => usize_lit(other).map(Position::Linear),
+    }
+}
+
+fn integer_literal(expr: &Expr) -> Option<i32> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<i32>().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => integer_literal(expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// `std::f64::consts::PI`, `f64::consts::E`, `core::f32::consts::TAU`, ...
+fn float_constant(path: &syn::Path) -> Option<f64> {
+    use std::f64::consts;
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [.., float, module, name] = names.as_slice() else {
+        return None;
+    };
+    if module != "consts" || !matches!(float.as_str(), "f64" | "f32") {
+        return None;
+    }
+    Some(match name.as_str() {
+        "PI" => consts::PI,
+        "TAU" => consts::TAU,
+        "E" => consts::E,
+        "SQRT_2" => consts::SQRT_2,
+        "LN_2" => consts::LN_2,
+        "LN_10" => consts::LN_10,
+        "FRAC_PI_2" => consts::FRAC_PI_2,
+        "FRAC_1_SQRT_2" => consts::FRAC_1_SQRT_2,
+        _ => return None,
+    })
+}
+
+#[allow(dead_code)]
+fn span_of(tokens: impl ToTokens) -> Span {
+    tokens.into_token_stream().span()
+}

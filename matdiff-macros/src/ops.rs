@@ -1,0 +1,515 @@
+//! The rule table: every operation matdiff knows, and for each its shape rule, tangent
+//! (forward) rule, adjoint (reverse) rule and emission.
+//!
+//! The facets are dispatched by one exhaustive `match` each, at the top of this file; the rules
+//! themselves are grouped per operation below, so adding an operation means adding a variant
+//! and filling one section. The compiler's exhaustiveness check lists any facet left out.
+//!
+//! Conventions: `y = op(args)`; a tangent rule gets the argument tangents `d` (`None` is a
+//! symbolic zero) and returns `dy`; an adjoint rule gets `ȳ` and the index `k` of an argument
+//! and returns that argument's contribution `x̄_k` under the Frobenius inner product
+//! `<A, B> = tr(Aᵀ B)`. Every op a rule builds has rules itself (checked by a unit test).
+
+use crate::ir::{Dim, Elem, Graph, Id, Ty};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::quote;
+use std::fmt;
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Op {
+    /// The k-th parameter of the generated function (user parameters, then directions).
+    Param(usize),
+    /// A scalar literal.
+    Lit(F64Bits),
+    /// The identity matrix of the node's type.
+    Identity,
+    /// A matrix of the node's type with every entry equal to the scalar argument.
+    Fill,
+    /// A zero matrix of the node's type with the scalar argument at `(i, j)`.
+    Embed(usize, usize),
+    Neg,
+    Add,
+    Sub,
+    /// scalar · scalar
+    Mul,
+    /// scalar · matrix, arguments `[s, A]`
+    Scale,
+    /// matrix · matrix
+    MatMul,
+    Transpose,
+    Trace,
+    /// Frobenius inner product `<A, B>` (nalgebra's `dot`).
+    Dot,
+    Sum,
+    ComponentMul,
+    NormSquared,
+    Norm,
+    Index(usize, usize),
+    /// A differentiable scalar function of one scalar.
+    Fun(Fun),
+}
+
+/// An `f64` that can be hashed, so literals take part in hash-consing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct F64Bits(u64);
+
+impl F64Bits {
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+impl fmt::Debug for F64Bits {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{:?}", self.get())
+    }
+}
+
+impl Op {
+    pub fn lit(value: f64) -> Op {
+        // Normalise -0.0 so that it hash-conses with 0.0.
+        Op::Lit(F64Bits((value + 0.0).to_bits()))
+    }
+
+    pub fn as_lit(&self) -> Option<f64> {
+        match self {
+            Op::Lit(bits) => Some(bits.get()),
+            _ => None,
+        }
+    }
+
+    /// Every op with example arguments, for the tests that walk the whole table.
+    #[cfg(test)]
+    pub fn all() -> Vec<Op> {
+        let mut ops = vec![
+            Op::Param(0),
+            Op::lit(1.0),
+            Op::Identity,
+            Op::Fill,
+            Op::Embed(0, 0),
+            Op::Neg,
+            Op::Add,
+            Op::Sub,
+            Op::Mul,
+            Op::Scale,
+            Op::MatMul,
+            Op::Transpose,
+            Op::Trace,
+            Op::Dot,
+            Op::Sum,
+            Op::ComponentMul,
+            Op::NormSquared,
+            Op::Norm,
+            Op::Index(0, 0),
+        ];
+        ops.extend(Fun::ALL.iter().map(|&f| Op::Fun(f)));
+        ops
+    }
+
+    /// The type of `op(args)`, or a message saying why the shapes do not fit.
+    ///
+    /// Ops whose type is not a function of their arguments' (`Param`, `Lit`, `Identity`,
+    /// `Fill`, `Embed`) are built with `Graph::add_typed` and never reach this.
+    pub fn shape(&self, args: &[&Ty]) -> Result<Ty, String> {
+        match self {
+            Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => {
+                Err("the type of this op is given, not inferred".to_owned())
+            }
+            Op::Neg => Ok(args[0].clone()),
+            Op::Add | Op::Sub => same_shape(self, args),
+            Op::Mul => scalar_pair(args),
+            Op::Scale => scale_shape(args),
+            Op::MatMul => matmul_shape(args),
+            Op::Transpose => matrix(args[0], "`.transpose()`").map(Ty::transposed),
+            Op::Trace => trace_shape(args[0]),
+            Op::Dot | Op::ComponentMul => same_shape(self, args).map(|ty| match self {
+                Op::Dot => Ty::Scalar,
+                _ => ty,
+            }),
+            Op::Sum | Op::NormSquared | Op::Norm => {
+                matrix(args[0], self.surface()).map(|_| Ty::Scalar)
+            }
+            Op::Index(i, j) => index_shape(args[0], *i, *j),
+            Op::Fun(_) => scalar_pair(&[args[0], args[0]]),
+        }
+    }
+
+    /// `dy` given the argument tangents `d` (`None`: zero). `None` when `dy` is zero.
+    pub fn jvp(&self, g: &mut Graph, y: Id, args: &[Id], d: &[Option<Id>]) -> Option<Id> {
+        let span = g.node(y).span;
+        match self {
+            Op::Param(_) | Op::Lit(_) | Op::Identity => None,
+            Op::Fill | Op::Embed(..) => {
+                let ty = g.ty(y).clone();
+                d[0].map(|ds| g.add_typed(self.clone(), &[ds], ty, span))
+            }
+            Op::Neg | Op::Transpose | Op::Trace | Op::Sum | Op::Index(..) => {
+                d[0].map(|da| g.add(self.clone(), &[da], span))
+            }
+            Op::Add => g.add_opt(d[0], d[1], span),
+            Op::Sub => {
+                let db = d[1].map(|db| g.add(Op::Neg, &[db], span));
+                g.add_opt(d[0], db, span)
+            }
+            Op::Mul | Op::Scale | Op::MatMul | Op::Dot | Op::ComponentMul => {
+                bilinear_jvp(g, self, args, d, span)
+            }
+            Op::NormSquared => norm_squared_jvp(g, args[0], d[0]?, span),
+            Op::Norm => norm_jvp(g, y, args[0], d[0]?, span),
+            Op::Fun(fun) => {
+                let slope = fun.derivative(g, args[0], y, span)?;
+                Some(g.add(Op::Mul, &[slope, d[0]?], span))
+            }
+        }
+    }
+
+    /// The contribution `x̄_k` of `ȳ` to the adjoint of argument `k`. `None` when it is zero.
+    pub fn vjp(&self, g: &mut Graph, y: Id, args: &[Id], ybar: Id, k: usize) -> Option<Id> {
+        let span = g.node(y).span;
+        let arg_ty = g.ty(args[k]).clone();
+        Some(match (self, k) {
+            (Op::Param(_) | Op::Lit(_) | Op::Identity, _) => return None,
+            // Fill: y = s 11ᵀ, so s̄ = <11ᵀ, ȳ> = sum(ȳ).
+            (Op::Fill, _) => g.add(Op::Sum, &[ybar], span),
+            (Op::Embed(i, j), _) => g.add(Op::Index(*i, *j), &[ybar], span),
+            (Op::Neg, _) | (Op::Sub, 1) => g.add(Op::Neg, &[ybar], span),
+            (Op::Add, _) | (Op::Sub, _) => ybar,
+            (Op::Mul, _) => g.add(Op::Mul, &[ybar, args[1 - k]], span),
+            // y = s A: s̄ = <A, ȳ>, Ā = s ȳ.
+            (Op::Scale, 0) => g.add(Op::Dot, &[args[1], ybar], span),
+            (Op::Scale, _) => g.add(Op::Scale, &[args[0], ybar], span),
+            // y = A B: Ā = ȳ Bᵀ, B̄ = Aᵀ ȳ.
+            (Op::MatMul, 0) => {
+                let bt = g.add(Op::Transpose, &[args[1]], span);
+                g.add(Op::MatMul, &[ybar, bt], span)
+            }
+            (Op::MatMul, _) => {
+                let at = g.add(Op::Transpose, &[args[0]], span);
+                g.add(Op::MatMul, &[at, ybar], span)
+            }
+            (Op::Transpose, _) => g.add(Op::Transpose, &[ybar], span),
+            // d tr(A) = tr(dA) = <I, dA>, so Ā = ȳ I.
+            (Op::Trace, _) => {
+                let eye = g.add_typed(Op::Identity, &[], arg_ty, span);
+                g.add(Op::Scale, &[ybar, eye], span)
+            }
+            (Op::Dot, _) => g.add(Op::Scale, &[ybar, args[1 - k]], span),
+            (Op::Sum, _) => g.add_typed(Op::Fill, &[ybar], arg_ty, span),
+            (Op::ComponentMul, _) => g.add(Op::ComponentMul, &[ybar, args[1 - k]], span),
+            // d ‖A‖² = 2 <A, dA>.
+            (Op::NormSquared, _) => {
+                let two = g.lit(2.0, span);
+                let factor = g.add(Op::Mul, &[two, ybar], span);
+                g.add(Op::Scale, &[factor, args[0]], span)
+            }
+            // d ‖A‖ = <A, dA> / ‖A‖.
+            (Op::Norm, _) => {
+                let inv = g.add(Op::Fun(Fun::Recip), &[y], span);
+                let factor = g.add(Op::Mul, &[ybar, inv], span);
+                g.add(Op::Scale, &[factor, args[0]], span)
+            }
+            (Op::Index(i, j), _) => g.add_typed(Op::Embed(*i, *j), &[ybar], arg_ty, span),
+            (Op::Fun(fun), _) => {
+                let slope = fun.derivative(g, args[0], y, span)?;
+                g.add(Op::Mul, &[ybar, slope], span)
+            }
+        })
+    }
+
+    /// The Rust expression computing this node from its operands.
+    ///
+    /// Matrix operands are references (`&SMatrix`), scalar operands values; `ty` is the
+    /// node's nalgebra type in expression form (`<SMatrix<f64, 3, 3>>`). `Param` is bound by the emitter, never emitted here.
+    pub fn emit(&self, elem: Elem, ty: &TokenStream, a: &[TokenStream]) -> TokenStream {
+        match self {
+            Op::Param(k) => unreachable!("parameter {k} is bound by the emitter"),
+            Op::Lit(value) => literal(elem, value.get()),
+            Op::Identity => quote!(#ty::identity()),
+            Op::Fill => {
+                let s = &a[0];
+                quote!(#ty::repeat(#s))
+            }
+            Op::Embed(i, j) => {
+                let s = &a[0];
+                quote!({
+                    let mut m = #ty::zeros();
+                    m[(#i, #j)] = #s;
+                    m
+                })
+            }
+            Op::Neg => {
+                let x = &a[0];
+                quote!(-#x)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::MatMul => {
+                let (x, y) = (&a[0], &a[1]);
+                match self {
+                    Op::Add => quote!(#x + #y),
+                    Op::Sub => quote!(#x - #y),
+                    _ => quote!(#x * #y),
+                }
+            }
+            Op::Scale => {
+                let (s, m) = (&a[0], &a[1]);
+                quote!(#m * #s)
+            }
+            Op::Transpose => method(&a[0], "transpose", &[]),
+            Op::Trace => method(&a[0], "trace", &[]),
+            Op::Dot => method(&a[0], "dot", &a[1..]),
+            Op::Sum => method(&a[0], "sum", &[]),
+            Op::ComponentMul => method(&a[0], "component_mul", &a[1..]),
+            Op::NormSquared => method(&a[0], "norm_squared", &[]),
+            Op::Norm => method(&a[0], "norm", &[]),
+            Op::Index(i, j) => {
+                let m = &a[0];
+                quote!(#m[(#i, #j)])
+            }
+            Op::Fun(fun) => fun.emit(&a[0]),
+        }
+    }
+
+    /// How the user writes this op, for messages.
+    pub fn surface(&self) -> &'static str {
+        match self {
+            Op::Add => "`+`",
+            Op::Sub => "`-`",
+            Op::Mul | Op::Scale | Op::MatMul => "`*`",
+            Op::Neg => "unary `-`",
+            Op::Transpose => "`.transpose()`",
+            Op::Trace => "`.trace()`",
+            Op::Dot => "`.dot()`",
+            Op::Sum => "`.sum()`",
+            Op::ComponentMul => "`.component_mul()`",
+            Op::NormSquared => "`.norm_squared()`",
+            Op::Norm => "`.norm()`",
+            Op::Index(..) => "indexing",
+            Op::Fun(fun) => fun.name(),
+            Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => "a value",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape rules.
+
+fn matrix<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
+    match ty {
+        Ty::Scalar => Err(format!("{what} needs a matrix or vector, found a scalar")),
+        Ty::Mat(..) => Ok(ty),
+    }
+}
+
+fn same_shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
+    if args[0] == args[1] {
+        return Ok(args[0].clone());
+    }
+    let (a, b) = (args[0].describe(), args[1].describe());
+    let hint = match (args[0], args[1]) {
+        (Ty::Scalar, _) | (_, Ty::Scalar) => {
+            "; matdiff adds and subtracts values of the same shape only"
+        }
+        _ => "",
+    };
+    Err(format!(
+        "dimension mismatch in {}: left is {a}, right is {b}{hint}",
+        op.surface()
+    ))
+}
+
+fn scalar_pair(args: &[&Ty]) -> Result<Ty, String> {
+    if args.iter().all(|ty| ty.is_scalar()) {
+        Ok(Ty::Scalar)
+    } else {
+        Err("expected scalars".to_owned())
+    }
+}
+
+fn scale_shape(args: &[&Ty]) -> Result<Ty, String> {
+    match (args[0], args[1]) {
+        (Ty::Scalar, m @ Ty::Mat(..)) => Ok(m.clone()),
+        _ => Err("expected a scalar and a matrix".to_owned()),
+    }
+}
+
+fn matmul_shape(args: &[&Ty]) -> Result<Ty, String> {
+    match (args[0], args[1]) {
+        (Ty::Mat(r, k1), Ty::Mat(k2, c)) if k1 == k2 => Ok(Ty::Mat(r.clone(), c.clone())),
+        (a, b) => Err(format!(
+            "dimension mismatch in `*`: cannot multiply a {} by a {}; the left operand's \
+             column count must equal the right operand's row count",
+            a.describe(),
+            b.describe()
+        )),
+    }
+}
+
+fn trace_shape(ty: &Ty) -> Result<Ty, String> {
+    match ty {
+        Ty::Mat(r, c) if r == c => Ok(Ty::Scalar),
+        other => Err(format!(
+            "`.trace()` needs a square matrix, found a {}",
+            other.describe()
+        )),
+    }
+}
+
+fn index_shape(ty: &Ty, i: usize, j: usize) -> Result<Ty, String> {
+    let Ty::Mat(r, c) = ty else {
+        return Err("indexing needs a matrix or vector, found a scalar".to_owned());
+    };
+    let out_of = |index: usize, dim: &Dim| matches!(dim, Dim::Lit(n) if index >= *n);
+    if out_of(i, r) || out_of(j, c) {
+        return Err(format!(
+            "index ({i}, {j}) is out of bounds for a {}",
+            ty.describe()
+        ));
+    }
+    Ok(Ty::Scalar)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tangent rules shared by several ops.
+
+/// `d B(a, b) = B(da, b) + B(a, db)` for an op bilinear in its two arguments.
+fn bilinear_jvp(g: &mut Graph, op: &Op, args: &[Id], d: &[Option<Id>], span: Span) -> Option<Id> {
+    let left = d[0].map(|da| g.add(op.clone(), &[da, args[1]], span));
+    let right = d[1].map(|db| g.add(op.clone(), &[args[0], db], span));
+    g.add_opt(left, right, span)
+}
+
+/// `d ‖A‖² = 2 <A, dA>`.
+fn norm_squared_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Option<Id> {
+    let two = g.lit(2.0, span);
+    let inner = g.add(Op::Dot, &[a, da], span);
+    Some(g.add(Op::Mul, &[two, inner], span))
+}
+
+/// `d ‖A‖ = <A, dA> / ‖A‖`.
+fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
+    let inner = g.add(Op::Dot, &[a, da], span);
+    let inv = g.add(Op::Fun(Fun::Recip), &[y], span);
+    Some(g.add(Op::Mul, &[inv, inner], span))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar functions: one line per function, the derivative in terms of `x` and the result `y`.
+
+/// A scalar function `y = f(x)`, written by the user as a method on a scalar.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Fun {
+    Exp,
+    Ln,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Recip,
+    Abs,
+    Signum,
+    Powi(i32),
+}
+
+impl Fun {
+    /// The functions that take no argument besides the receiver, as the user spells them.
+    pub const ALL: [Fun; 11] = [
+        Fun::Exp,
+        Fun::Ln,
+        Fun::Sqrt,
+        Fun::Sin,
+        Fun::Cos,
+        Fun::Tan,
+        Fun::Tanh,
+        Fun::Recip,
+        Fun::Abs,
+        Fun::Signum,
+        Fun::Powi(3),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fun::Exp => "exp",
+            Fun::Ln => "ln",
+            Fun::Sqrt => "sqrt",
+            Fun::Sin => "sin",
+            Fun::Cos => "cos",
+            Fun::Tan => "tan",
+            Fun::Tanh => "tanh",
+            Fun::Recip => "recip",
+            Fun::Abs => "abs",
+            Fun::Signum => "signum",
+            Fun::Powi(_) => "powi",
+        }
+    }
+
+    /// The function called `name` that takes no argument, if any.
+    pub fn from_method(name: &str) -> Option<Fun> {
+        Fun::ALL
+            .into_iter()
+            .find(|fun| fun.name() == name && !matches!(fun, Fun::Powi(_)))
+    }
+
+    /// `f'(x)` as a node, given `x` and `y = f(x)`; `None` where it is zero.
+    #[rustfmt::skip]
+    fn derivative(self, g: &mut Graph, x: Id, y: Id, span: Span) -> Option<Id> {
+        let lit = |g: &mut Graph, v: f64| g.lit(v, span);
+        Some(match self {
+            Fun::Exp    => y,                                                    // exp' = exp
+            Fun::Ln     => g.add(Op::Fun(Fun::Recip), &[x], span),               // 1 / x
+            Fun::Sqrt   => { let h = lit(g, 0.5); let r = g.add(Op::Fun(Fun::Recip), &[y], span);
+                             g.add(Op::Mul, &[h, r], span) }                     // 1 / (2 y)
+            Fun::Sin    => g.add(Op::Fun(Fun::Cos), &[x], span),                 // cos x
+            Fun::Cos    => { let s = g.add(Op::Fun(Fun::Sin), &[x], span);
+                             g.add(Op::Neg, &[s], span) }                        // -sin x
+            Fun::Tan    => { let one = lit(g, 1.0); let yy = g.add(Op::Mul, &[y, y], span);
+                             g.add(Op::Add, &[one, yy], span) }                  // 1 + y²
+            Fun::Tanh   => { let one = lit(g, 1.0); let yy = g.add(Op::Mul, &[y, y], span);
+                             g.add(Op::Sub, &[one, yy], span) }                  // 1 - y²
+            Fun::Recip  => { let yy = g.add(Op::Mul, &[y, y], span);
+                             g.add(Op::Neg, &[yy], span) }                       // -y²
+            Fun::Abs    => g.add(Op::Fun(Fun::Signum), &[x], span),              // sign x (0 at 0)
+            Fun::Signum => return None,                                          // 0 almost everywhere
+            Fun::Powi(0) => return None,
+            Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
+                              let p = g.add(Op::Fun(Fun::Powi(n - 1)), &[x], span);
+                              g.add(Op::Mul, &[n_lit, p], span) }                // n x^(n-1)
+        })
+    }
+
+    fn emit(self, x: &TokenStream) -> TokenStream {
+        match self {
+            Fun::Powi(n) => quote!(#x.powi(#n)),
+            // `abs` of a float is `f64::abs`, but the derivative uses nalgebra-free signum
+            // that is 0 at 0 (the documented subgradient), unlike `f64::signum`.
+            Fun::Signum => quote!(if #x == 0.0 { 0.0 } else { #x.signum() }),
+            _ => {
+                let name = proc_macro2::Ident::new(self.name(), Span::call_site());
+                quote!(#x.#name())
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emission helpers.
+
+fn method(receiver: &TokenStream, name: &str, args: &[TokenStream]) -> TokenStream {
+    let name = proc_macro2::Ident::new(name, Span::call_site());
+    quote!(#receiver.#name(#(#args),*))
+}
+
+pub fn literal(elem: Elem, value: f64) -> TokenStream {
+    let magnitude = match elem {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "f32 functions use f32 literals"
+        )]
+        Elem::F32 => Literal::f32_suffixed(value.abs() as f32),
+        Elem::F64 => Literal::f64_suffixed(value.abs()),
+    };
+    if value.is_sign_negative() {
+        quote!((-#magnitude))
+    } else {
+        quote!(#magnitude)
+    }
+}

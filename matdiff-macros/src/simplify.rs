@@ -1,0 +1,206 @@
+//! Algebraic simplification, applied as each node is built.
+//!
+//! `Graph::add` consults [`rewrite`] before appending a node; a rule that fires returns an
+//! equivalent node instead. Every rule makes the program strictly smaller or folds constants,
+//! so rewriting terminates. Together with hash-consing (common subexpressions) and the
+//! emitter's liveness walk (dead code) this is the whole optimiser: symbolic zeros never reach
+//! the graph at all, they are `None` in the transforms.
+
+use crate::ir::{Graph, Id, Ty};
+use crate::ops::Op;
+use proc_macro2::Span;
+
+type Rule = fn(&mut Graph, &Op, &[Id], Span) -> Option<Id>;
+
+/// The rewrite table: one named rule per line.
+#[rustfmt::skip]
+const RULES: &[(&str, Rule)] = &[
+    ("fold-literals",       fold_literals),
+    ("add-zero",            add_zero),
+    ("sub-zero",            sub_zero),
+    ("mul-one",             mul_one),
+    ("mul-minus-one",       mul_minus_one),
+    ("mul-literals-first",  mul_literals_first),
+    ("scale-one",           scale_one),
+    ("scale-minus-one",     scale_minus_one),
+    ("scale-scale",         scale_scale),
+    ("neg-neg",             neg_neg),
+    ("add-neg",             add_neg),
+    ("transpose-transpose", transpose_transpose),
+    ("transpose-identity",  transpose_identity),
+    ("matmul-identity",     matmul_identity),
+    ("recip-recip",         recip_recip),
+    ("powi-one",            powi_one),
+];
+
+/// An existing or simpler node equal to `op(args)`, if a rule applies.
+pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id], _ty: &Ty, span: Span) -> Option<Id> {
+    if args.is_empty() {
+        return None;
+    }
+    RULES.iter().find_map(|(_, rule)| rule(g, op, args, span))
+}
+
+#[cfg(test)]
+pub fn rule_names() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|(name, _)| *name)
+}
+
+fn lit(g: &Graph, id: Id) -> Option<f64> {
+    g.op(id).as_lit()
+}
+
+fn is_lit(g: &Graph, id: Id, value: f64) -> bool {
+    lit(g, id) == Some(value)
+}
+
+/// `2 * 3 → 6`, `-(2) → -2`, ...
+fn fold_literals(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let values: Option<Vec<f64>> = args.iter().map(|&a| lit(g, a)).collect();
+    let values = values?;
+    let value = match (op, values.as_slice()) {
+        (Op::Neg, [a]) => -a,
+        (Op::Add, [a, b]) => a + b,
+        (Op::Sub, [a, b]) => a - b,
+        (Op::Mul, [a, b]) => a * b,
+        _ => return None,
+    };
+    Some(g.lit(value, span))
+}
+
+/// `x + 0 → x`, `0 + x → x` (scalars; matrix zeros are symbolic and never built).
+fn add_zero(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    match op {
+        Op::Add if is_lit(g, args[1], 0.0) => Some(args[0]),
+        Op::Add if is_lit(g, args[0], 0.0) => Some(args[1]),
+        _ => None,
+    }
+}
+
+/// `x - 0 → x`, `0 - x → -x`.
+fn sub_zero(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    match op {
+        Op::Sub if is_lit(g, args[1], 0.0) => Some(args[0]),
+        Op::Sub if is_lit(g, args[0], 0.0) => Some(g.add(Op::Neg, &[args[1]], span)),
+        _ => None,
+    }
+}
+
+/// `1 * x → x`, `x * 1 → x`; this is what folds the reverse sweep's seed `ȳ = 1`.
+fn mul_one(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    match op {
+        Op::Mul if is_lit(g, args[0], 1.0) => Some(args[1]),
+        Op::Mul if is_lit(g, args[1], 1.0) => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// `-1 * x → -x`.
+fn mul_minus_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    match op {
+        Op::Mul if is_lit(g, args[0], -1.0) => Some(g.add(Op::Neg, &[args[1]], span)),
+        _ => None,
+    }
+}
+
+/// `x * 2 → 2 * x` and `2 * (3 * x) → 6 * x`: literals gather on the left and fold.
+fn mul_literals_first(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Mul {
+        return None;
+    }
+    if lit(g, args[1]).is_some() && lit(g, args[0]).is_none() {
+        return Some(g.add(Op::Mul, &[args[1], args[0]], span));
+    }
+    let a = lit(g, args[0])?;
+    let inner = g.node(args[1]).clone();
+    match (inner.op, inner.args.as_slice()) {
+        (Op::Mul, &[b, x]) if lit(g, b).is_some() => {
+            let ab = g.lit(a * lit(g, b)?, span);
+            Some(g.add(Op::Mul, &[ab, x], span))
+        }
+        _ => None,
+    }
+}
+
+/// `1 · A → A`.
+fn scale_one(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    (op == &Op::Scale && is_lit(g, args[0], 1.0)).then(|| args[1])
+}
+
+/// `-1 · A → -A`.
+fn scale_minus_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    (op == &Op::Scale && is_lit(g, args[0], -1.0)).then(|| g.add(Op::Neg, &[args[1]], span))
+}
+
+/// `s · (t · A) → (s t) · A`: one pass over the matrix instead of two.
+fn scale_scale(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Scale {
+        return None;
+    }
+    let inner = g.node(args[1]).clone();
+    if inner.op != Op::Scale {
+        return None;
+    }
+    let st = g.add(Op::Mul, &[args[0], inner.args[0]], span);
+    Some(g.add(Op::Scale, &[st, inner.args[1]], span))
+}
+
+/// `-(-x) → x`.
+fn neg_neg(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let inner = g.node(args.first().copied()?);
+    (op == &Op::Neg && inner.op == Op::Neg).then(|| inner.args[0])
+}
+
+/// `a + (-b) → a - b`, `(-a) + b → b - a`.
+fn add_neg(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Add {
+        return None;
+    }
+    let negated = |g: &Graph, id: Id| {
+        let node = g.node(id);
+        (node.op == Op::Neg).then(|| node.args[0])
+    };
+    if let Some(b) = negated(g, args[1]) {
+        return Some(g.add(Op::Sub, &[args[0], b], span));
+    }
+    let a = negated(g, args[0])?;
+    Some(g.add(Op::Sub, &[args[1], a], span))
+}
+
+/// `(Aᵀ)ᵀ → A`.
+fn transpose_transpose(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let inner = g.node(args.first().copied()?);
+    (op == &Op::Transpose && inner.op == Op::Transpose).then(|| inner.args[0])
+}
+
+/// `Iᵀ → I` for a square identity.
+fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let inner = args.first().copied()?;
+    let square = matches!(g.ty(inner), Ty::Mat(r, c) if r == c);
+    (op == &Op::Transpose && g.op(inner) == &Op::Identity && square).then_some(inner)
+}
+
+/// `I A → A`, `A I → A`.
+fn matmul_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    match op {
+        Op::MatMul if g.op(args[0]) == &Op::Identity => Some(args[1]),
+        Op::MatMul if g.op(args[1]) == &Op::Identity => Some(args[0]),
+        _ => None,
+    }
+}
+
+/// `1 / (1 / x) → x`.
+fn recip_recip(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let recip = Op::Fun(crate::ops::Fun::Recip);
+    let inner = g.node(args.first().copied()?);
+    (op == &recip && inner.op == recip).then(|| inner.args[0])
+}
+
+/// `x¹ → x`, `x⁰ → 1`.
+fn powi_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    match op {
+        Op::Fun(crate::ops::Fun::Powi(1)) => Some(args[0]),
+        Op::Fun(crate::ops::Fun::Powi(0)) => Some(g.lit(1.0, span)),
+        _ => None,
+    }
+}
