@@ -5,7 +5,7 @@
 //! scalars as values. Temporaries use `Span::mixed_site()`, so they can never capture or shadow
 //! the user's names; nalgebra is named through `::matdiff::__private`.
 
-use crate::ir::{Dim, Elem, Graph, Id, Ty};
+use crate::ir::{Dim, Elem, Graph, Id, ScalarFn, Ty};
 use crate::ops::{literal, Op};
 use crate::sig::{Param, Signature};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -201,32 +201,58 @@ fn var(id: Id) -> Ident {
     Ident::new(&format!("__t{}", id.index()), Span::mixed_site())
 }
 
+fn closure_var(id: Id) -> Ident {
+    Ident::new(&format!("__c{}", id.index()), Span::mixed_site())
+}
+
 fn binding(sig: &Signature, g: &Graph, id: Id) -> TokenStream {
     let node = g.node(id);
-    let name = var(id);
-    let ty = value_type(g.elem, &node.ty);
-    let expr = match &node.op {
-        Op::Param(k) => param_value(sig, *k, &node.ty),
-        op => {
-            let operands: Vec<TokenStream> = node
-                .args
-                .iter()
-                .map(|&a| {
-                    let v = var(a);
-                    quote!(#v)
-                })
-                .collect();
-            let expr = op.emit(g.elem, &quote!(<#ty>), &operands);
+    match node.op {
+        Op::Param(k) => {
+            let (name, ty) = (var(id), value_type(g.elem, &node.ty));
+            let value = param_value(sig, k, &node.ty);
             match node.ty {
-                Ty::Scalar => expr,
-                Ty::Mat(..) => quote!(&(#expr)),
+                Ty::Scalar => quote!(let #name: #ty = #value;),
+                Ty::Mat(..) => quote!(let #name: &#ty = #value;),
             }
         }
-    };
-    match node.ty {
-        Ty::Scalar => quote!(let #name: #ty = #expr;),
-        Ty::Mat(..) => quote!(let #name: &#ty = #expr;),
+        _ => computed(g, id, var),
     }
+}
+
+/// `let` for a node computed from earlier ones, named by `name`.
+fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
+    let node = g.node(id);
+    let ty = value_type(g.elem, &node.ty);
+    let operands: Vec<TokenStream> = node
+        .args
+        .iter()
+        .map(|&a| {
+            let v = name(a);
+            quote!(#v)
+        })
+        .collect();
+    let expr = node.op.emit(g, &quote!(<#ty>), &operands);
+    let var = name(id);
+    match node.ty {
+        Ty::Scalar => quote!(let #var: #ty = #expr;),
+        Ty::Mat(..) => quote!(let #var: &#ty = &(#expr);),
+    }
+}
+
+/// The closure `|t| ...` computing the scalar function `g.scalar_fns[f]`, for `m.map(..)`.
+pub fn scalar_closure(g: &Graph, f: usize) -> TokenStream {
+    let ScalarFn { body, output } = g.scalar_fns[f];
+    let body = &g.bodies[body];
+    let elem = elem_type(body.elem);
+    let live = body.reachable([output]);
+    let argument = closure_var(Id::first());
+    let lets = body
+        .ids()
+        .filter(|id| live[id.index()] && !matches!(body.op(*id), Op::Param(_)))
+        .map(|id| computed(body, id, closure_var));
+    let result = closure_var(output);
+    quote!(|#argument: #elem| { #(#lets)* #result })
 }
 
 /// Binds parameter `k` (user parameters first, then the directions) in the form of its kind:

@@ -15,6 +15,11 @@ use std::fmt;
 pub struct Id(u32);
 
 impl Id {
+    /// The first node of a graph: a closure body's argument.
+    pub fn first() -> Id {
+        Id(0)
+    }
+
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -57,6 +62,12 @@ pub struct Graph {
     pub elem: Elem,
     nodes: Vec<Node>,
     dedup: HashMap<(Op, Vec<Id>, Ty), Id>,
+    /// The scalar functions that `Op::Map` applies entry-wise, indexed by `Op::Map`'s field.
+    pub scalar_fns: Vec<ScalarFn>,
+    /// Scalar graphs of `.map` closures; a [`ScalarFn`] is one output of one of them, so a
+    /// closure and its derivatives share their nodes.
+    pub bodies: Vec<Graph>,
+    derivatives: HashMap<usize, Option<usize>>,
     /// Shape errors in nodes built by derivative rules. They are bugs in a rule, reported as
     /// a compile error rather than a panic.
     pub internal_errors: Vec<(Span, String)>,
@@ -68,8 +79,49 @@ impl Graph {
             elem,
             nodes: Vec::new(),
             dedup: HashMap::new(),
+            scalar_fns: Vec::new(),
+            bodies: Vec::new(),
+            derivatives: HashMap::new(),
             internal_errors: Vec::new(),
         }
+    }
+
+    /// Registers a scalar function of one scalar, `body` with `Op::Param(0)` as the argument
+    /// and `output` as the result, and returns its index for `Op::Map`.
+    pub fn add_scalar_fn(&mut self, body: Graph, output: Id) -> usize {
+        self.bodies.push(body);
+        self.push_scalar_fn(ScalarFn {
+            body: self.bodies.len() - 1,
+            output,
+        })
+    }
+
+    fn push_scalar_fn(&mut self, f: ScalarFn) -> usize {
+        if let Some(existing) = self.scalar_fns.iter().position(|g| *g == f) {
+            return existing;
+        }
+        self.scalar_fns.push(f);
+        self.scalar_fns.len() - 1
+    }
+
+    /// The scalar function `f'`, built by the forward transform on `f`'s body with `dt = 1`;
+    /// `None` when `f` is constant.
+    pub fn scalar_fn_derivative(&mut self, f: usize) -> Option<usize> {
+        if let Some(&known) = self.derivatives.get(&f) {
+            return known;
+        }
+        let ScalarFn { body, output } = self.scalar_fns[f];
+        let graph = &mut self.bodies[body];
+        let argument = graph.ids().next();
+        let derivative = argument.and_then(|t| {
+            let span = graph.node(output).span;
+            let one = graph.lit(1.0, span);
+            let upto = graph.len();
+            crate::forward::tangents(graph, &[(t, one)], upto)[output.index()]
+        });
+        let derivative = derivative.map(|output| self.push_scalar_fn(ScalarFn { body, output }));
+        self.derivatives.insert(f, derivative);
+        derivative
     }
 
     pub fn len(&self) -> usize {
@@ -182,8 +234,24 @@ impl Graph {
         }
         let roots: Vec<String> = roots.iter().map(ToString::to_string).collect();
         out += &format!("out {}\n", roots.join(" "));
+        for id in self.ids().filter(|id| live[id.index()]) {
+            if let Op::Map(f) = self.op(id) {
+                let ScalarFn { body, output } = self.scalar_fns[*f];
+                out += &format!("fn {f} (t = %0):\n");
+                for line in self.bodies[body].dump(&[output]).lines() {
+                    out += &format!("    {line}\n");
+                }
+            }
+        }
         out
     }
+}
+
+/// One output of a closure body: the scalar function `t -> output(t)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ScalarFn {
+    pub body: usize,
+    pub output: Id,
 }
 
 impl fmt::Display for Id {

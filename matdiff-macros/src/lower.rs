@@ -6,18 +6,18 @@
 
 use crate::ctxt::Ctxt;
 use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::{Fun, Op};
+use crate::ops::{Fun, InverseCheck, Op};
 use crate::sig::{self, Signature};
 use proc_macro2::Span;
-use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 
 const MATRIX_METHODS: &str = "`.transpose()`, `.trace()`, `.dot(&y)`, `.component_mul(&y)`, \
-                              `.norm()`, `.norm_squared()`, `.sum()`";
+     `.component_div(&y)`, `.norm()`, `.norm_squared()`, `.sum()`, `.max()`, `.min()`, \
+     `.map(|t| ..)`, `.try_inverse().unwrap()`, `.determinant()`, `.symmetric_eigenvalues()`";
 const SCALAR_METHODS: &str = "`.exp()`, `.ln()`, `.sqrt()`, `.sin()`, `.cos()`, `.tan()`, \
-                              `.tanh()`, `.recip()`, `.abs()`, `.signum()`, `.powi(n)`";
+     `.tanh()`, `.recip()`, `.abs()`, `.signum()`, `.powi(n)`, `.powf(p)`, `.max(y)`, `.min(y)`";
 const STRAIGHT_LINE: &str = "matdiff differentiates straight-line code: `let` bindings \
                              followed by a final expression";
 
@@ -29,7 +29,13 @@ pub fn lower_body(cx: &Ctxt, g: &mut Graph, sig: &Signature) -> Option<Id> {
         let id = g.add_typed(Op::Param(k), &[], param.ty.clone(), param.ident.span());
         env.insert(param.ident.to_string(), Some(id));
     }
-    let mut lowerer = Lowerer { cx, g, sig, env };
+    let mut lowerer = Lowerer {
+        cx,
+        g,
+        sig,
+        env,
+        in_closure: false,
+    };
     lowerer.lower_block(&sig.func.block)
 }
 
@@ -39,6 +45,8 @@ struct Lowerer<'a, 'g> {
     sig: &'a Signature<'a>,
     /// Visible bindings; `None` marks one whose value had an error.
     env: HashMap<String, Option<Id>>,
+    /// Lowering the body of a `.map()` closure, which sees only its own argument.
+    in_closure: bool,
 }
 
 impl Lowerer<'_, '_> {
@@ -233,6 +241,16 @@ impl Lowerer<'_, '_> {
         if let Some(ident) = path.path.get_ident() {
             return match self.env.get(&ident.to_string()) {
                 Some(value) => *value,
+                None if self.in_closure => {
+                    self.cx.error_spanned_by(
+                        ident,
+                        format!(
+                            "a `.map()` closure can use only its own argument and literals, not \
+                             `{ident}`; apply `{ident}` outside the map, as in `(m * s).map(..)`"
+                        ),
+                    );
+                    None
+                }
                 None => {
                     self.cx.error_spanned_by(
                         ident,
@@ -342,10 +360,13 @@ impl Lowerer<'_, '_> {
                 .error_spanned_by(turbofish, "turbofish on a method call is not supported");
             return None;
         }
+        if let Some(inverse) = try_inverse_receiver(call) {
+            return self.lower_inverse(call, inverse);
+        }
         let receiver = self.lower_expr(&call.receiver, None);
         let args: Vec<Option<Id>> = match name.as_str() {
-            // `powi`'s argument is an integer, read below rather than lowered.
-            "powi" => Vec::new(),
+            // Their arguments are read as syntax (an integer, a closure), not lowered.
+            "powi" | "map" => Vec::new(),
             _ => call.args.iter().map(|a| self.lower_expr(a, None)).collect(),
         };
         let receiver = receiver?;
@@ -360,10 +381,27 @@ impl Lowerer<'_, '_> {
             ("norm_squared", false) => (Op::NormSquared, 0),
             ("norm", false) => (Op::Norm, 0),
             ("sum", false) => (Op::Sum, 0),
+            ("max", false) => (Op::MaxEntry, 0),
+            ("min", false) => (Op::MinEntry, 0),
+            ("determinant", false) => (Op::Det, 0),
+            ("symmetric_eigenvalues", false) => (Op::SymEigenvalues, 0),
+            ("map", false) => return self.lower_map(call, receiver),
+            ("component_div", false) => return self.lower_component_div(call, receiver, &args),
+            ("try_inverse", false) => {
+                self.cx.error_spanned_by(
+                    call,
+                    "`.try_inverse()` returns an `Option`; write `.try_inverse().unwrap()` or \
+                     `.try_inverse().expect(\"...\")`",
+                );
+                return None;
+            }
             ("powi", true) => {
                 let exponent = self.powi_exponent(call)?;
                 (Op::Fun(Fun::Powi(exponent)), 0)
             }
+            ("powf", true) => (Op::Powf, 1),
+            ("max", true) => (Op::Max, 1),
+            ("min", true) => (Op::Min, 1),
             (name, true) if Fun::from_method(name).is_some() => {
                 (Op::Fun(Fun::from_method(name)?), 0)
             }
@@ -381,6 +419,144 @@ impl Lowerer<'_, '_> {
             .try_add(op, &operands, span)
             .map_err(|message| self.cx.error_spanned_by(call, message))
             .ok()
+    }
+
+    /// `m.try_inverse().unwrap()` or `m.try_inverse().expect("...")`, with `inverse` the
+    /// `m.try_inverse()` part.
+    fn lower_inverse(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        inverse: &syn::ExprMethodCall,
+    ) -> Option<Id> {
+        let check = match (call.method.to_string().as_str(), string_args(call)) {
+            ("unwrap", Some(messages)) if messages.is_empty() => InverseCheck::Unwrap,
+            ("expect", Some(messages)) if messages.len() == 1 => {
+                InverseCheck::Expect(messages[0].clone())
+            }
+            _ => {
+                self.cx.error_spanned_by(
+                    call,
+                    "unsupported use of `.try_inverse()`; write `.try_inverse().unwrap()` or \
+                     `.try_inverse().expect(\"message\")` with a string literal",
+                );
+                return None;
+            }
+        };
+        let matrix = self.lower_expr(&inverse.receiver, None)?;
+        self.g
+            .try_add(Op::Inverse(check), &[matrix], call.span())
+            .map_err(|message| self.cx.error_spanned_by(inverse, message))
+            .ok()
+    }
+
+    /// `m.map(|t| <scalar expression in t>)` or `m.map(f64::exp)`: the closure is lowered to
+    /// a scalar graph of its own, which the rules differentiate for `f'` and `f''`.
+    fn lower_map(&mut self, call: &syn::ExprMethodCall, matrix: Id) -> Option<Id> {
+        if !self.expect_args(call, 1) {
+            return None;
+        }
+        let f = match &call.args[0] {
+            Expr::Closure(closure) => self.lower_closure(closure)?,
+            Expr::Path(path) => match scalar_function_path(&path.path) {
+                Some(fun) => self.scalar_fn_of(fun),
+                None => {
+                    self.cx.error_spanned_by(
+                        path,
+                        format!(
+                            "unsupported function in `.map()`; use a closure such as \
+                             `|t| 1.0 / (1.0 + (-t).exp())` or a path such as `f64::exp` to \
+                             one of {SCALAR_METHODS}"
+                        ),
+                    );
+                    return None;
+                }
+            },
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "`.map()` needs a closure such as `|t| t.tanh()` or a path such as `f64::exp`",
+                );
+                return None;
+            }
+        };
+        self.g
+            .try_add(Op::Map(f), &[matrix], call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
+    fn lower_closure(&mut self, closure: &syn::ExprClosure) -> Option<usize> {
+        let argument = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            [Pat::Type(typed)] => match &*typed.pat {
+                Pat::Ident(p) => p.ident.clone(),
+                other => {
+                    self.cx
+                        .error_spanned_by(other, "use a plain name for the closure's argument");
+                    return None;
+                }
+            },
+            _ => {
+                self.cx.error_spanned_by(
+                    &closure.inputs,
+                    "a `.map()` closure takes one argument, the entry: `|t| ...`",
+                );
+                return None;
+            }
+        };
+        let mut body = Graph::new(self.g.elem);
+        let t = body.add_typed(Op::Param(0), &[], Ty::Scalar, argument.span());
+        let mut inner = Lowerer {
+            cx: self.cx,
+            g: &mut body,
+            sig: self.sig,
+            env: HashMap::from([(argument.to_string(), Some(t))]),
+            in_closure: true,
+        };
+        let output = inner.lower_expr(&closure.body, None)?;
+        if !body.ty(output).is_scalar() {
+            self.cx
+                .error_spanned_by(&closure.body, "a `.map()` closure must return a scalar");
+            return None;
+        }
+        Some(self.g.add_scalar_fn(body, output))
+    }
+
+    /// The scalar function `t -> fun(t)`.
+    fn scalar_fn_of(&mut self, fun: Fun) -> usize {
+        let span = Span::call_site();
+        let mut body = Graph::new(self.g.elem);
+        let t = body.add_typed(Op::Param(0), &[], Ty::Scalar, span);
+        let output = body.add(Op::Fun(fun), &[t], span);
+        self.g.add_scalar_fn(body, output)
+    }
+
+    /// `a.component_div(&b)` as `a ∘ map(recip)(b)`, so its rules are those of its parts.
+    fn lower_component_div(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        a: Id,
+        args: &[Id],
+    ) -> Option<Id> {
+        if !self.expect_args(call, 1) {
+            return None;
+        }
+        let span = call.span();
+        let recip = self.scalar_fn_of(Fun::Recip);
+        let shapes = (self.g.ty(a).clone(), self.g.ty(args[0]).clone());
+        if shapes.0 != shapes.1 {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "dimension mismatch in `.component_div()`: left is {}, right is {}",
+                    shapes.0.describe(),
+                    shapes.1.describe()
+                ),
+            );
+            return None;
+        }
+        let inverse = self.g.try_add(Op::Map(recip), &[args[0]], span).ok()?;
+        self.g.try_add(Op::ComponentMul, &[a, inverse], span).ok()
     }
 
     fn expect_args(&self, call: &syn::ExprMethodCall, arity: usize) -> bool {
@@ -421,7 +597,7 @@ impl Lowerer<'_, '_> {
             };
             format!("{hint}the supported scalar methods are {SCALAR_METHODS}")
         } else {
-            let hint = if Fun::from_method(name).is_some() || name == "powi" {
+            let hint = if SCALAR_METHODS.contains(&format!("`.{name}(")) {
                 format!("`.{name}()` is a scalar method but the receiver is a matrix; ")
             } else {
                 format!("unsupported method `.{name}()` on a matrix; ")
@@ -644,6 +820,41 @@ fn integer_literal(expr: &Expr) -> Option<i32> {
     }
 }
 
+/// The `m.try_inverse()` in `m.try_inverse().unwrap()` / `.expect(..)`.
+fn try_inverse_receiver(call: &syn::ExprMethodCall) -> Option<&syn::ExprMethodCall> {
+    if !matches!(call.method.to_string().as_str(), "unwrap" | "expect") {
+        return None;
+    }
+    match &*call.receiver {
+        Expr::MethodCall(inner) if inner.method == "try_inverse" && inner.args.is_empty() => {
+            Some(inner)
+        }
+        _ => None,
+    }
+}
+
+/// The arguments of a call if all are string literals.
+fn string_args(call: &syn::ExprMethodCall) -> Option<Vec<String>> {
+    call.args
+        .iter()
+        .map(|arg| match arg {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `f64::exp`, `f32::tanh`, ...: a scalar function named by path.
+fn scalar_function_path(path: &syn::Path) -> Option<Fun> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match names.as_slice() {
+        [float, name] if matches!(float.as_str(), "f64" | "f32") => Fun::from_method(name),
+        _ => None,
+    }
+}
+
 /// `std::f64::consts::PI`, `f64::consts::E`, `core::f32::consts::TAU`, ...
 fn float_constant(path: &syn::Path) -> Option<f64> {
     use std::f64::consts;
@@ -665,9 +876,4 @@ fn float_constant(path: &syn::Path) -> Option<f64> {
         "FRAC_1_SQRT_2" => consts::FRAC_1_SQRT_2,
         _ => return None,
     })
-}
-
-#[allow(dead_code)]
-fn span_of(tokens: impl ToTokens) -> Span {
-    tokens.into_token_stream().span()
 }

@@ -47,6 +47,49 @@ pub enum Op {
     Index(usize, usize),
     /// A differentiable scalar function of one scalar.
     Fun(Fun),
+    /// `x.powf(p)`, differentiable in both.
+    Powf,
+    /// `a.max(b)` of scalars; the derivative follows `a` where `a > b`, else `b`.
+    Max,
+    /// `a.min(b)` of scalars; the derivative follows `a` where `a < b`, else `b`.
+    Min,
+    /// The scalar function `Graph::scalar_fns[f]` applied to every entry (`m.map(..)`).
+    Map(usize),
+    /// `A⁻¹`, with the check the user wrote (or one of matdiff's own).
+    Inverse(InverseCheck),
+    Det,
+    /// `ln det A`, recognised in `a.determinant().ln()`.
+    LogDet,
+    /// The largest entry (`.max()`); its derivative picks the entry at the arg max.
+    MaxEntry,
+    /// The smallest entry (`.min()`).
+    MinEntry,
+    /// A matrix of the argument's type with a 1 at the first arg max (arg min) and 0 elsewhere.
+    ArgMask(Extremum),
+    /// The eigenvalues of a symmetric matrix, in the order of nalgebra's `symmetric_eigen()`.
+    SymEigenvalues,
+    /// The matching unit eigenvectors, as columns.
+    SymEigenvectors,
+    /// `F[i][j] = 1 / (λ_j − λ_i)` off the diagonal, 0 on it: the eigenvector derivative's
+    /// weights, from the eigenvalue vector.
+    EigenGaps,
+}
+
+/// How a user's inverse reports a singular matrix; the generated code does the same.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum InverseCheck {
+    /// `.try_inverse().unwrap()`
+    Unwrap,
+    /// `.try_inverse().expect(message)`
+    Expect(String),
+    /// An inverse only a derivative needs (of `det` or `ln det`).
+    Derivative,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Extremum {
+    Max,
+    Min,
 }
 
 /// An `f64` that can be hashed, so literals take part in hash-consing.
@@ -103,6 +146,24 @@ impl Op {
             Op::Index(0, 0),
         ];
         ops.extend(Fun::ALL.iter().map(|&f| Op::Fun(f)));
+        ops.extend([
+            Op::Powf,
+            Op::Max,
+            Op::Min,
+            Op::Map(0),
+            Op::Inverse(InverseCheck::Unwrap),
+            Op::Inverse(InverseCheck::Expect("singular".to_owned())),
+            Op::Inverse(InverseCheck::Derivative),
+            Op::Det,
+            Op::LogDet,
+            Op::MaxEntry,
+            Op::MinEntry,
+            Op::ArgMask(Extremum::Max),
+            Op::ArgMask(Extremum::Min),
+            Op::SymEigenvalues,
+            Op::SymEigenvectors,
+            Op::EigenGaps,
+        ]);
         ops
     }
 
@@ -131,6 +192,21 @@ impl Op {
             }
             Op::Index(i, j) => index_shape(args[0], *i, *j),
             Op::Fun(_) => scalar_pair(&[args[0], args[0]]),
+            Op::Powf | Op::Max | Op::Min => scalar_pair(args),
+            Op::Map(_) | Op::ArgMask(_) => matrix(args[0], self.surface()).cloned(),
+            Op::Inverse(_) | Op::SymEigenvectors => square(args[0], self.surface()).cloned(),
+            Op::Det | Op::LogDet => square(args[0], self.surface()).map(|_| Ty::Scalar),
+            Op::MaxEntry | Op::MinEntry => matrix(args[0], self.surface()).map(|_| Ty::Scalar),
+            Op::SymEigenvalues => {
+                square(args[0], self.surface()).map(|ty| Ty::Mat(rows(ty), Dim::Lit(1)))
+            }
+            Op::EigenGaps => match args[0] {
+                Ty::Mat(n, Dim::Lit(1)) => Ok(Ty::Mat(n.clone(), n.clone())),
+                other => Err(format!(
+                    "expected an eigenvalue vector, found a {}",
+                    other.describe()
+                )),
+            },
         }
     }
 
@@ -160,6 +236,40 @@ impl Op {
                 let slope = fun.derivative(g, args[0], y, span)?;
                 Some(g.add(Op::Mul, &[slope, d[0]?], span))
             }
+            Op::Powf | Op::Max | Op::Min => {
+                let terms: Vec<Option<Id>> = (0..2)
+                    .map(|k| {
+                        let slope = scalar_partial(self, g, y, args, k)?;
+                        Some(g.add(Op::Mul, &[slope, d[k]?], span))
+                    })
+                    .collect();
+                g.add_opt(terms[0], terms[1], span)
+            }
+            Op::Map(f) => {
+                let slope = map_slope(g, *f, args[0], span)?;
+                Some(g.add(Op::ComponentMul, &[slope, d[0]?], span))
+            }
+            // d(A⁻¹) = −A⁻¹ dA A⁻¹.
+            Op::Inverse(_) => {
+                let left = g.add(Op::MatMul, &[y, d[0]?], span);
+                let both = g.add(Op::MatMul, &[left, y], span);
+                Some(g.add(Op::Neg, &[both], span))
+            }
+            // d det A = det A · tr(A⁻¹ dA) = det A · <A⁻ᵀ, dA>.
+            Op::Det => {
+                let inner = inverse_transpose_dot(g, args[0], d[0]?, span);
+                Some(g.add(Op::Mul, &[y, inner], span))
+            }
+            // d ln det A = tr(A⁻¹ dA) = <A⁻ᵀ, dA>.
+            Op::LogDet => Some(inverse_transpose_dot(g, args[0], d[0]?, span)),
+            Op::MaxEntry | Op::MinEntry => {
+                let mask = g.add(Op::ArgMask(self.extremum()), &[args[0]], span);
+                Some(g.add(Op::Dot, &[mask, d[0]?], span))
+            }
+            Op::ArgMask(_) => None,
+            Op::SymEigenvalues => Some(eigenvalues_jvp(g, args[0], d[0]?, span)),
+            Op::SymEigenvectors => Some(eigenvectors_jvp(g, y, args[0], d[0]?, span)),
+            Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
         }
     }
 
@@ -213,14 +323,56 @@ impl Op {
                 let slope = fun.derivative(g, args[0], y, span)?;
                 g.add(Op::Mul, &[ybar, slope], span)
             }
+            (Op::Powf | Op::Max | Op::Min, _) => {
+                let slope = scalar_partial(self, g, y, args, k)?;
+                g.add(Op::Mul, &[ybar, slope], span)
+            }
+            (Op::Map(f), _) => {
+                let slope = map_slope(g, *f, args[0], span)?;
+                g.add(Op::ComponentMul, &[ybar, slope], span)
+            }
+            // Ā = −A⁻ᵀ ȳ A⁻ᵀ.
+            (Op::Inverse(_), _) => {
+                let yt = g.add(Op::Transpose, &[y], span);
+                let left = g.add(Op::MatMul, &[yt, ybar], span);
+                let both = g.add(Op::MatMul, &[left, yt], span);
+                g.add(Op::Neg, &[both], span)
+            }
+            // Ā = ȳ det A · A⁻ᵀ.
+            (Op::Det, _) => {
+                let factor = g.add(Op::Mul, &[ybar, y], span);
+                let inv_t = inverse_transpose(g, args[0], span);
+                g.add(Op::Scale, &[factor, inv_t], span)
+            }
+            // Ā = ȳ A⁻ᵀ.
+            (Op::LogDet, _) => {
+                let inv_t = inverse_transpose(g, args[0], span);
+                g.add(Op::Scale, &[ybar, inv_t], span)
+            }
+            (Op::MaxEntry | Op::MinEntry, _) => {
+                let mask = g.add(Op::ArgMask(self.extremum()), &[args[0]], span);
+                g.add(Op::Scale, &[ybar, mask], span)
+            }
+            (Op::ArgMask(_), _) => return None,
+            (Op::SymEigenvalues, _) => eigenvalues_vjp(g, args[0], ybar, span),
+            (Op::SymEigenvectors, _) => eigenvectors_vjp(g, y, args[0], ybar, span),
+            (Op::EigenGaps, _) => eigen_gaps_vjp(g, y, ybar, span),
         })
+    }
+
+    fn extremum(&self) -> Extremum {
+        match self {
+            Op::MinEntry | Op::ArgMask(Extremum::Min) => Extremum::Min,
+            _ => Extremum::Max,
+        }
     }
 
     /// The Rust expression computing this node from its operands.
     ///
     /// Matrix operands are references (`&SMatrix`), scalar operands values; `ty` is the
     /// node's nalgebra type in expression form (`<SMatrix<f64, 3, 3>>`). `Param` is bound by the emitter, never emitted here.
-    pub fn emit(&self, elem: Elem, ty: &TokenStream, a: &[TokenStream]) -> TokenStream {
+    pub fn emit(&self, g: &Graph, ty: &TokenStream, a: &[TokenStream]) -> TokenStream {
+        let elem = g.elem;
         match self {
             Op::Param(k) => unreachable!("parameter {k} is bound by the emitter"),
             Op::Lit(value) => literal(elem, value.get()),
@@ -265,6 +417,64 @@ impl Op {
                 quote!(#m[(#i, #j)])
             }
             Op::Fun(fun) => fun.emit(&a[0]),
+            Op::Powf => method(&a[0], "powf", &a[1..]),
+            Op::Max => method(&a[0], "max", &a[1..]),
+            Op::Min => method(&a[0], "min", &a[1..]),
+            Op::Map(f) => {
+                let (m, closure) = (&a[0], crate::emit::scalar_closure(g, *f));
+                quote!(#m.map(#closure))
+            }
+            Op::Inverse(check) => {
+                let m = &a[0];
+                let message = match check {
+                    InverseCheck::Unwrap => return quote!(#m.try_inverse().unwrap()),
+                    InverseCheck::Expect(message) => message.as_str(),
+                    InverseCheck::Derivative => {
+                        "matdiff: the derivative of a determinant needs the inverse of the \
+                         matrix, which is singular"
+                    }
+                };
+                quote!(#m.try_inverse().expect(#message))
+            }
+            Op::Det => method(&a[0], "determinant", &[]),
+            Op::LogDet => {
+                let m = &a[0];
+                quote!(#m.determinant().ln())
+            }
+            Op::MaxEntry => method(&a[0], "max", &[]),
+            Op::MinEntry => method(&a[0], "min", &[]),
+            Op::ArgMask(extremum) => {
+                let m = &a[0];
+                let better = match extremum {
+                    Extremum::Max => quote!(>),
+                    Extremum::Min => quote!(<),
+                };
+                let one = literal(elem, 1.0);
+                quote!({
+                    let mut best = 0;
+                    for i in 1..#m.len() {
+                        if #m[i] #better #m[best] {
+                            best = i;
+                        }
+                    }
+                    let mut mask = #ty::zeros();
+                    mask[best] = #one;
+                    mask
+                })
+            }
+            // Values and vectors come from the same decomposition call, so their order agrees.
+            Op::SymEigenvalues => {
+                let m = &a[0];
+                quote!(#m.symmetric_eigen().eigenvalues)
+            }
+            Op::SymEigenvectors => {
+                let m = &a[0];
+                quote!(#m.symmetric_eigen().eigenvectors)
+            }
+            Op::EigenGaps => {
+                let (l, zero) = (&a[0], literal(elem, 0.0));
+                quote!(#ty::from_fn(|i, j| if i == j { #zero } else { (#l[j] - #l[i]).recip() }))
+            }
         }
     }
 
@@ -284,6 +494,17 @@ impl Op {
             Op::Norm => "`.norm()`",
             Op::Index(..) => "indexing",
             Op::Fun(fun) => fun.name(),
+            Op::Powf => "`.powf()`",
+            Op::Max => "`.max()`",
+            Op::Min => "`.min()`",
+            Op::Map(_) => "`.map()`",
+            Op::Inverse(_) => "`.try_inverse()`",
+            Op::Det => "`.determinant()`",
+            Op::LogDet => "`.determinant().ln()`",
+            Op::MaxEntry => "`.max()`",
+            Op::MinEntry => "`.min()`",
+            Op::SymEigenvalues => "`.symmetric_eigenvalues()`",
+            Op::ArgMask(_) | Op::SymEigenvectors | Op::EigenGaps => "a derivative",
             Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => "a value",
         }
     }
@@ -296,6 +517,23 @@ fn matrix<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
     match ty {
         Ty::Scalar => Err(format!("{what} needs a matrix or vector, found a scalar")),
         Ty::Mat(..) => Ok(ty),
+    }
+}
+
+fn square<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
+    match ty {
+        Ty::Mat(r, c) if r == c => Ok(ty),
+        other => Err(format!(
+            "{what} needs a square matrix, found a {}",
+            other.describe()
+        )),
+    }
+}
+
+fn rows(ty: &Ty) -> Dim {
+    match ty {
+        Ty::Mat(r, _) => r.clone(),
+        Ty::Scalar => Dim::Lit(1),
     }
 }
 
@@ -391,6 +629,137 @@ fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
     Some(g.add(Op::Mul, &[inv, inner], span))
 }
 
+/// `∂y/∂args[k]` of a scalar op of two scalars, `None` where it is zero.
+fn scalar_partial(op: &Op, g: &mut Graph, y: Id, args: &[Id], k: usize) -> Option<Id> {
+    let span = g.node(y).span;
+    let (a, b) = (args[0], args[1]);
+    match (op, k) {
+        // ∂(aᵇ)/∂a = b a^(b−1).
+        (Op::Powf, 0) => {
+            let one = g.lit(1.0, span);
+            let b_minus_one = g.add(Op::Sub, &[b, one], span);
+            let power = g.add(Op::Powf, &[a, b_minus_one], span);
+            Some(g.add(Op::Mul, &[b, power], span))
+        }
+        // ∂(aᵇ)/∂b = aᵇ ln a.
+        (Op::Powf, _) => {
+            let ln_a = g.add(Op::Fun(Fun::Ln), &[a], span);
+            Some(g.add(Op::Mul, &[y, ln_a], span))
+        }
+        // max follows a where a > b: the step H(a − b) with H(0) = 0, the subgradient ReLU uses.
+        (Op::Max | Op::Min, _) => {
+            let (winner, loser) = if op == &Op::Max { (a, b) } else { (b, a) };
+            let gap = g.add(Op::Sub, &[winner, loser], span);
+            let step = g.add(Op::Fun(Fun::Step), &[gap], span);
+            if (k == 0) == (op == &Op::Max) {
+                Some(step)
+            } else {
+                let one = g.lit(1.0, span);
+                Some(g.add(Op::Sub, &[one, step], span))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The entry-wise derivative `f'.(A)` of `map(f)` at `A`.
+fn map_slope(g: &mut Graph, f: usize, a: Id, span: Span) -> Option<Id> {
+    let derivative = g.scalar_fn_derivative(f)?;
+    Some(g.add(Op::Map(derivative), &[a], span))
+}
+
+fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
+    let inverse = g.add(Op::Inverse(InverseCheck::Derivative), &[a], span);
+    g.add(Op::Transpose, &[inverse], span)
+}
+
+/// `<A⁻ᵀ, dA> = tr(A⁻¹ dA)`, without forming the product.
+fn inverse_transpose_dot(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let inv_t = inverse_transpose(g, a, span);
+    g.add(Op::Dot, &[inv_t, da], span)
+}
+
+/// A matrix of ones of the given shape.
+fn ones(g: &mut Graph, rows: Dim, cols: Dim, span: Span) -> Id {
+    let one = g.lit(1.0, span);
+    g.add_typed(Op::Fill, &[one], Ty::Mat(rows, cols), span)
+}
+
+fn dim_n(g: &Graph, a: Id) -> Dim {
+    rows(g.ty(a))
+}
+
+/// `dλ_i = u_iᵀ dA u_i`: the column sums of `U ∘ (dA U)`, as a column.
+fn eigenvalues_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SymEigenvectors, &[a], span);
+    let da_u = g.add(Op::MatMul, &[da, u], span);
+    let products = g.add(Op::ComponentMul, &[u, da_u], span);
+    let ones_row = ones(g, Dim::Lit(1), dim_n(g, a), span);
+    let sums = g.add(Op::MatMul, &[ones_row, products], span);
+    g.add(Op::Transpose, &[sums], span)
+}
+
+/// `Ā = Σ λ̄_i u_i u_iᵀ = (U ∘ 1 λ̄ᵀ) Uᵀ`.
+fn eigenvalues_vjp(g: &mut Graph, a: Id, lambda_bar: Id, span: Span) -> Id {
+    let u = g.add(Op::SymEigenvectors, &[a], span);
+    let ones_col = ones(g, dim_n(g, a), Dim::Lit(1), span);
+    let lambda_bar_t = g.add(Op::Transpose, &[lambda_bar], span);
+    let columns = g.add(Op::MatMul, &[ones_col, lambda_bar_t], span);
+    let scaled = g.add(Op::ComponentMul, &[u, columns], span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    g.add(Op::MatMul, &[scaled, ut], span)
+}
+
+/// `dU = U (F ∘ Uᵀ dA U)` with `F = EigenGaps(λ)`.
+fn eigenvectors_jvp(g: &mut Graph, u: Id, a: Id, da: Id, span: Span) -> Id {
+    let gaps = eigen_gaps_of(g, a, span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_da = g.add(Op::MatMul, &[ut, da], span);
+    let projected = g.add(Op::MatMul, &[ut_da, u], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, projected], span);
+    g.add(Op::MatMul, &[u, weighted], span)
+}
+
+/// `Ā = U (F ∘ Uᵀ Ū) Uᵀ`, the transpose of [`eigenvectors_jvp`].
+fn eigenvectors_vjp(g: &mut Graph, u: Id, a: Id, u_bar: Id, span: Span) -> Id {
+    let gaps = eigen_gaps_of(g, a, span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_ubar = g.add(Op::MatMul, &[ut, u_bar], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, ut_ubar], span);
+    let left = g.add(Op::MatMul, &[u, weighted], span);
+    g.add(Op::MatMul, &[left, ut], span)
+}
+
+fn eigen_gaps_of(g: &mut Graph, a: Id, span: Span) -> Id {
+    let lambda = g.add(Op::SymEigenvalues, &[a], span);
+    g.add(Op::EigenGaps, &[lambda], span)
+}
+
+/// `dF_ij = −F_ij² (dλ_j − dλ_i)`.
+fn eigen_gaps_jvp(g: &mut Graph, f: Id, dl: Id, span: Span) -> Id {
+    let n = dim_n(g, f);
+    let ones_col = ones(g, n.clone(), Dim::Lit(1), span);
+    let ones_row = ones(g, Dim::Lit(1), n, span);
+    let dl_t = g.add(Op::Transpose, &[dl], span);
+    let dl_j = g.add(Op::MatMul, &[ones_col, dl_t], span);
+    let dl_i = g.add(Op::MatMul, &[dl, ones_row], span);
+    let differences = g.add(Op::Sub, &[dl_j, dl_i], span);
+    let squared = g.add(Op::ComponentMul, &[f, f], span);
+    let product = g.add(Op::ComponentMul, &[squared, differences], span);
+    g.add(Op::Neg, &[product], span)
+}
+
+/// With `M = F̄ ∘ F ∘ F`: `λ̄ = (M − Mᵀ) 1`, the transpose of [`eigen_gaps_jvp`].
+fn eigen_gaps_vjp(g: &mut Graph, f: Id, f_bar: Id, span: Span) -> Id {
+    let n = dim_n(g, f);
+    let squared = g.add(Op::ComponentMul, &[f, f], span);
+    let m = g.add(Op::ComponentMul, &[f_bar, squared], span);
+    let mt = g.add(Op::Transpose, &[m], span);
+    let antisymmetric = g.add(Op::Sub, &[m, mt], span);
+    let ones_col = ones(g, n, Dim::Lit(1), span);
+    g.add(Op::MatMul, &[antisymmetric, ones_col], span)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar functions: one line per function, the derivative in terms of `x` and the result `y`.
 
@@ -407,12 +776,14 @@ pub enum Fun {
     Recip,
     Abs,
     Signum,
+    /// The step `H(x)`: 1 for `x > 0`, else 0; the derivative weight of `max`/`min`.
+    Step,
     Powi(i32),
 }
 
 impl Fun {
     /// The functions that take no argument besides the receiver, as the user spells them.
-    pub const ALL: [Fun; 11] = [
+    pub const ALL: [Fun; 12] = [
         Fun::Exp,
         Fun::Ln,
         Fun::Sqrt,
@@ -423,6 +794,7 @@ impl Fun {
         Fun::Recip,
         Fun::Abs,
         Fun::Signum,
+        Fun::Step,
         Fun::Powi(3),
     ];
 
@@ -438,6 +810,7 @@ impl Fun {
             Fun::Recip => "recip",
             Fun::Abs => "abs",
             Fun::Signum => "signum",
+            Fun::Step => "step",
             Fun::Powi(_) => "powi",
         }
     }
@@ -446,7 +819,7 @@ impl Fun {
     pub fn from_method(name: &str) -> Option<Fun> {
         Fun::ALL
             .into_iter()
-            .find(|fun| fun.name() == name && !matches!(fun, Fun::Powi(_)))
+            .find(|fun| fun.name() == name && !matches!(fun, Fun::Powi(_) | Fun::Step))
     }
 
     /// `f'(x)` as a node, given `x` and `y = f(x)`; `None` where it is zero.
@@ -468,7 +841,7 @@ impl Fun {
             Fun::Recip  => { let yy = g.add(Op::Mul, &[y, y], span);
                              g.add(Op::Neg, &[yy], span) }                       // -y²
             Fun::Abs    => g.add(Op::Fun(Fun::Signum), &[x], span),              // sign x (0 at 0)
-            Fun::Signum => return None,                                          // 0 almost everywhere
+            Fun::Signum | Fun::Step => return None,                              // 0 almost everywhere
             Fun::Powi(0) => return None,
             Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
                               let p = g.add(Op::Fun(Fun::Powi(n - 1)), &[x], span);
@@ -482,6 +855,7 @@ impl Fun {
             // `abs` of a float is `f64::abs`, but the derivative uses nalgebra-free signum
             // that is 0 at 0 (the documented subgradient), unlike `f64::signum`.
             Fun::Signum => quote!(if #x == 0.0 { 0.0 } else { #x.signum() }),
+            Fun::Step => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
             _ => {
                 let name = proc_macro2::Ident::new(self.name(), Span::call_site());
                 quote!(#x.#name())

@@ -31,6 +31,7 @@ const RULES: &[(&str, Rule)] = &[
     ("matmul-identity",     matmul_identity),
     ("recip-recip",         recip_recip),
     ("powi-one",            powi_one),
+    ("ln-det",              ln_det),
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
@@ -203,4 +204,11 @@ fn powi_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
         Op::Fun(crate::ops::Fun::Powi(0)) => Some(g.lit(1.0, span)),
         _ => None,
     }
+}
+
+/// `ln(det A) → ln det A`, whose derivative `tr(A⁻¹ dA)` does not divide by `det A`.
+fn ln_det(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let inner = g.node(args.first().copied()?).clone();
+    (op == &Op::Fun(crate::ops::Fun::Ln) && inner.op == Op::Det)
+        .then(|| g.add(Op::LogDet, &inner.args, span))
 }
