@@ -7,7 +7,7 @@
 
 use crate::ir::{Dim, Elem, Graph, Id, ScalarFn, Ty};
 use crate::ops::{literal, Op};
-use crate::sig::{Param, Signature};
+use crate::sig::Signature;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -19,38 +19,38 @@ pub struct Program {
     pub gradient: Vec<Option<Id>>,
     /// One per `wrt` parameter: the Hessian applied to the directions.
     pub hvp: Vec<Option<Id>>,
+    /// One per parameter: the gradient with respect to every parameter, for callers.
+    pub gradient_all: Vec<Option<Id>>,
+    /// The tangent of the value and of `gradient_all` along a direction for every parameter.
+    pub tangent_all: Vec<Option<Id>>,
 }
 
-/// The three generated functions.
+/// The three generated functions, and the two hidden ones other differentiated functions
+/// call when they call this one.
 pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
     let name = &sig.func.sig.ident;
     let wrt_names = wrt_list(sig);
     let grad_ty = gradient_type(sig);
     let elem = elem_type(sig.elem);
-    let grads: Vec<Output> = program
-        .gradient
-        .iter()
-        .zip(sig.wrt_params())
-        .map(|(&id, param)| Output { id, ty: &param.ty })
-        .collect();
-    let hvps: Vec<Output> = program
-        .hvp
-        .iter()
-        .zip(sig.wrt_params())
-        .map(|(&id, param)| Output { id, ty: &param.ty })
-        .collect();
+    let wrt_types: Vec<&Ty> = sig.wrt_params().map(|p| &p.ty).collect();
+    let grads = outputs(&program.gradient, &wrt_types);
+    let hvps = outputs(&program.hvp, &wrt_types);
     let value = Output {
         id: Some(program.value),
         ty: &Ty::Scalar,
     };
+    let g = &program.graph;
+    let none = vec![None; sig.params.len()];
+    let hvp_directions = hvp_direction_idents(sig);
 
-    let grad_body = body(sig, &program.graph, &[Group::Tuple(&grads)]);
+    let grad_body = body(sig, g, &none, &[Group::Tuple(&grads)]);
     let value_and_grad_body = body(
         sig,
-        &program.graph,
+        g,
+        &none,
         &[Group::Single(&value), Group::Tuple(&grads)],
     );
-    let hvp_body = body(sig, &program.graph, &[Group::Tuple(&hvps)]);
+    let hvp_body = body(sig, g, &hvp_directions, &[Group::Tuple(&hvps)]);
 
     let grad_doc = format!(
         "Gradient of [`{name}`] with respect to {wrt_names}: the value `G` with \
@@ -76,7 +76,54 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
         &value_and_grad_body,
     );
     let hvp_fn = generated_fn(sig, "hvp", &hvp_doc, &directions, &grad_ty, &hvp_body);
-    quote!(#grad_fn #value_and_grad_fn #hvp_fn)
+    let callee_fns = callee_functions(sig, program);
+    quote!(#grad_fn #value_and_grad_fn #hvp_fn #callee_fns)
+}
+
+/// `__matdiff_f_vjp(params) -> (f, ∇₁f, .., ∇ₙf)` and
+/// `__matdiff_f_tangent(params, d₁, .., dₙ)`, its tangent: what a caller's gradient and
+/// Hessian-vector product need from `f` (see `Op::Call`).
+fn callee_functions(sig: &Signature, program: &Program) -> TokenStream {
+    let g = &program.graph;
+    let n = sig.params.len();
+    let mut types = vec![&Ty::Scalar];
+    types.extend(sig.params.iter().map(|p| &p.ty));
+    let vjp_ids: Vec<Option<Id>> = std::iter::once(Some(program.value))
+        .chain(program.gradient_all.iter().copied())
+        .collect();
+    let vjp = outputs(&vjp_ids, &types);
+    let tangent = outputs(&program.tangent_all, &types);
+    let singles = |outputs: &[Output]| -> Vec<TokenStream> {
+        outputs.iter().map(|o| result(g.elem, o)).collect()
+    };
+    let vjp_body = tuple_body(sig, g, &vec![None; n], &vjp, &singles(&vjp));
+    let direction_idents: Vec<Option<Ident>> = (0..n)
+        .map(|k| Some(Ident::new(&format!("d{k}"), Span::mixed_site())))
+        .collect();
+    let tangent_body = tuple_body(sig, g, &direction_idents, &tangent, &singles(&tangent));
+    let elem = elem_type(sig.elem);
+    let value_types = sig.params.iter().map(|p| p.value_type);
+    let ret = quote!((#elem, #(#value_types),*));
+    let directions: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .zip(&direction_idents)
+        .map(|(p, ident)| {
+            let ty = p.written;
+            quote!(#ident: #ty)
+        })
+        .collect();
+    let doc = "Used by other `#[differentiate]` functions that call this one.";
+    let vjp_fn = generated_fn(sig, "vjp", doc, &[], &ret, &vjp_body);
+    let tangent_fn = generated_fn(sig, "tangent", doc, &directions, &ret, &tangent_body);
+    quote!(#[doc(hidden)] #vjp_fn #[doc(hidden)] #tangent_fn)
+}
+
+fn outputs<'a>(ids: &[Option<Id>], types: &[&'a Ty]) -> Vec<Output<'a>> {
+    ids.iter()
+        .zip(types)
+        .map(|(&id, &ty)| Output { id, ty })
+        .collect()
 }
 
 /// A generated function's signature around `body`; shared with the fallback's stubs.
@@ -90,7 +137,10 @@ pub fn generated_fn(
 ) -> TokenStream {
     let user = &sig.func.sig;
     let vis = &sig.func.vis;
-    let name = format_ident!("{}_{}", user.ident, suffix);
+    let name = match suffix {
+        "vjp" | "tangent" => format_ident!("__matdiff_{}_{}", user.ident, suffix),
+        _ => format_ident!("{}_{}", user.ident, suffix),
+    };
     let generics = &user.generics;
     let where_clause = &user.generics.where_clause;
     let params = sig.params.iter().map(|p| {
@@ -100,8 +150,9 @@ pub fn generated_fn(
     quote! {
         #[doc = #doc]
         // A parameter the derivative does not need (a constant term, or `x` in the Hessian of
-        // a quadratic) is still taken, so that all three functions share one signature.
-        #[allow(unused_variables)]
+        // a quadratic) is still taken, so that all three functions share one signature; and
+        // a user need not call all of them.
+        #[allow(unused_variables, dead_code)]
         #vis fn #name #generics (#(#params,)* #(#extra_params,)*) -> #ret #where_clause {
             #body
         }
@@ -119,6 +170,15 @@ pub fn direction_params(sig: &Signature) -> Vec<TokenStream> {
             quote!(#ident: #ty)
         })
         .collect()
+}
+
+/// The direction of each parameter in `*_hvp`, indexed by parameter; `None` for a constant.
+fn hvp_direction_idents(sig: &Signature) -> Vec<Option<Ident>> {
+    let mut idents = vec![None; sig.params.len()];
+    for (j, &k) in sig.wrt.iter().enumerate() {
+        idents[k] = Some(direction_ident(sig, j));
+    }
+    idents
 }
 
 /// The gradient's type: the `wrt` parameter's type without the reference, or a tuple of them.
@@ -163,7 +223,8 @@ enum Group<'a> {
     Tuple(&'a [Output<'a>]),
 }
 
-fn body(sig: &Signature, g: &Graph, groups: &[Group]) -> TokenStream {
+/// The statements computing `groups`, then the groups as the function's result.
+fn body(sig: &Signature, g: &Graph, directions: &[Option<Ident>], groups: &[Group]) -> TokenStream {
     let outputs: Vec<&Output> = groups
         .iter()
         .flat_map(|group| match group {
@@ -171,11 +232,6 @@ fn body(sig: &Signature, g: &Graph, groups: &[Group]) -> TokenStream {
             Group::Tuple(outputs) => outputs.iter().collect(),
         })
         .collect();
-    let live = g.reachable(outputs.iter().filter_map(|o| o.id));
-    let lets = g
-        .ids()
-        .filter(|id| live[id.index()])
-        .map(|id| binding(sig, g, id));
     let results: Vec<TokenStream> = groups
         .iter()
         .map(|group| match group {
@@ -187,7 +243,27 @@ fn body(sig: &Signature, g: &Graph, groups: &[Group]) -> TokenStream {
             }
         })
         .collect();
-    let result = match results.as_slice() {
+    let outputs: Vec<Output> = outputs
+        .into_iter()
+        .map(|o| Output { id: o.id, ty: o.ty })
+        .collect();
+    tuple_body(sig, g, directions, &outputs, &results)
+}
+
+/// The statements computing `outputs`, then `results` (a value, or a tuple of several).
+fn tuple_body(
+    sig: &Signature,
+    g: &Graph,
+    directions: &[Option<Ident>],
+    outputs: &[Output],
+    results: &[TokenStream],
+) -> TokenStream {
+    let live = g.reachable(outputs.iter().filter_map(|o| o.id));
+    let lets = g
+        .ids()
+        .filter(|id| live[id.index()])
+        .map(|id| binding(sig, g, directions, id));
+    let result = match results {
         [single] => single.clone(),
         several => quote!((#(#several),*)),
     };
@@ -205,15 +281,15 @@ fn closure_var(id: Id) -> Ident {
     Ident::new(&format!("__c{}", id.index()), Span::mixed_site())
 }
 
-fn binding(sig: &Signature, g: &Graph, id: Id) -> TokenStream {
+fn binding(sig: &Signature, g: &Graph, directions: &[Option<Ident>], id: Id) -> TokenStream {
     let node = g.node(id);
     match node.op {
         Op::Param(k) => {
             let (name, ty) = (var(id), value_type(g.elem, &node.ty));
-            let value = param_value(sig, k, &node.ty);
+            let value = param_value(sig, directions, k, &node.ty);
             match node.ty {
                 Ty::Scalar => quote!(let #name: #ty = #value;),
-                Ty::Mat(..) => quote!(let #name: &#ty = #value;),
+                Ty::Mat(..) | Ty::Tuple(_) => quote!(let #name: &#ty = #value;),
             }
         }
         _ => computed(g, id, var),
@@ -235,7 +311,7 @@ fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     let expr = node.op.emit(g, &quote!(<#ty>), &operands);
     let var = name(id);
     match node.ty {
-        Ty::Scalar => quote!(let #var: #ty = #expr;),
+        Ty::Scalar | Ty::Tuple(_) => quote!(let #var: #ty = #expr;),
         Ty::Mat(..) => quote!(let #var: &#ty = &(#expr);),
     }
 }
@@ -255,26 +331,28 @@ pub fn scalar_closure(g: &Graph, f: usize) -> TokenStream {
     quote!(|#argument: #elem| { #(#lets)* #result })
 }
 
-/// Binds parameter `k` (user parameters first, then the directions) in the form of its kind:
-/// matrices by reference, scalars by value.
-fn param_value(sig: &Signature, k: usize, ty: &Ty) -> TokenStream {
-    let (ident, by_ref) = match sig.params.get(k) {
-        Some(Param { ident, by_ref, .. }) => (ident.clone(), *by_ref),
-        None => {
-            let j = k - sig.params.len();
-            (direction_ident(sig, j), sig.params[sig.wrt[j]].by_ref)
-        }
+/// Binds parameter `k` (user parameters, then the direction of parameter `k - n`) in the form
+/// of its kind: matrices by reference, scalars by value.
+fn param_value(sig: &Signature, directions: &[Option<Ident>], k: usize, ty: &Ty) -> TokenStream {
+    let n = sig.params.len();
+    let param = &sig.params[k % n];
+    let ident = if k < n {
+        param.ident.clone()
+    } else {
+        directions[k - n]
+            .clone()
+            .expect("a function binds only the directions it takes")
     };
-    match (ty, by_ref) {
+    match (ty, param.by_ref) {
         (Ty::Scalar, true) => quote!(*#ident),
-        (Ty::Scalar, false) | (Ty::Mat(..), true) => quote!(#ident),
         (Ty::Mat(..), false) => quote!(&#ident),
+        _ => quote!(#ident),
     }
 }
 
 fn result(elem: Elem, output: &Output) -> TokenStream {
     match (output.id, output.ty) {
-        (Some(id), Ty::Scalar) => {
+        (Some(id), Ty::Scalar | Ty::Tuple(_)) => {
             let v = var(id);
             quote!(#v)
         }
@@ -283,7 +361,7 @@ fn result(elem: Elem, output: &Output) -> TokenStream {
             quote!(*#v)
         }
         (None, Ty::Scalar) => literal(elem, 0.0),
-        (None, ty @ Ty::Mat(..)) => {
+        (None, ty) => {
             let ty = value_type(elem, ty);
             quote!(<#ty>::zeros())
         }
@@ -292,12 +370,16 @@ fn result(elem: Elem, output: &Output) -> TokenStream {
 
 /// The type of a value: the element type, or nalgebra's `SMatrix`.
 fn value_type(elem: Elem, ty: &Ty) -> TokenStream {
-    let elem = elem_type(elem);
+    let elem_tokens = elem_type(elem);
     match ty {
-        Ty::Scalar => elem,
+        Ty::Scalar => elem_tokens,
         Ty::Mat(r, c) => {
             let (r, c) = (dim(r), dim(c));
-            quote!(::matdiff::__private::nalgebra::SMatrix<#elem, #r, #c>)
+            quote!(::matdiff::__private::nalgebra::SMatrix<#elem_tokens, #r, #c>)
+        }
+        Ty::Tuple(items) => {
+            let items = items.iter().map(|ty| value_type(elem, ty));
+            quote!((#(#items),*))
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::emit::{self, Program};
-use crate::ir::Graph;
+use crate::ir::{Graph, Id};
 use crate::ops::Op;
 use crate::sig::Signature;
 use crate::{fallback, forward, lower, reverse};
@@ -52,29 +52,44 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
     cx.check()?;
     let value = value.expect("lowering without errors gives a value");
 
-    // Parameter nodes are the first ones built, in order.
-    let inputs: Vec<_> = sig
-        .wrt
-        .iter()
-        .map(|&k| graph.ids().nth(k).expect("param node"))
-        .collect();
-    let gradient = reverse::gradient(&mut graph, value, &inputs);
+    // Parameter nodes are the first ones built, in order; the direction of parameter `k`
+    // is `Op::Param(n + k)`.
+    let n = sig.params.len();
+    let params: Vec<Id> = graph.ids().take(n).collect();
+    let wrt: Vec<Id> = sig.wrt.iter().map(|&k| params[k]).collect();
+    let gradient = reverse::gradient(&mut graph, value, &wrt);
+    let gradient_all = reverse::gradient(&mut graph, value, &params);
 
+    // Hessian-vector products: the tangent of the gradient program (forward over reverse).
     let upto = graph.len();
-    let seeds: Vec<_> = inputs
+    let directions: Vec<Id> = params
         .iter()
         .enumerate()
-        .map(|(j, &input)| {
-            let node = graph.node(input);
+        .map(|(k, &param)| {
+            let node = graph.node(param);
             let (ty, span) = (node.ty.clone(), node.span);
-            let direction = graph.add_typed(Op::Param(sig.params.len() + j), &[], ty, span);
-            (input, direction)
+            graph.add_typed(Op::Param(n + k), &[], ty, span)
         })
         .collect();
-    let tangent = forward::tangents(&mut graph, &seeds, upto);
+    let wrt_seeds: Vec<(Id, Id)> = sig
+        .wrt
+        .iter()
+        .map(|&k| (params[k], directions[k]))
+        .collect();
+    let tangent = forward::tangents(&mut graph, &wrt_seeds, upto);
     let hvp = gradient
         .iter()
         .map(|grad| grad.and_then(|id| tangent[id.index()]))
+        .collect();
+
+    let all_seeds: Vec<(Id, Id)> = params.iter().copied().zip(directions).collect();
+    let tangent = forward::tangents(&mut graph, &all_seeds, upto);
+    let tangent_all = std::iter::once(tangent[value.index()])
+        .chain(
+            gradient_all
+                .iter()
+                .map(|grad| grad.and_then(|id| tangent[id.index()])),
+        )
         .collect();
 
     if let Some((span, message)) = graph.internal_errors.first() {
@@ -88,5 +103,7 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         value,
         gradient,
         hvp,
+        gradient_all,
+        tangent_all,
     })
 }

@@ -7,6 +7,7 @@
 
 use crate::ops::Op;
 use proc_macro2::{Ident, Span};
+use quote::ToTokens;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -40,6 +41,9 @@ pub enum Dim {
 pub enum Ty {
     Scalar,
     Mat(Dim, Dim),
+    /// What a call into another differentiated function returns: its value and one
+    /// derivative per parameter. Never the type of a user's value.
+    Tuple(Vec<Ty>),
 }
 
 /// The element type of every value in a function.
@@ -64,6 +68,8 @@ pub struct Graph {
     dedup: HashMap<(Op, Vec<Id>, Ty), Id>,
     /// The scalar functions that `Op::Map` applies entry-wise, indexed by `Op::Map`'s field.
     pub scalar_fns: Vec<ScalarFn>,
+    /// The other differentiated functions the body calls, indexed by `Op::Call`'s field.
+    pub callees: Vec<Callee>,
     /// Scalar graphs of `.map` closures; a [`ScalarFn`] is one output of one of them, so a
     /// closure and its derivatives share their nodes.
     pub bodies: Vec<Graph>,
@@ -80,6 +86,7 @@ impl Graph {
             nodes: Vec::new(),
             dedup: HashMap::new(),
             scalar_fns: Vec::new(),
+            callees: Vec::new(),
             bodies: Vec::new(),
             derivatives: HashMap::new(),
             internal_errors: Vec::new(),
@@ -94,6 +101,17 @@ impl Graph {
             body: self.bodies.len() - 1,
             output,
         })
+    }
+
+    /// Registers a call target and returns its index for `Op::Call`; the same path called
+    /// the same way gets the same index, so repeated calls share their derivatives.
+    pub fn add_callee(&mut self, callee: Callee) -> usize {
+        let key = |c: &Callee| (c.path.to_token_stream().to_string(), c.by_ref.clone());
+        if let Some(existing) = self.callees.iter().position(|c| key(c) == key(&callee)) {
+            return existing;
+        }
+        self.callees.push(callee);
+        self.callees.len() - 1
     }
 
     fn push_scalar_fn(&mut self, f: ScalarFn) -> usize {
@@ -247,6 +265,17 @@ impl Graph {
     }
 }
 
+/// Another `#[differentiate]` function, called as the user wrote it.
+#[derive(Clone)]
+pub struct Callee {
+    /// The path the user called (`loss` or `layers::dense`); it keeps the user's spans.
+    pub path: syn::Path,
+    /// Per argument: passed by `&`.
+    pub by_ref: Vec<bool>,
+    /// Per argument: a scalar (bound by value in generated code, where matrices are `&`).
+    pub scalar_args: Vec<bool>,
+}
+
 /// One output of a closure body: the scalar function `t -> output(t)`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ScalarFn {
@@ -274,6 +303,10 @@ impl fmt::Display for Ty {
         match self {
             Ty::Scalar => write!(f, "scalar"),
             Ty::Mat(r, c) => write!(f, "{r}x{c}"),
+            Ty::Tuple(items) => {
+                let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+                write!(f, "({})", items.join(", "))
+            }
         }
     }
 }
@@ -289,7 +322,7 @@ impl Ty {
 
     pub fn transposed(&self) -> Ty {
         match self {
-            Ty::Scalar => Ty::Scalar,
+            Ty::Scalar | Ty::Tuple(_) => self.clone(),
             Ty::Mat(r, c) => Ty::Mat(c.clone(), r.clone()),
         }
     }
@@ -301,6 +334,7 @@ impl Ty {
             Ty::Mat(r, Dim::Lit(1)) => format!("{r}x1 vector"),
             Ty::Mat(Dim::Lit(1), c) => format!("1x{c} row vector"),
             Ty::Mat(r, c) => format!("{r}x{c} matrix"),
+            Ty::Tuple(_) => "tuple".to_owned(),
         }
     }
 }

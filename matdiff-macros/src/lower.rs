@@ -5,11 +5,11 @@
 //! value failed to lower is remembered as poisoned so it causes no follow-on errors.
 
 use crate::ctxt::Ctxt;
-use crate::ir::{Dim, Graph, Id, Ty};
+use crate::ir::{Callee, Dim, Graph, Id, Ty};
 use crate::ops::{Fun, InverseCheck, Op};
 use crate::sig::{self, Signature};
 use proc_macro2::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Lit, Pat, Stmt, UnOp};
 
@@ -29,12 +29,19 @@ pub fn lower_body(cx: &Ctxt, g: &mut Graph, sig: &Signature) -> Option<Id> {
         let id = g.add_typed(Op::Param(k), &[], param.ty.clone(), param.ident.span());
         env.insert(param.ident.to_string(), Some(id));
     }
+    let references = sig
+        .params
+        .iter()
+        .filter(|p| p.by_ref)
+        .map(|p| p.ident.to_string())
+        .collect();
     let mut lowerer = Lowerer {
         cx,
         g,
         sig,
         env,
         in_closure: false,
+        references,
     };
     lowerer.lower_block(&sig.func.block)
 }
@@ -47,11 +54,14 @@ struct Lowerer<'a, 'g> {
     env: HashMap<String, Option<Id>>,
     /// Lowering the body of a `.map()` closure, which sees only its own argument.
     in_closure: bool,
+    /// Bindings that hold a reference (`x: &SVector<..>`, `let r = &m;`), so a call passes
+    /// them on as the user's code would.
+    references: HashSet<String>,
 }
 
 impl Lowerer<'_, '_> {
     fn lower_block(&mut self, block: &syn::Block) -> Option<Id> {
-        let saved = self.env.clone();
+        let saved = (self.env.clone(), self.references.clone());
         let mut value = None;
         let mut has_tail = false;
         for (i, stmt) in block.stmts.iter().enumerate() {
@@ -75,7 +85,7 @@ impl Lowerer<'_, '_> {
                 ),
             }
         }
-        self.env = saved;
+        (self.env, self.references) = saved;
         if !has_tail {
             self.cx.error_at(
                 block.brace_token.span.close(),
@@ -145,7 +155,26 @@ impl Lowerer<'_, '_> {
                 );
             }
         }
-        self.env.insert(ident.to_string(), value);
+        let name = ident.to_string();
+        if self.is_reference(&init.expr) {
+            self.references.insert(name.clone());
+        } else {
+            self.references.remove(&name);
+        }
+        self.env.insert(name, value);
+    }
+
+    /// Whether `expr` evaluates to a reference: `&e`, or a binding that holds one.
+    fn is_reference(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Reference(_) => true,
+            Expr::Paren(e) => self.is_reference(&e.expr),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|ident| self.references.contains(&ident.to_string())),
+            _ => false,
+        }
     }
 
     fn poison_pattern(&mut self, pat: &Pat) {
@@ -512,6 +541,7 @@ impl Lowerer<'_, '_> {
             sig: self.sig,
             env: HashMap::from([(argument.to_string(), Some(t))]),
             in_closure: true,
+            references: HashSet::new(),
         };
         let output = inner.lower_expr(&closure.body, None)?;
         if !body.ty(output).is_scalar() {
@@ -639,6 +669,50 @@ impl Lowerer<'_, '_> {
             .ok()
     }
 
+    /// `f(&x, y)` for another `#[differentiate]` function `f`: the chain rule goes through
+    /// the `__matdiff_f_vjp` / `__matdiff_f_tangent` functions its attribute generated.
+    fn lower_differentiated_call(&mut self, call: &syn::ExprCall) -> Option<Id> {
+        let Expr::Path(path) = &*call.func else {
+            self.cx.error_spanned_by(
+                &call.func,
+                "only calls of functions by name are supported, such as `loss(&w, x)`",
+            );
+            return None;
+        };
+        if path.qself.is_some() || path.path.segments.iter().any(|s| !s.arguments.is_none()) {
+            self.cx.error_spanned_by(
+                path,
+                "calls with generic arguments are not supported; let the compiler infer them",
+            );
+            return None;
+        }
+        let mut by_ref = Vec::new();
+        let mut args = Vec::new();
+        for arg in &call.args {
+            by_ref.push(self.is_reference(arg));
+            args.push(self.lower_expr(arg, None));
+        }
+        let args: Vec<Id> = args.into_iter().collect::<Option<_>>()?;
+        if args.is_empty() {
+            self.cx.error_spanned_by(
+                call,
+                "a call to another differentiated function needs at least one argument",
+            );
+            return None;
+        }
+        let scalar_args = args.iter().map(|&a| self.g.ty(a).is_scalar()).collect();
+        let callee = Callee {
+            path: path.path.clone(),
+            by_ref,
+            scalar_args,
+        };
+        let c = self.g.add_callee(callee);
+        self.g
+            .try_add(Op::Call(c), &args, call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
     /// `SMatrix::<f64, 3, 3>::identity()`, `Matrix3::identity()`, `SMatrix::zeros()`, ...
     fn lower_call(&mut self, call: &syn::ExprCall, expected: Option<&Ty>) -> Option<Id> {
         let span = call.span();
@@ -647,13 +721,7 @@ impl Lowerer<'_, '_> {
             _ => None,
         };
         let Some((kind, type_segment)) = constructor else {
-            self.cx.error_spanned_by(
-                &call.func,
-                "calls to functions are not supported in a differentiated function, except \
-                 the constructors `identity()` and `zeros()`; compose the supported matrix \
-                 operations instead",
-            );
-            return None;
+            return self.lower_differentiated_call(call);
         };
         if !call.args.is_empty() {
             self.cx

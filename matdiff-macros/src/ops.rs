@@ -73,6 +73,15 @@ pub enum Op {
     /// `F[i][j] = 1 / (λ_j − λ_i)` off the diagonal, 0 on it: the eigenvector derivative's
     /// weights, from the eigenvalue vector.
     EigenGaps,
+    /// `f(args)` for the differentiated function `Graph::callees[c]`.
+    Call(usize),
+    /// `(f, ∇₁f, .., ∇ₙf)` at the arguments: the callee's generated `__matdiff_f_vjp`.
+    CallVjp(usize),
+    /// The tangent of `CallVjp` along directions given after the arguments, one per
+    /// argument: the callee's generated `__matdiff_f_tangent`.
+    CallTangent(usize),
+    /// Item `i` of a tuple.
+    Field(usize),
 }
 
 /// How a user's inverse reports a singular matrix; the generated code does the same.
@@ -163,6 +172,10 @@ impl Op {
             Op::SymEigenvalues,
             Op::SymEigenvectors,
             Op::EigenGaps,
+            Op::Call(0),
+            Op::CallVjp(0),
+            Op::CallTangent(0),
+            Op::Field(0),
         ]);
         ops
     }
@@ -200,6 +213,13 @@ impl Op {
             Op::SymEigenvalues => {
                 square(args[0], self.surface()).map(|ty| Ty::Mat(rows(ty), Dim::Lit(1)))
             }
+            Op::Call(_) => Ok(Ty::Scalar),
+            Op::CallVjp(_) => Ok(call_results(args)),
+            Op::CallTangent(_) => Ok(call_results(&args[..args.len() / 2])),
+            Op::Field(i) => match args[0] {
+                Ty::Tuple(items) if *i < items.len() => Ok(items[*i].clone()),
+                other => Err(format!("no field {i} in {other}")),
+            },
             Op::EigenGaps => match args[0] {
                 Ty::Mat(n, Dim::Lit(1)) => Ok(Ty::Mat(n.clone(), n.clone())),
                 other => Err(format!(
@@ -270,6 +290,32 @@ impl Op {
             Op::SymEigenvalues => Some(eigenvalues_jvp(g, args[0], d[0]?, span)),
             Op::SymEigenvectors => Some(eigenvectors_jvp(g, y, args[0], d[0]?, span)),
             Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
+            // df = Σₖ <∇ₖf, dxₖ>.
+            Op::Call(c) => {
+                let vjp = g.add(Op::CallVjp(*c), args, span);
+                let terms: Vec<Option<Id>> = (0..args.len())
+                    .map(|k| {
+                        let grad = g.add(Op::Field(k + 1), &[vjp], span);
+                        Some(inner_product(g, grad, d[k]?, span))
+                    })
+                    .collect();
+                terms
+                    .into_iter()
+                    .fold(None, |sum, term| g.add_opt(sum, term, span))
+            }
+            Op::CallVjp(c) => {
+                let mut operands = args.to_vec();
+                for (k, &arg) in args.iter().enumerate() {
+                    let direction = d[k].unwrap_or_else(|| zeros_like(g, arg, span));
+                    operands.push(direction);
+                }
+                Some(g.add(Op::CallTangent(*c), &operands, span))
+            }
+            Op::Field(i) => d[0].map(|dt| g.add(Op::Field(*i), &[dt], span)),
+            Op::CallTangent(_) => {
+                g.internal_errors.push((span, THIRD_ORDER.to_owned()));
+                None
+            }
         }
     }
 
@@ -357,6 +403,18 @@ impl Op {
             (Op::SymEigenvalues, _) => eigenvalues_vjp(g, args[0], ybar, span),
             (Op::SymEigenvectors, _) => eigenvectors_vjp(g, y, args[0], ybar, span),
             (Op::EigenGaps, _) => eigen_gaps_vjp(g, y, ybar, span),
+            // x̄ₖ = ȳ ∇ₖf.
+            (Op::Call(c), _) => {
+                let vjp = g.add(Op::CallVjp(*c), args, span);
+                let grad = g.add(Op::Field(k + 1), &[vjp], span);
+                scale(g, ybar, grad, span)
+            }
+            // Only the forward transform runs over a gradient program that holds these, so
+            // their adjoints would be third derivatives.
+            (Op::CallVjp(_) | Op::CallTangent(_) | Op::Field(_), _) => {
+                g.internal_errors.push((span, THIRD_ORDER.to_owned()));
+                return None;
+            }
         })
     }
 
@@ -471,6 +529,13 @@ impl Op {
                 let m = &a[0];
                 quote!(#m.symmetric_eigen().eigenvectors)
             }
+            Op::Call(c) => call_expr(g, *c, None, a),
+            Op::CallVjp(c) => call_expr(g, *c, Some("vjp"), a),
+            Op::CallTangent(c) => call_expr(g, *c, Some("tangent"), a),
+            Op::Field(i) => {
+                let (t, i) = (&a[0], proc_macro2::Literal::usize_unsuffixed(*i));
+                quote!(#t.#i)
+            }
             Op::EigenGaps => {
                 let (l, zero) = (&a[0], literal(elem, 0.0));
                 quote!(#ty::from_fn(|i, j| if i == j { #zero } else { (#l[j] - #l[i]).recip() }))
@@ -504,7 +569,13 @@ impl Op {
             Op::MaxEntry => "`.max()`",
             Op::MinEntry => "`.min()`",
             Op::SymEigenvalues => "`.symmetric_eigenvalues()`",
-            Op::ArgMask(_) | Op::SymEigenvectors | Op::EigenGaps => "a derivative",
+            Op::Call(_) => "a call",
+            Op::ArgMask(_)
+            | Op::SymEigenvectors
+            | Op::EigenGaps
+            | Op::CallVjp(_)
+            | Op::CallTangent(_)
+            | Op::Field(_) => "a derivative",
             Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => "a value",
         }
     }
@@ -515,8 +586,11 @@ impl Op {
 
 fn matrix<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
     match ty {
-        Ty::Scalar => Err(format!("{what} needs a matrix or vector, found a scalar")),
         Ty::Mat(..) => Ok(ty),
+        other => Err(format!(
+            "{what} needs a matrix or vector, found a {}",
+            other.describe()
+        )),
     }
 }
 
@@ -533,7 +607,7 @@ fn square<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
 fn rows(ty: &Ty) -> Dim {
     match ty {
         Ty::Mat(r, _) => r.clone(),
-        Ty::Scalar => Dim::Lit(1),
+        Ty::Scalar | Ty::Tuple(_) => Dim::Lit(1),
     }
 }
 
@@ -627,6 +701,76 @@ fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
     let inner = g.add(Op::Dot, &[a, da], span);
     let inv = g.add(Op::Fun(Fun::Recip), &[y], span);
     Some(g.add(Op::Mul, &[inv, inner], span))
+}
+
+const THIRD_ORDER: &str = "a third derivative through a call to another differentiated \
+                           function is not supported";
+
+/// `(value, one derivative per argument)`: the type of `CallVjp` and `CallTangent`.
+fn call_results(args: &[&Ty]) -> Ty {
+    let mut items = vec![Ty::Scalar];
+    items.extend(args.iter().map(|&ty| ty.clone()));
+    Ty::Tuple(items)
+}
+
+/// `<a, b>` for matrices, `a b` for scalars.
+fn inner_product(g: &mut Graph, a: Id, b: Id, span: Span) -> Id {
+    let op = if g.ty(a).is_scalar() {
+        Op::Mul
+    } else {
+        Op::Dot
+    };
+    g.add(op, &[a, b], span)
+}
+
+/// `s a` for a scalar `s` and a scalar or matrix `a`.
+fn scale(g: &mut Graph, s: Id, a: Id, span: Span) -> Id {
+    let op = if g.ty(a).is_scalar() {
+        Op::Mul
+    } else {
+        Op::Scale
+    };
+    g.add(op, &[s, a], span)
+}
+
+/// A zero of `like`'s type, for a call's argument whose tangent is symbolically zero.
+fn zeros_like(g: &mut Graph, like: Id, span: Span) -> Id {
+    let zero = g.lit(0.0, span);
+    match g.ty(like).clone() {
+        Ty::Scalar => zero,
+        ty => g.add_typed(Op::Fill, &[zero], ty, span),
+    }
+}
+
+/// `f(args)`, or the callee's generated `__matdiff_f_<suffix>(args)`, passing each argument
+/// the way the user's call does.
+fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> TokenStream {
+    let callee = &g.callees[c];
+    let mut path = callee.path.clone();
+    if let (Some(suffix), Some(last)) = (suffix, path.segments.last_mut()) {
+        let name = format!("__matdiff_{}_{suffix}", last.ident);
+        last.ident = proc_macro2::Ident::new(&name, last.ident.span());
+    }
+    let n = callee.by_ref.len();
+    let operands = a.iter().enumerate().map(|(i, operand)| {
+        // Matrix operands are references already; scalars are values.
+        let is_matrix = !operand_is_scalar(g, c, i);
+        match (callee.by_ref[i % n], is_matrix) {
+            (true, true) | (false, false) => quote!(#operand),
+            (true, false) => quote!(&#operand),
+            (false, true) => quote!(*#operand),
+        }
+    });
+    quote!(#path(#(#operands),*))
+}
+
+fn operand_is_scalar(g: &Graph, c: usize, i: usize) -> bool {
+    let n = g.callees[c].by_ref.len();
+    g.callees[c]
+        .scalar_args
+        .get(i % n)
+        .copied()
+        .unwrap_or(false)
 }
 
 /// `∂y/∂args[k]` of a scalar op of two scalars, `None` where it is zero.
