@@ -36,6 +36,8 @@ pub enum Op {
     Scale,
     /// matrix · matrix
     MatMul,
+    /// `Aᵀ B` without forming `Aᵀ` (nalgebra's `tr_mul`); `MatMul(Aᵀ, B)` is rewritten to it.
+    TrMul,
     Transpose,
     Trace,
     /// Frobenius inner product `<A, B>` (nalgebra's `dot`).
@@ -145,6 +147,7 @@ impl Op {
             Op::Mul,
             Op::Scale,
             Op::MatMul,
+            Op::TrMul,
             Op::Transpose,
             Op::Trace,
             Op::Dot,
@@ -194,6 +197,7 @@ impl Op {
             Op::Mul => scalar_pair(args),
             Op::Scale => scale_shape(args),
             Op::MatMul => matmul_shape(args),
+            Op::TrMul => matmul_shape(&[&args[0].transposed(), args[1]]),
             Op::Transpose => matrix(args[0], "`.transpose()`").map(Ty::transposed),
             Op::Trace => trace_shape(args[0]),
             Op::Dot | Op::ComponentMul => same_shape(self, args).map(|ty| match self {
@@ -247,7 +251,7 @@ impl Op {
                 let db = d[1].map(|db| g.add(Op::Neg, &[db], span));
                 g.add_opt(d[0], db, span)
             }
-            Op::Mul | Op::Scale | Op::MatMul | Op::Dot | Op::ComponentMul => {
+            Op::Mul | Op::Scale | Op::MatMul | Op::TrMul | Op::Dot | Op::ComponentMul => {
                 bilinear_jvp(g, self, args, d, span)
             }
             Op::NormSquared => norm_squared_jvp(g, args[0], d[0]?, span),
@@ -343,6 +347,12 @@ impl Op {
                 let at = g.add(Op::Transpose, &[args[0]], span);
                 g.add(Op::MatMul, &[at, ybar], span)
             }
+            // y = Aᵀ B: Ā = B ȳᵀ, B̄ = A ȳ.
+            (Op::TrMul, 0) => {
+                let ybar_t = g.add(Op::Transpose, &[ybar], span);
+                g.add(Op::MatMul, &[args[1], ybar_t], span)
+            }
+            (Op::TrMul, _) => g.add(Op::MatMul, &[args[0], ybar], span),
             (Op::Transpose, _) => g.add(Op::Transpose, &[ybar], span),
             // d tr(A) = tr(dA) = <I, dA>, so Ā = ȳ I.
             (Op::Trace, _) => {
@@ -463,6 +473,7 @@ impl Op {
                 let (s, m) = (&a[0], &a[1]);
                 quote!(#m * #s)
             }
+            Op::TrMul => method(&a[0], "tr_mul", &a[1..]),
             Op::Transpose => method(&a[0], "transpose", &[]),
             Op::Trace => method(&a[0], "trace", &[]),
             Op::Dot => method(&a[0], "dot", &a[1..]),
@@ -548,7 +559,7 @@ impl Op {
         match self {
             Op::Add => "`+`",
             Op::Sub => "`-`",
-            Op::Mul | Op::Scale | Op::MatMul => "`*`",
+            Op::Mul | Op::Scale | Op::MatMul | Op::TrMul => "`*`",
             Op::Neg => "unary `-`",
             Op::Transpose => "`.transpose()`",
             Op::Trace => "`.trace()`",
@@ -790,12 +801,15 @@ fn scalar_partial(op: &Op, g: &mut Graph, y: Id, args: &[Id], k: usize) -> Optio
             let ln_a = g.add(Op::Fun(Fun::Ln), &[a], span);
             Some(g.add(Op::Mul, &[y, ln_a], span))
         }
-        // max follows a where a > b: the step H(a − b) with H(0) = 0, the subgradient ReLU uses.
+        // max follows a where a > b, min where a < b: the step H(±(a − b)) with H(0) = 0,
+        // the subgradient ReLU uses; b gets the rest.
         (Op::Max | Op::Min, _) => {
-            let (winner, loser) = if op == &Op::Max { (a, b) } else { (b, a) };
-            let gap = g.add(Op::Sub, &[winner, loser], span);
+            let gap = match op {
+                Op::Max => g.add(Op::Sub, &[a, b], span),
+                _ => g.add(Op::Sub, &[b, a], span),
+            };
             let step = g.add(Op::Fun(Fun::Step), &[gap], span);
-            if (k == 0) == (op == &Op::Max) {
+            if k == 0 {
                 Some(step)
             } else {
                 let one = g.lit(1.0, span);

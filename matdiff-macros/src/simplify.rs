@@ -6,7 +6,7 @@
 //! emitter's liveness walk (dead code) this is the whole optimiser: symbolic zeros never reach
 //! the graph at all, they are `None` in the transforms.
 
-use crate::ir::{Graph, Id, Ty};
+use crate::ir::{Dim, Graph, Id, Ty};
 use crate::ops::Op;
 use proc_macro2::Span;
 
@@ -32,6 +32,13 @@ const RULES: &[(&str, Rule)] = &[
     ("recip-recip",         recip_recip),
     ("powi-one",            powi_one),
     ("ln-det",              ln_det),
+    ("matmul-transpose",    matmul_transpose),
+    ("transpose-product",   transpose_product),
+    ("trace-product",       trace_product),
+    ("index-1x1-product",   index_1x1_product),
+    ("dot-transposes",      dot_transposes),
+    ("matmul-chain-order",  matmul_chain_order),
+    ("scale-out-of-product", scale_out_of_product),
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
@@ -211,4 +218,193 @@ fn ln_det(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     let inner = g.node(args.first().copied()?).clone();
     (op == &Op::Fun(crate::ops::Fun::Ln) && inner.op == Op::Det)
         .then(|| g.add(Op::LogDet, &inner.args, span))
+}
+
+/// `Aᵀ B → tr_mul(A, B)`: nalgebra multiplies by a transpose without forming it.
+fn matmul_transpose(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::MatMul {
+        return None;
+    }
+    let a = transposed(g, args[0])?;
+    Some(g.add(Op::TrMul, &[a, args[1]], span))
+}
+
+/// `(P Q)ᵀ → Qᵀ Pᵀ` when a transpose then cancels, and `(Aᵀ B)ᵀ → Bᵀ A`.
+fn transpose_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Transpose {
+        return None;
+    }
+    let inner = g.node(args[0]).clone();
+    let (p, q) = match inner.op {
+        Op::TrMul => {
+            return Some(g.add(
+                Op::TrMul,
+                &inner.args.iter().rev().copied().collect::<Vec<_>>(),
+                span,
+            ))
+        }
+        Op::MatMul => (inner.args[0], inner.args[1]),
+        _ => return None,
+    };
+    if transposed(g, p).is_none() && transposed(g, q).is_none() {
+        return None;
+    }
+    let qt = g.add(Op::Transpose, &[q], span);
+    let pt = g.add(Op::Transpose, &[p], span);
+    Some(g.add(Op::MatMul, &[qt, pt], span))
+}
+
+/// `tr(F₁ ⋯ Fₖ) → <X, Fᵢ₊₁ ⋯ Fₖ F₁ ⋯ Fᵢ₋₁>` where `Fᵢ = Xᵀ` (trace is cyclic and
+/// `tr(Xᵀ R) = <X, R>`), else `<F₁ᵀ, F₂ ⋯ Fₖ>`: one matrix product fewer.
+fn trace_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    (op == &Op::Trace)
+        .then(|| trace_of_chain(g, args[0], span))
+        .flatten()
+}
+
+/// `(P Q)[(0, 0)]` of a 1 x 1 product is its trace.
+fn index_1x1_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let one_by_one = matches!(g.ty(args[0]), Ty::Mat(Dim::Lit(1), Dim::Lit(1)));
+    (op == &Op::Index(0, 0) && one_by_one)
+        .then(|| trace_of_chain(g, args[0], span))
+        .flatten()
+}
+
+fn trace_of_chain(g: &mut Graph, product: Id, span: Span) -> Option<Id> {
+    let factors = chain_factors(g, product);
+    if factors.len() < 2 {
+        return None;
+    }
+    let (x, rest) = match factors.iter().position(|&f| transposed(g, f).is_some()) {
+        Some(i) => {
+            let x = transposed(g, factors[i])?;
+            let rest: Vec<Id> = factors[i + 1..]
+                .iter()
+                .chain(&factors[..i])
+                .copied()
+                .collect();
+            (x, rest)
+        }
+        None => (
+            g.add(Op::Transpose, &[factors[0]], span),
+            factors[1..].to_vec(),
+        ),
+    };
+    let rest = chain_product(g, &rest, span);
+    Some(g.add(Op::Dot, &[x, rest], span))
+}
+
+/// `<Aᵀ, Bᵀ> → <A, B>`.
+fn dot_transposes(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Dot {
+        return None;
+    }
+    let (a, b) = (transposed(g, args[0])?, transposed(g, args[1])?);
+    Some(g.add(Op::Dot, &[a, b], span))
+}
+
+/// `(A B) C ↔ A (B C)`, whichever needs fewer multiplications, when the dimensions are
+/// literals: `a * b * x` becomes `a * (b * x)`, two matrix-vector products.
+fn matmul_chain_order(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::MatMul {
+        return None;
+    }
+    let left = g.node(args[0]).clone();
+    if left.op == Op::MatMul {
+        let (a, b, c) = (left.args[0], left.args[1], args[1]);
+        if cost3(g, a, b, c, Assoc::Right)? < cost3(g, a, b, c, Assoc::Left)? {
+            let bc = g.add(Op::MatMul, &[b, c], span);
+            return Some(g.add(Op::MatMul, &[a, bc], span));
+        }
+    }
+    let right = g.node(args[1]).clone();
+    if right.op == Op::MatMul {
+        let (a, b, c) = (args[0], right.args[0], right.args[1]);
+        if cost3(g, a, b, c, Assoc::Left)? < cost3(g, a, b, c, Assoc::Right)? {
+            let ab = g.add(Op::MatMul, &[a, b], span);
+            return Some(g.add(Op::MatMul, &[ab, c], span));
+        }
+    }
+    None
+}
+
+/// `(s A) B → s (A B)` and `A (s B) → s (A B)` when the product is no larger than the
+/// scaled factor, so the scaling touches fewer entries.
+fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if !matches!(op, Op::MatMul | Op::TrMul) {
+        return None;
+    }
+    let result_size = size(&op.shape(&[g.ty(args[0]), g.ty(args[1])]).ok()?)?;
+    for k in 0..2 {
+        let node = g.node(args[k]).clone();
+        if node.op != Op::Scale || size(&node.ty)? < result_size {
+            continue;
+        }
+        let mut operands = args.to_vec();
+        operands[k] = node.args[1];
+        let product = g.add(op.clone(), &operands, span);
+        return Some(g.add(Op::Scale, &[node.args[0], product], span));
+    }
+    None
+}
+
+/// `A` if `id` is `Aᵀ`.
+fn transposed(g: &Graph, id: Id) -> Option<Id> {
+    let node = g.node(id);
+    (node.op == Op::Transpose).then(|| node.args[0])
+}
+
+/// The factors of a product tree, in order; `Aᵀ B` counts as the factors `Aᵀ`, `B`.
+fn chain_factors(g: &mut Graph, id: Id) -> Vec<Id> {
+    let node = g.node(id).clone();
+    match node.op {
+        Op::MatMul => {
+            let mut factors = chain_factors(g, node.args[0]);
+            factors.extend(chain_factors(g, node.args[1]));
+            factors
+        }
+        Op::TrMul => {
+            let at = g.add(Op::Transpose, &[node.args[0]], node.span);
+            let mut factors = vec![at];
+            factors.extend(chain_factors(g, node.args[1]));
+            factors
+        }
+        _ => vec![id],
+    }
+}
+
+/// The product of `factors`, associated by the rewrite rules as it is built.
+fn chain_product(g: &mut Graph, factors: &[Id], span: Span) -> Id {
+    let mut product = factors[0];
+    for &factor in &factors[1..] {
+        product = g.add(Op::MatMul, &[product, factor], span);
+    }
+    product
+}
+
+enum Assoc {
+    Left,
+    Right,
+}
+
+/// Multiplications for `(A B) C` or `A (B C)`; `None` unless every dimension is a literal.
+fn cost3(g: &Graph, a: Id, b: Id, c: Id, assoc: Assoc) -> Option<usize> {
+    let (ra, ca) = literal_dims(g.ty(a))?;
+    let (_, cb) = literal_dims(g.ty(b))?;
+    let (_, cc) = literal_dims(g.ty(c))?;
+    Some(match assoc {
+        Assoc::Left => ra * ca * cb + ra * cb * cc,
+        Assoc::Right => ca * cb * cc + ra * ca * cc,
+    })
+}
+
+fn literal_dims(ty: &Ty) -> Option<(usize, usize)> {
+    match ty {
+        Ty::Mat(Dim::Lit(r), Dim::Lit(c)) => Some((*r, *c)),
+        _ => None,
+    }
+}
+
+fn size(ty: &Ty) -> Option<usize> {
+    literal_dims(ty).map(|(r, c)| r * c)
 }
