@@ -151,8 +151,21 @@ pub fn generated_fn(
         #[doc = #doc]
         // A parameter the derivative does not need (a constant term, or `x` in the Hessian of
         // a quadratic) is still taken, so that all three functions share one signature; and
-        // a user need not call all of them.
-        #[allow(unused_variables, dead_code)]
+        // a user need not call all of them. The clippy lints concern code the user did not
+        // write: constants folded to literals (`PI` as digits), the directions that double the
+        // parameter list, and long straight-line bodies.
+        #[allow(
+            unused_variables,
+            dead_code,
+            clippy::approx_constant,
+            clippy::excessive_precision,
+            clippy::too_many_arguments,
+            clippy::too_many_lines,
+            clippy::unreadable_literal,
+            clippy::many_single_char_names,
+            clippy::similar_names,
+            clippy::float_cmp
+        )]
         #vis fn #name #generics (#(#params,)* #(#extra_params,)*) -> #ret #where_clause {
             #body
         }
@@ -259,10 +272,22 @@ fn tuple_body(
     results: &[TokenStream],
 ) -> TokenStream {
     let live = g.reachable(outputs.iter().filter_map(|o| o.id));
-    let lets = g
-        .ids()
-        .filter(|id| live[id.index()])
-        .map(|id| binding(sig, g, directions, id));
+    let mut emitted = vec![false; g.len()];
+    let mut lets = Vec::new();
+    for id in g.ids().filter(|id| live[id.index()]) {
+        if emitted[id.index()] {
+            continue;
+        }
+        let group = maps_sharing_a_loop(g, &live, id);
+        if group.len() > 1 {
+            lets.push(fused_maps(g, &group));
+            for member in group {
+                emitted[member.index()] = true;
+            }
+            continue;
+        }
+        lets.push(binding(sig, g, directions, id));
+    }
     let result = match results {
         [single] => single.clone(),
         several => quote!((#(#several),*)),
@@ -313,6 +338,60 @@ fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     match node.ty {
         Ty::Scalar | Ty::Tuple(_) => quote!(let #var: #ty = #expr;),
         Ty::Mat(..) => quote!(let #var: &#ty = &(#expr);),
+    }
+}
+
+/// The live `.map()`s of the same closure body over the same matrix as `id` (a value and
+/// its derivatives, say), which one loop computes together, sharing their subexpressions.
+fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
+    let body_of = |id: Id| match g.op(id) {
+        Op::Map(f) => Some((g.scalar_fns[*f].body, g.node(id).args[0])),
+        _ => None,
+    };
+    let Some(key) = body_of(id) else {
+        return Vec::new();
+    };
+    g.ids()
+        .skip(id.index())
+        .filter(|&other| live[other.index()] && body_of(other) == Some(key))
+        .collect()
+}
+
+/// One loop over the entries computing several maps of one closure body, then a `let` for
+/// each result.
+fn fused_maps(g: &Graph, group: &[Id]) -> TokenStream {
+    let matrix = var(g.node(group[0]).args[0]);
+    let ty = value_type(g.elem, &g.node(group[0]).ty);
+    let elem = elem_type(g.elem);
+    let functions: Vec<ScalarFn> = group
+        .iter()
+        .map(|&id| match g.op(id) {
+            Op::Map(f) => g.scalar_fns[*f],
+            _ => unreachable!("a fused group holds maps only"),
+        })
+        .collect();
+    let body = &g.bodies[functions[0].body];
+    let live = body.reachable(functions.iter().map(|f| f.output));
+    let argument = closure_var(Id::first());
+    let lets = body
+        .ids()
+        .filter(|id| live[id.index()] && !matches!(body.op(*id), Op::Param(_)))
+        .map(|id| computed(body, id, closure_var));
+    let index = Ident::new("__i", Span::mixed_site());
+    let storage: Vec<Ident> = group
+        .iter()
+        .map(|id| Ident::new(&format!("__m{}", id.index()), Span::mixed_site()))
+        .collect();
+    let results = functions.iter().map(|f| closure_var(f.output));
+    let names = group.iter().map(|&id| var(id));
+    quote! {
+        #(let mut #storage: #ty = <#ty>::zeros();)*
+        for #index in 0..#matrix.len() {
+            let #argument: #elem = #matrix[#index];
+            #(#lets)*
+            #(#storage[#index] = #results;)*
+        }
+        #(let #names: &#ty = &#storage;)*
     }
 }
 

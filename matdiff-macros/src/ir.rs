@@ -238,6 +238,7 @@ impl Graph {
     }
 
     /// Writes the nodes that `roots` depend on, one per line: the form the IR tests pin.
+    #[cfg(test)]
     pub fn dump(&self, roots: &[Id]) -> String {
         let live = self.reachable(roots.iter().copied());
         let mut out = String::new();
