@@ -1002,7 +1002,11 @@ impl Fun {
             Fun::Signum | Fun::Step => return None,                              // 0 almost everywhere
             Fun::Powi(0) => return None,
             Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
-                              let p = g.add(Op::Fun(Fun::Powi(n - 1)), &[x], span);
+                              let p = match n.checked_sub(1) {
+                                  Some(m) => g.add(Op::Fun(Fun::Powi(m)), &[x], span),
+                                  None => { let m = lit(g, f64::from(n) - 1.0);
+                                            g.add(Op::Powf, &[x, m], span) }
+                              };
                               g.add(Op::Mul, &[n_lit, p], span) }                // n x^(n-1)
         })
     }
@@ -1031,6 +1035,27 @@ fn method(receiver: &TokenStream, name: &str, args: &[TokenStream]) -> TokenStre
 }
 
 pub fn literal(elem: Elem, value: f64) -> TokenStream {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "f32 functions use f32 literals"
+    )]
+    let narrowed = match elem {
+        Elem::F32 => f64::from(value as f32),
+        Elem::F64 => value,
+    };
+    // Infinity and NaN (a literal such as `1e400`, or folded from `1e300 * 1e300`) have no
+    // literal syntax; `Literal::f64_suffixed` would panic.
+    if !narrowed.is_finite() {
+        let ty = match elem {
+            Elem::F32 => quote!(f32),
+            Elem::F64 => quote!(f64),
+        };
+        return match (narrowed.is_nan(), narrowed.is_sign_negative()) {
+            (true, _) => quote!(<#ty>::NAN),
+            (false, false) => quote!(<#ty>::INFINITY),
+            (false, true) => quote!((-<#ty>::INFINITY)),
+        };
+    }
     let magnitude = match elem {
         #[allow(
             clippy::cast_possible_truncation,

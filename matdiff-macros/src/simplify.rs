@@ -42,11 +42,20 @@ const RULES: &[(&str, Rule)] = &[
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
-pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id], _ty: &Ty, span: Span) -> Option<Id> {
+pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id], ty: &Ty, span: Span) -> Option<Id> {
     if args.is_empty() {
         return None;
     }
-    RULES.iter().find_map(|(_, rule)| rule(g, op, args, span))
+    let (name, result) = RULES
+        .iter()
+        .find_map(|(name, rule)| rule(g, op, args, span).map(|id| (name, id)))?;
+    if g.ty(result) != ty {
+        // A rule that changes a type is a bug; keep the node as written and report it.
+        let message = format!("rewrite `{name}` changed {ty} to {}", g.ty(result));
+        g.internal_errors.push((span, message));
+        return None;
+    }
+    Some(result)
 }
 
 #[cfg(test)]
@@ -188,11 +197,14 @@ fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id
     (op == &Op::Transpose && g.op(inner) == &Op::Identity && square).then_some(inner)
 }
 
-/// `I A → A`, `A I → A`.
+/// `I A → A`, `A I → A` for a square identity (a rectangular one selects rows or columns).
 fn matmul_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let is_square_identity = |id: Id| {
+        g.op(id) == &Op::Identity && matches!(g.ty(id), Ty::Mat(r, c) if r == c)
+    };
     match op {
-        Op::MatMul if g.op(args[0]) == &Op::Identity => Some(args[1]),
-        Op::MatMul if g.op(args[1]) == &Op::Identity => Some(args[0]),
+        Op::MatMul if is_square_identity(args[0]) => Some(args[1]),
+        Op::MatMul if is_square_identity(args[1]) => Some(args[0]),
         _ => None,
     }
 }

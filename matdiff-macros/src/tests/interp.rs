@@ -1,0 +1,455 @@
+//! A reference interpreter for the IR: every node evaluated with `nalgebra::DMatrix<f64>`,
+//! following nalgebra's semantics for the method each op stands for.
+//!
+//! A call into another differentiated function is interpreted from that function's own
+//! program (see [`Env`]). The interpreter also checks the IR's own bookkeeping: every value
+//! must have exactly the shape its node declares, so a rule or rewrite that returns a node of
+//! the wrong type is caught here.
+
+use crate::emit::Program;
+use crate::ir::{Dim, Graph, Id, ScalarFn, Ty};
+use crate::ops::{Extremum, Fun, Op};
+use nalgebra::DMatrix;
+use quote::ToTokens;
+use std::collections::HashMap;
+
+/// A runtime value: a scalar, a matrix (vectors are `n x 1`), or the tuple a call's
+/// derivative returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Scalar(f64),
+    Mat(DMatrix<f64>),
+    Tuple(Vec<Value>),
+}
+
+/// The other differentiated functions a graph calls, by the path the call names: a callee
+/// is interpreted from its own program, as the generated `__matdiff_f_vjp` and
+/// `__matdiff_f_tangent` compute it.
+#[derive(Default)]
+pub struct Env<'a> {
+    pub callees: HashMap<String, &'a Program>,
+}
+
+impl Value {
+    /// The zero of a type.
+    pub fn zero(ty: &Ty) -> Value {
+        match ty {
+            Ty::Scalar => Value::Scalar(0.0),
+            Ty::Mat(..) => {
+                let (r, c) = dims(ty);
+                Value::Mat(DMatrix::zeros(r, c))
+            }
+            Ty::Tuple(items) => Value::Tuple(items.iter().map(Value::zero).collect()),
+        }
+    }
+
+    /// The IR type of this value (literal dimensions).
+    pub fn ty(&self) -> Ty {
+        match self {
+            Value::Scalar(_) => Ty::Scalar,
+            Value::Mat(m) => Ty::mat(m.nrows(), m.ncols()),
+            Value::Tuple(items) => Ty::Tuple(items.iter().map(Value::ty).collect()),
+        }
+    }
+
+    pub fn scalar(&self) -> f64 {
+        match self {
+            Value::Scalar(s) => *s,
+            other => panic!("expected a scalar, found a {}", other.ty()),
+        }
+    }
+
+    pub fn mat(&self) -> &DMatrix<f64> {
+        match self {
+            Value::Mat(m) => m,
+            other => panic!("expected a matrix, found a {}", other.ty()),
+        }
+    }
+
+    /// The entries, column-major (a scalar is one entry, a tuple its items' in order).
+    pub fn entries(&self) -> Vec<f64> {
+        match self {
+            Value::Scalar(s) => vec![*s],
+            Value::Mat(m) => m.iter().copied().collect(),
+            Value::Tuple(items) => items.iter().flat_map(Value::entries).collect(),
+        }
+    }
+
+    /// The Frobenius inner product `<self, other>` (a product for scalars, the sum over the
+    /// items for tuples).
+    pub fn inner(&self, other: &Value) -> f64 {
+        assert_eq!(self.ty(), other.ty(), "inner product of different types");
+        self.entries()
+            .iter()
+            .zip(other.entries())
+            .map(|(a, b)| a * b)
+            .sum()
+    }
+
+    /// `self + t · other`.
+    pub fn axpy(&self, t: f64, other: &Value) -> Value {
+        match (self, other) {
+            (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(a + t * b),
+            (Value::Mat(a), Value::Mat(b)) => {
+                assert_eq!(a.shape(), b.shape(), "axpy of different shapes");
+                Value::Mat(a + b * t)
+            }
+            (Value::Tuple(a), Value::Tuple(b)) => {
+                assert_eq!(a.len(), b.len(), "axpy of different tuples");
+                Value::Tuple(a.iter().zip(b).map(|(a, b)| a.axpy(t, b)).collect())
+            }
+            _ => panic!("axpy of a {} and a {}", self.ty(), other.ty()),
+        }
+    }
+
+    /// `t · self`.
+    pub fn scaled(&self, t: f64) -> Value {
+        Value::zero(&self.ty()).axpy(t, self)
+    }
+
+    /// The largest entry in absolute value.
+    pub fn max_abs(&self) -> f64 {
+        self.entries().iter().fold(0.0, |m, x| m.max(x.abs()))
+    }
+}
+
+/// The literal dimensions of a matrix type. Tests use literal dimensions only.
+pub fn dims(ty: &Ty) -> (usize, usize) {
+    match ty {
+        Ty::Mat(Dim::Lit(r), Dim::Lit(c)) => (*r, *c),
+        other => {
+            panic!("the interpreter needs a matrix type with literal dimensions, found {other}")
+        }
+    }
+}
+
+/// Evaluates `roots` given the value of every `Param(k)` they depend on (`params[k]`).
+///
+/// Only the nodes the roots depend on are evaluated, so unrelated parameters may be missing.
+/// Panics if a value does not have its node's type, or if a node is ill-formed.
+pub fn eval(g: &Graph, params: &[Value], roots: &[Id]) -> Vec<Value> {
+    eval_in(&Env::default(), g, params, roots)
+}
+
+/// [`eval`] for a graph that calls the functions in `env`.
+pub fn eval_in(env: &Env, g: &Graph, params: &[Value], roots: &[Id]) -> Vec<Value> {
+    let live = g.reachable(roots.iter().copied());
+    let mut values: Vec<Option<Value>> = vec![None; g.len()];
+    for id in g.ids().filter(|id| live[id.index()]) {
+        let node = g.node(id);
+        let args: Vec<&Value> = node
+            .args
+            .iter()
+            .map(|a| {
+                values[a.index()]
+                    .as_ref()
+                    .expect("arguments precede a node")
+            })
+            .collect();
+        let value = eval_node(env, g, &node.op, &node.ty, &args, params);
+        assert_eq!(
+            value.ty(),
+            node.ty,
+            "node {id} = {:?} declares type {} but evaluates to a {}\n{}",
+            node.op,
+            node.ty,
+            value.ty(),
+            g.dump(&[id]),
+        );
+        values[id.index()] = Some(value);
+    }
+    roots
+        .iter()
+        .map(|r| values[r.index()].clone().expect("root evaluated"))
+        .collect()
+}
+
+/// One node. The match is exhaustive: a new op must be given semantics here.
+fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Value]) -> Value {
+    use Value::{Mat, Scalar, Tuple};
+    match op {
+        Op::Param(k) => params
+            .get(*k)
+            .unwrap_or_else(|| panic!("no value given for Param({k})"))
+            .clone(),
+        Op::Lit(bits) => Scalar(bits.get()),
+        Op::Identity => {
+            let (r, c) = dims(ty);
+            Mat(DMatrix::identity(r, c))
+        }
+        Op::Fill => {
+            let (r, c) = dims(ty);
+            Mat(DMatrix::from_element(r, c, a[0].scalar()))
+        }
+        Op::Embed(i, j) => {
+            let (r, c) = dims(ty);
+            let mut m = DMatrix::zeros(r, c);
+            m[(*i, *j)] = a[0].scalar();
+            Mat(m)
+        }
+        Op::Neg => match a[0] {
+            Scalar(s) => Scalar(-s),
+            Mat(m) => Mat(-m),
+            Tuple(_) => panic!("Neg of a tuple"),
+        },
+        Op::Add | Op::Sub => {
+            let sign = if op == &Op::Add { 1.0 } else { -1.0 };
+            match (a[0], a[1]) {
+                (Scalar(x), Scalar(y)) => Scalar(x + sign * y),
+                (Mat(x), Mat(y)) => {
+                    assert_eq!(x.shape(), y.shape(), "{op:?} of different shapes");
+                    Mat(x + y * sign)
+                }
+                _ => panic!("{op:?} of a scalar and a matrix"),
+            }
+        }
+        Op::Mul => Scalar(a[0].scalar() * a[1].scalar()),
+        Op::Scale => Mat(a[1].mat() * a[0].scalar()),
+        Op::MatMul => {
+            let (x, y) = (a[0].mat(), a[1].mat());
+            assert_eq!(x.ncols(), y.nrows(), "MatMul of mismatched shapes");
+            Mat(x * y)
+        }
+        Op::TrMul => {
+            let (x, y) = (a[0].mat(), a[1].mat());
+            assert_eq!(x.nrows(), y.nrows(), "TrMul of mismatched shapes");
+            Mat(x.tr_mul(y))
+        }
+        Op::Transpose => Mat(a[0].mat().transpose()),
+        Op::Trace => {
+            let m = a[0].mat();
+            assert!(m.is_square(), "Trace of a non-square matrix");
+            Scalar(m.trace())
+        }
+        Op::Dot => {
+            let (x, y) = (a[0].mat(), a[1].mat());
+            assert_eq!(x.shape(), y.shape(), "Dot of different shapes");
+            Scalar(x.dot(y))
+        }
+        Op::Sum => Scalar(a[0].mat().sum()),
+        Op::ComponentMul => {
+            let (x, y) = (a[0].mat(), a[1].mat());
+            assert_eq!(x.shape(), y.shape(), "ComponentMul of different shapes");
+            Mat(x.component_mul(y))
+        }
+        Op::NormSquared => Scalar(a[0].mat().norm_squared()),
+        Op::Norm => Scalar(a[0].mat().norm()),
+        Op::Index(i, j) => Scalar(a[0].mat()[(*i, *j)]),
+        Op::Fun(fun) => Scalar(apply(*fun, a[0].scalar())),
+        Op::Powf => Scalar(a[0].scalar().powf(a[1].scalar())),
+        Op::Max => Scalar(a[0].scalar().max(a[1].scalar())),
+        Op::Min => Scalar(a[0].scalar().min(a[1].scalar())),
+        Op::Map(f) => Mat(a[0].mat().map(|t| scalar_fn(env, g, *f, t))),
+        Op::Inverse(_) => Mat(a[0]
+            .mat()
+            .clone()
+            .try_inverse()
+            .expect("Inverse of a singular matrix")),
+        Op::Det => Scalar(square(a[0]).determinant()),
+        Op::LogDet => Scalar(square(a[0]).determinant().ln()),
+        Op::MaxEntry => Scalar(a[0].mat().max()),
+        Op::MinEntry => Scalar(a[0].mat().min()),
+        Op::ArgMask(extremum) => {
+            let m = a[0].mat();
+            // The first extreme entry in nalgebra's (column-major) linear order.
+            let mut best = 0;
+            for i in 1..m.len() {
+                let better = match extremum {
+                    Extremum::Max => m[i] > m[best],
+                    Extremum::Min => m[i] < m[best],
+                };
+                if better {
+                    best = i;
+                }
+            }
+            let mut mask = DMatrix::zeros(m.nrows(), m.ncols());
+            mask[best] = 1.0;
+            Mat(mask)
+        }
+        Op::Call(c) => {
+            let program = callee(env, g, *c);
+            let params: Vec<Value> = a.iter().map(|&v| v.clone()).collect();
+            eval(&program.graph, &params, &[program.value]).remove(0)
+        }
+        Op::CallVjp(c) => call_vjp(callee(env, g, *c), a),
+        Op::CallTangent(c) => call_tangent(callee(env, g, *c), a),
+        Op::Field(i) => match a[0] {
+            Tuple(items) => items[*i].clone(),
+            other => panic!("Field of a {}", other.ty()),
+        },
+        Op::SymEigenvalues => {
+            let values = square(a[0]).clone().symmetric_eigen().eigenvalues;
+            Mat(DMatrix::from_column_slice(
+                values.len(),
+                1,
+                values.as_slice(),
+            ))
+        }
+        Op::SymEigenvectors => Mat(square(a[0]).clone().symmetric_eigen().eigenvectors),
+        Op::EigenGaps => {
+            let l = a[0].mat();
+            assert_eq!(l.ncols(), 1, "EigenGaps of a non-vector");
+            let n = l.nrows();
+            Mat(DMatrix::from_fn(n, n, |i, j| {
+                if i == j {
+                    0.0
+                } else {
+                    (l[j] - l[i]).recip()
+                }
+            }))
+        }
+    }
+}
+
+fn square(value: &Value) -> &DMatrix<f64> {
+    let m = value.mat();
+    assert!(m.is_square(), "expected a square matrix");
+    m
+}
+
+/// The scalar function `g.scalar_fns[f]` at `t`: its closure body evaluated with `Param(0) = t`.
+fn scalar_fn(env: &Env, g: &Graph, f: usize, t: f64) -> f64 {
+    let ScalarFn { body, output } = g.scalar_fns[f];
+    eval_in(env, &g.bodies[body], &[Value::Scalar(t)], &[output])[0].scalar()
+}
+
+/// The program of the function `g.callees[c]` names.
+fn callee<'a>(env: &Env<'a>, g: &Graph, c: usize) -> &'a Program {
+    let path = g.callees[c].path.to_token_stream().to_string();
+    env.callees
+        .get(&path)
+        .unwrap_or_else(|| panic!("no program given for the callee `{path}`"))
+}
+
+/// `(f, ∇₁f, .., ∇ₙf)` at `args`, from the callee's program.
+fn call_vjp(program: &Program, args: &[&Value]) -> Value {
+    let params: Vec<Value> = args.iter().map(|&v| v.clone()).collect();
+    let value = eval(&program.graph, &params, &[program.value]).remove(0);
+    let mut items = vec![value];
+    for (k, grad) in program.gradient_all.iter().enumerate() {
+        items.push(match grad {
+            Some(id) => eval(&program.graph, &params, &[*id]).remove(0),
+            None => Value::zero(&args[k].ty()),
+        });
+    }
+    Value::Tuple(items)
+}
+
+/// The tangent of [`call_vjp`] along the directions in the second half of `args`.
+fn call_tangent(program: &Program, args: &[&Value]) -> Value {
+    let params: Vec<Value> = args.iter().map(|&v| v.clone()).collect();
+    let n = args.len() / 2;
+    let types = std::iter::once(Ty::Scalar).chain(args[..n].iter().map(|v| v.ty()));
+    let items = program
+        .tangent_all
+        .iter()
+        .zip(types)
+        .map(|(id, ty)| match id {
+            Some(id) => eval(&program.graph, &params, &[*id]).remove(0),
+            None => Value::zero(&ty),
+        })
+        .collect();
+    Value::Tuple(items)
+}
+
+/// A scalar function, as `f64`'s method of the same name (signum is 0 at 0; the step is 1
+/// for `x > 0`, else 0).
+pub fn apply(fun: Fun, x: f64) -> f64 {
+    match fun {
+        Fun::Exp => x.exp(),
+        Fun::Ln => x.ln(),
+        Fun::Sqrt => x.sqrt(),
+        Fun::Sin => x.sin(),
+        Fun::Cos => x.cos(),
+        Fun::Tan => x.tan(),
+        Fun::Tanh => x.tanh(),
+        Fun::Recip => x.recip(),
+        Fun::Abs => x.abs(),
+        Fun::Signum => {
+            if x == 0.0 {
+                0.0
+            } else {
+                x.signum()
+            }
+        }
+        Fun::Step => {
+            if x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Fun::Powi(n) => x.powi(n),
+    }
+}
+
+/// Tests of the interpreter itself, against hand-computed values.
+mod sanity {
+    use super::*;
+    use crate::ir::Elem;
+    use proc_macro2::Span;
+
+    fn rows(r: usize, c: usize, entries: &[f64]) -> Value {
+        Value::Mat(DMatrix::from_row_slice(r, c, entries))
+    }
+
+    fn param(g: &mut Graph, k: usize, ty: Ty) -> Id {
+        g.add_typed(Op::Param(k), &[], ty, Span::call_site())
+    }
+
+    #[test]
+    fn matrix_ops_follow_nalgebra() {
+        let sp = Span::call_site();
+        let mut g = Graph::new(Elem::F64);
+        let a = param(&mut g, 0, Ty::mat(2, 3));
+        let b = param(&mut g, 1, Ty::mat(3, 2));
+        let ab = g.add(Op::MatMul, &[a, b], sp);
+        let tr = g.add(Op::Trace, &[ab], sp);
+        let bt = g.add(Op::Transpose, &[b], sp);
+        let dot = g.add(Op::Dot, &[a, bt], sp);
+        let idx = g.add(Op::Index(1, 2), &[a], sp);
+        let s = g.lit(2.5, sp);
+        let fill = g.add_typed(Op::Fill, &[s], Ty::mat(2, 2), sp);
+        let embed = g.add_typed(Op::Embed(0, 1), &[s], Ty::mat(2, 2), sp);
+        let eye = g.add_typed(Op::Identity, &[], Ty::mat(2, 3), sp);
+        let sum = g.add(Op::Sum, &[a], sp);
+        let norm = g.add(Op::Norm, &[a], sp);
+        let am = rows(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let bm = rows(3, 2, &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+        let params = [am, bm];
+        let out = eval(
+            &g,
+            &params,
+            &[ab, tr, dot, idx, fill, embed, eye, sum, norm],
+        );
+        assert_eq!(out[0], rows(2, 2, &[4.0, 5.0, 10.0, 11.0]));
+        assert_eq!(out[1], Value::Scalar(15.0));
+        assert_eq!(out[2], Value::Scalar(15.0)); // <A, Bᵀ> = tr(A B)
+        assert_eq!(out[3], Value::Scalar(6.0));
+        assert_eq!(out[4], rows(2, 2, &[2.5, 2.5, 2.5, 2.5]));
+        assert_eq!(out[5], rows(2, 2, &[0.0, 2.5, 0.0, 0.0]));
+        assert_eq!(out[6], rows(2, 3, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]));
+        assert_eq!(out[7], Value::Scalar(21.0));
+        assert_eq!(out[8], Value::Scalar(91.0_f64.sqrt()));
+    }
+
+    #[test]
+    fn signum_is_zero_at_zero() {
+        assert_eq!(apply(Fun::Signum, 0.0), 0.0);
+        assert_eq!(apply(Fun::Signum, -0.0), 0.0);
+        assert_eq!(apply(Fun::Signum, -3.0), -1.0);
+        assert_eq!(apply(Fun::Powi(-2), 2.0), 0.25);
+    }
+
+    #[test]
+    #[should_panic(expected = "declares type")]
+    fn a_mistyped_node_is_caught() {
+        let sp = Span::call_site();
+        let mut g = Graph::new(Elem::F64);
+        let s = g.lit(2.0, sp);
+        // A parameter given a value of another shape than the one it declares.
+        let x = param(&mut g, 0, Ty::mat(2, 2));
+        let y = g.add(Op::Scale, &[s, x], sp);
+        eval(&g, &[Value::Mat(DMatrix::zeros(3, 2))], &[y]);
+    }
+}
