@@ -199,9 +199,8 @@ fn transpose_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id
 
 /// `I A → A`, `A I → A` for a square identity (a rectangular one selects rows or columns).
 fn matmul_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
-    let is_square_identity = |id: Id| {
-        g.op(id) == &Op::Identity && matches!(g.ty(id), Ty::Mat(r, c) if r == c)
-    };
+    let is_square_identity =
+        |id: Id| g.op(id) == &Op::Identity && matches!(g.ty(id), Ty::Mat(r, c) if r == c);
     match op {
         Op::MatMul if is_square_identity(args[0]) => Some(args[1]),
         Op::MatMul if is_square_identity(args[1]) => Some(args[0]),
