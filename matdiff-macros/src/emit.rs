@@ -6,7 +6,7 @@
 //! the user's names; nalgebra is named through `::matdiff::__private`.
 
 use crate::ir::{Dim, Elem, Graph, Id, ScalarFn, Ty};
-use crate::ops::{literal, Op};
+use crate::ops::{literal, InverseCheck, Op};
 use crate::sig::Signature;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -271,7 +271,7 @@ fn tuple_body(
     outputs: &[Output],
     results: &[TokenStream],
 ) -> TokenStream {
-    let live = g.reachable(outputs.iter().filter_map(|o| o.id));
+    let live = g.reachable(outputs.iter().filter_map(|o| o.id).chain(checks(g)));
     let mut emitted = vec![false; g.len()];
     let mut lets = Vec::new();
     for id in g.ids().filter(|id| live[id.index()]) {
@@ -296,6 +296,17 @@ fn tuple_body(
         #(#lets)*
         #result
     }
+}
+
+/// The user's operations that can panic (`try_inverse().unwrap()`, calls): every generated
+/// function evaluates them, needed or not, so it panics wherever the user's function does.
+fn checks(g: &Graph) -> impl Iterator<Item = Id> + '_ {
+    g.ids().filter(|&id| {
+        matches!(
+            g.op(id),
+            Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_)) | Op::Call(_)
+        )
+    })
 }
 
 fn var(id: Id) -> Ident {

@@ -651,7 +651,7 @@ impl Lowerer<'_, '_> {
             (Position::Pair(i, j), _) => (i, j),
             (Position::Linear(i), Ty::Mat(_, Dim::Lit(1))) => (i, 0),
             (Position::Linear(i), Ty::Mat(Dim::Lit(1), _)) => (0, i),
-            (Position::Linear(i), Ty::Mat(Dim::Lit(rows), _)) => (i % rows, i / rows),
+            (Position::Linear(i), Ty::Mat(Dim::Lit(rows), _)) if *rows > 0 => (i % rows, i / rows),
             (Position::Linear(_), _) => {
                 self.cx.error_spanned_by(
                     &index.index,
@@ -679,6 +679,9 @@ impl Lowerer<'_, '_> {
             );
             return None;
         };
+        if let Some(method_call) = float_function_call(path, call) {
+            return self.lower_method(&method_call);
+        }
         if path.qself.is_some() || path.path.segments.iter().any(|s| !s.arguments.is_none()) {
             self.cx.error_spanned_by(
                 path,
@@ -886,6 +889,27 @@ fn integer_literal(expr: &Expr) -> Option<i32> {
         }) => integer_literal(expr).map(|n| -n),
         _ => None,
     }
+}
+
+/// `f64::ln(x)`, `f32::max(a, b)`, ... as the method calls `x.ln()`, `a.max(b)`.
+fn float_function_call(path: &syn::ExprPath, call: &syn::ExprCall) -> Option<syn::ExprMethodCall> {
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    let [float, method] = segments.as_slice() else {
+        return None;
+    };
+    if !matches!(float.ident.to_string().as_str(), "f64" | "f32") || call.args.is_empty() {
+        return None;
+    }
+    let mut args = call.args.iter().cloned();
+    Some(syn::ExprMethodCall {
+        attrs: Vec::new(),
+        receiver: Box::new(args.next()?),
+        dot_token: syn::token::Dot::default(),
+        method: method.ident.clone(),
+        turbofish: None,
+        paren_token: call.paren_token,
+        args: args.collect(),
+    })
 }
 
 /// The `m.try_inverse()` in `m.try_inverse().unwrap()` / `.expect(..)`.
