@@ -16,4 +16,6 @@ fn function_call_syntax_of_scalar_methods() {
     // ∇ = X⁻ᵀ + exp(sum X) 1 1ᵀ.
     let expected = x.try_inverse().unwrap().transpose() + Matrix3::<f64>::repeat(x.sum().exp());
     assert!((call_syntax_grad(&x) - expected).norm() < 1e-9 * expected.norm());
+    let (value, _) = call_syntax_value_and_grad(&x);
+    assert!((value - call_syntax(&x)).abs() < 1e-12);
 }

@@ -1,7 +1,13 @@
 //! The attribute's arguments: `wrt = x` or `wrt = (a, b)`.
+//!
+//! Parsing records every problem in a [`Ctxt`] and recovers where the meaning is still clear
+//! (a name listed twice, an unknown extra argument), so that the fallback can emit stubs and
+//! the user sees only the real error.
 
-use proc_macro2::{Ident, TokenStream};
-use syn::parse::{Parse, ParseStream};
+use crate::ctxt::Ctxt;
+use proc_macro2::{Ident, Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{parenthesized, Token};
 
@@ -13,47 +19,91 @@ const GRAMMAR: &str = "write `#[differentiate(wrt = x)]`, or `#[differentiate(wr
                        for several parameters";
 
 pub struct Args {
-    /// The parameters to differentiate with respect to, in the order given.
+    /// The parameters to differentiate with respect to, in the order given, each once.
     pub wrt: Vec<Ident>,
 }
 
 impl Args {
+    /// The arguments, or every problem with them combined into one error (for tests: the
+    /// macro itself recovers from errors).
+    #[cfg(test)]
     pub fn from_tokens(tokens: TokenStream) -> syn::Result<Args> {
+        let cx = Ctxt::new();
+        let args = Args::parse_recovering(&cx, tokens);
+        cx.check()?;
+        args.ok_or_else(|| syn::Error::new(Span::call_site(), format!("missing `wrt`: {GRAMMAR}")))
+    }
+
+    /// Records every problem in `cx`; returns the arguments if their meaning is clear despite
+    /// them.
+    pub fn parse_recovering(cx: &Ctxt, tokens: TokenStream) -> Option<Args> {
         if tokens.is_empty() {
-            return Err(syn::Error::new(
-                proc_macro2::Span::call_site(),
-                format!("missing `wrt`: {GRAMMAR}"),
-            ));
+            cx.error_at(Span::call_site(), format!("missing `wrt`: {GRAMMAR}"));
+            return None;
         }
-        syn::parse2(tokens)
+        let parser = |input: ParseStream| parse_entries(cx, input);
+        match parser.parse2(tokens) {
+            Ok(args) => args,
+            Err(error) => {
+                cx.syn_error(error);
+                None
+            }
+        }
     }
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if !input.peek(kw::wrt) {
-            let message = match input.fork().parse::<Ident>() {
-                Ok(key) => {
-                    format!("unknown argument `{key}`: the only argument is `wrt`; {GRAMMAR}")
+/// `key = value, ...`: the only key is `wrt`. Errors that leave the rest readable are recorded
+/// in `cx`; the others end parsing with `Err`.
+fn parse_entries(cx: &Ctxt, input: ParseStream) -> syn::Result<Option<Args>> {
+    let mut wrt: Option<Vec<Ident>> = None;
+    let mut unknown_key = false;
+    while !input.is_empty() {
+        if input.peek(kw::wrt) {
+            let key = input.parse::<kw::wrt>()?;
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), format!("expected `=` after `wrt`: {GRAMMAR}"))
+            })?;
+            let names = parse_names(input)?;
+            match &mut wrt {
+                None => wrt = Some(names),
+                Some(earlier) => {
+                    cx.error_at(
+                        key.span,
+                        "`wrt` is given twice; list all the parameters in one `wrt`, as in \
+                         `wrt = (a, b)`",
+                    );
+                    earlier.extend(names);
                 }
-                Err(_) => format!("expected `wrt`: {GRAMMAR}"),
-            };
-            return Err(syn::Error::new(input.span(), message));
+            }
+        } else if let Ok(key) = input.fork().call(Ident::parse_any) {
+            cx.error_at(
+                key.span(),
+                format!("unknown argument `{key}`: the only argument is `wrt`; {GRAMMAR}"),
+            );
+            unknown_key = true;
+            skip_entry(input)?;
+        } else {
+            return Err(input.error(format!("expected `wrt`: {GRAMMAR}")));
         }
-        input.parse::<kw::wrt>()?;
-        input.parse::<Token![=]>().map_err(|e| {
-            syn::Error::new(e.span(), format!("expected `=` after `wrt`: {GRAMMAR}"))
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected `,` or the end of the arguments: {GRAMMAR}"),
+            )
         })?;
-        let wrt = parse_names(input)?;
-        input.parse::<Option<Token![,]>>()?;
-        if !input.is_empty() {
-            return Err(input.error(format!(
-                "unexpected tokens after the `wrt` argument: the only argument is `wrt`; {GRAMMAR}"
-            )));
-        }
-        reject_duplicates(&wrt)?;
-        Ok(Args { wrt })
     }
+    let Some(names) = wrt else {
+        if !unknown_key {
+            cx.error_at(Span::call_site(), format!("missing `wrt`: {GRAMMAR}"));
+        }
+        return Ok(None);
+    };
+    Ok(Some(Args {
+        wrt: dedup_names(cx, names),
+    }))
 }
 
 fn parse_names(input: ParseStream) -> syn::Result<Vec<Ident>> {
@@ -77,14 +127,26 @@ fn parse_names(input: ParseStream) -> syn::Result<Vec<Ident>> {
     Ok(vec![name])
 }
 
-fn reject_duplicates(names: &[Ident]) -> syn::Result<()> {
-    for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
-            return Err(syn::Error::new(
-                name.span(),
-                format!("`{name}` appears twice in `wrt`; list each parameter once"),
-            ));
-        }
+/// Skips the tokens of an unknown `key = value` entry, up to the next top-level comma.
+fn skip_entry(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<proc_macro2::TokenTree>()?;
     }
     Ok(())
+}
+
+/// The names with repeats removed; each repeat is reported.
+fn dedup_names(cx: &Ctxt, names: Vec<Ident>) -> Vec<Ident> {
+    let mut unique: Vec<Ident> = Vec::new();
+    for name in names {
+        if unique.contains(&name) {
+            cx.error_at(
+                name.span(),
+                format!("`{name}` appears twice in `wrt`; list each parameter once"),
+            );
+        } else {
+            unique.push(name);
+        }
+    }
+    unique
 }

@@ -153,7 +153,7 @@ pub fn generated_fn(
         // a quadratic) is still taken, so that all three functions share one signature; and
         // a user need not call all of them. The clippy lints concern code the user did not
         // write: constants folded to literals (`PI` as digits), the directions that double the
-        // parameter list, and long straight-line bodies.
+        // parameter list, long straight-line bodies, `N as f64` written by the user.
         #[allow(
             unused_variables,
             dead_code,
@@ -164,7 +164,8 @@ pub fn generated_fn(
             clippy::unreadable_literal,
             clippy::many_single_char_names,
             clippy::similar_names,
-            clippy::float_cmp
+            clippy::float_cmp,
+            clippy::cast_precision_loss
         )]
         #vis fn #name #generics (#(#params,)* #(#extra_params,)*) -> #ret #where_clause {
             #body

@@ -9,34 +9,84 @@ use crate::ops::Op;
 use crate::sig::Signature;
 use crate::{fallback, forward, lower, reverse};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::ItemFn;
 
 pub fn differentiate(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
-        Err(_) => {
-            let error = syn::Error::new_spanned(
-                &item,
-                "`#[differentiate]` applies to a free function, such as \
-                 `fn loss(x: &SVector<f64, 3>) -> f64 { ... }`",
-            )
-            .to_compile_error();
-            return quote!(#item #error);
-        }
+        Err(_) => return not_a_function(item),
     };
-    let args = match Args::from_tokens(args) {
-        Ok(args) => args,
-        Err(error) => return fallback::expand(&func, None, &error),
-    };
-    let sig = match Signature::from_syn(&func, &args) {
-        Ok(sig) => sig,
-        Err(error) => return fallback::expand(&func, None, &error),
+    // Attribute and signature problems are all reported together; the body is looked at
+    // only once they are fixed, since its shapes come from the signature.
+    let cx = Ctxt::new();
+    let args = Args::parse_recovering(&cx, args);
+    let sig = args
+        .as_ref()
+        .and_then(|args| Signature::parse_recovering(&cx, &func, args));
+    if let Err(error) = cx.check() {
+        return fallback::expand(&func, sig.as_ref(), &error);
+    }
+    let Some(sig) = sig else {
+        let error = syn::Error::new(
+            func.sig.ident.span(),
+            "matdiff internal error, please report it: no signature and no error",
+        );
+        return fallback::expand(&func, None, &error);
     };
     match try_expand(&sig) {
         Ok(generated) => quote!(#func #generated),
         Err(error) => fallback::expand(&func, Some(&sig), &error),
     }
+}
+
+/// The item unchanged, with an error naming what it is instead of a function.
+fn not_a_function(item: TokenStream) -> TokenStream {
+    const USE: &str = "put it on a function such as \
+                       `fn loss(x: &SVector<f64, 3>) -> f64 { ... }`";
+    let (tokens, what) = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Verbatim(_)) | Err(_) => (item.clone(), "this item"),
+        Ok(other) => item_kind(&other),
+    };
+    let error = bodiless_fn(item.clone()).unwrap_or_else(|| {
+        syn::Error::new_spanned(
+            tokens,
+            format!("`#[differentiate]` applies to functions, not to {what}; {USE}"),
+        )
+    });
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+/// The error for a function declared without a body (in a trait or an `extern` block).
+fn bodiless_fn(tokens: TokenStream) -> Option<syn::Error> {
+    let decl: syn::TraitItemFn = syn::parse2(tokens).ok()?;
+    Some(syn::Error::new_spanned(
+        &decl.sig,
+        "`#[differentiate]` needs the function's body to differentiate it; it cannot apply \
+         to a declaration without one",
+    ))
+}
+
+/// The item's keyword and name, for the error's span, and what to call it.
+fn item_kind(item: &syn::Item) -> (TokenStream, &'static str) {
+    use syn::Item;
+    match item {
+        Item::Struct(s) => (keyword_and_name(&s.struct_token, &s.ident), "a struct"),
+        Item::Enum(e) => (keyword_and_name(&e.enum_token, &e.ident), "an enum"),
+        Item::Union(u) => (keyword_and_name(&u.union_token, &u.ident), "a union"),
+        Item::Trait(t) => (keyword_and_name(&t.trait_token, &t.ident), "a trait"),
+        Item::Mod(m) => (keyword_and_name(&m.mod_token, &m.ident), "a module"),
+        Item::Const(c) => (keyword_and_name(&c.const_token, &c.ident), "a constant"),
+        Item::Static(s) => (keyword_and_name(&s.static_token, &s.ident), "a static"),
+        Item::Type(t) => (keyword_and_name(&t.type_token, &t.ident), "a type alias"),
+        Item::Impl(i) => (i.impl_token.to_token_stream(), "an impl block"),
+        _ => (quote!(#item), "this item"),
+    }
+}
+
+fn keyword_and_name(keyword: &impl ToTokens, name: &proc_macro2::Ident) -> TokenStream {
+    quote!(#keyword #name)
 }
 
 fn try_expand(sig: &Signature) -> syn::Result<TokenStream> {
@@ -50,7 +100,12 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
     let mut graph = Graph::new(sig.elem);
     let value = lower::lower_body(&cx, &mut graph, sig);
     cx.check()?;
-    let value = value.expect("lowering without errors gives a value");
+    let Some(value) = value else {
+        return Err(syn::Error::new(
+            sig.func.sig.ident.span(),
+            "matdiff internal error, please report it: the body has no value and no error",
+        ));
+    };
 
     // Parameter nodes are the first ones built, in order; the direction of parameter `k`
     // is `Op::Param(n + k)`.

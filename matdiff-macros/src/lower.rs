@@ -86,7 +86,9 @@ impl Lowerer<'_, '_> {
             }
         }
         (self.env, self.references) = saved;
-        if !has_tail {
+        // `return y;` at the end is reported already, and does give the value.
+        let ends_in_return = matches!(block.stmts.last(), Some(Stmt::Expr(Expr::Return(_), _)));
+        if !has_tail && !ends_in_return {
             self.cx.error_at(
                 block.brace_token.span.close(),
                 format!("expected a final expression giving the function's value; {STRAIGHT_LINE}"),
@@ -103,7 +105,7 @@ impl Lowerer<'_, '_> {
         }
         self.cx.error_spanned_by(
             expr,
-            format!("this statement has no effect; {STRAIGHT_LINE}"),
+            format!("expression statements are not supported; {STRAIGHT_LINE}"),
         );
     }
 
@@ -128,7 +130,7 @@ impl Lowerer<'_, '_> {
                     "this pattern is not supported; bind the value to a plain name such as \
                      `let y = ...;`",
                 );
-                return;
+                return self.poison_pattern(other);
             }
         };
         let Some(init) = &local.init else {
@@ -137,11 +139,13 @@ impl Lowerer<'_, '_> {
             return self.poison_pattern(name);
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.cx
-                .error_spanned_by(diverge, "`let ... else` is not supported; {STRAIGHT_LINE}");
+            self.cx.error_spanned_by(
+                diverge,
+                format!("`let ... else` is not supported; {STRAIGHT_LINE}"),
+            );
         }
         let expected = annotation.and_then(|ty| self.annotated_shape(ty));
-        let value = self.lower_expr(&init.expr, expected.as_ref());
+        let mut value = self.lower_expr(&init.expr, expected.as_ref());
         if let (Some(id), Some(ty), Some(annotation)) = (value, &expected, annotation) {
             let found = self.g.ty(id);
             if found != ty {
@@ -153,6 +157,8 @@ impl Lowerer<'_, '_> {
                         found.describe()
                     ),
                 );
+                // Poisoned: uses of the binding would only repeat the error.
+                value = None;
             }
         }
         let name = ident.to_string();
@@ -177,9 +183,25 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// Marks every name `pat` binds as having had an error, so its uses report nothing more.
     fn poison_pattern(&mut self, pat: &Pat) {
-        if let Pat::Ident(p) = pat {
-            self.env.insert(p.ident.to_string(), None);
+        let pats: Vec<&Pat> = match pat {
+            Pat::Ident(p) => {
+                self.env.insert(p.ident.to_string(), None);
+                p.subpat.iter().map(|(_, sub)| &**sub).collect()
+            }
+            Pat::Tuple(t) => t.elems.iter().collect(),
+            Pat::TupleStruct(t) => t.elems.iter().collect(),
+            Pat::Slice(s) => s.elems.iter().collect(),
+            Pat::Or(o) => o.cases.iter().collect(),
+            Pat::Struct(s) => s.fields.iter().map(|f| &*f.pat).collect(),
+            Pat::Reference(r) => vec![&*r.pat],
+            Pat::Paren(p) => vec![&*p.pat],
+            Pat::Type(t) => vec![&*t.pat],
+            _ => Vec::new(),
+        };
+        for pat in pats {
+            self.poison_pattern(pat);
         }
     }
 
@@ -212,6 +234,7 @@ impl Lowerer<'_, '_> {
             Expr::Index(index) => self.lower_index(index),
             Expr::Call(call) => self.lower_call(call, expected),
             Expr::Block(block) if block.label.is_none() => self.lower_block(&block.block),
+            Expr::Cast(cast) => self.lower_cast(cast),
             other => {
                 let message = unsupported_expr(other).unwrap_or_else(|| {
                     format!(
@@ -227,6 +250,50 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// `3 as f64`, `N as f64` (a const generic or named integer constant), `x as f64` (a float
+    /// already of that type): the casts that give a float of the function's element type.
+    fn lower_cast(&mut self, cast: &syn::ExprCast) -> Option<Id> {
+        let elem = sig::elem_name(self.g.elem);
+        let target_is_elem = matches!(&*cast.ty, syn::Type::Path(p) if p.path.is_ident(elem));
+        if !target_is_elem {
+            self.cx.error_spanned_by(
+                &cast.ty,
+                format!("`as` casts are supported only to the element type `{elem}`"),
+            );
+            return None;
+        }
+        let span = cast.span();
+        match &*cast.expr {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => match i.base10_parse::<u32>() {
+                Ok(value) => Some(self.g.lit(f64::from(value), span)),
+                Err(e) => {
+                    self.cx.syn_error(e);
+                    None
+                }
+            },
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                let ident = path.path.get_ident()?;
+                if self.env.contains_key(&ident.to_string()) {
+                    return self.lower_expr(&cast.expr, None);
+                }
+                let op = Op::IntConst(ident.clone());
+                Some(self.g.add_typed(op, &[], Ty::Scalar, span))
+            }
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    format!(
+                        "this cast is not supported; `as {elem}` applies to integer literals and \
+                         integer constants such as a const generic `N`"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn lower_lit(&mut self, lit: &Lit) -> Option<Id> {
         let span = lit.span();
         match lit {
@@ -236,7 +303,10 @@ impl Lowerer<'_, '_> {
                 if !suffix.is_empty() && suffix != elem {
                     self.cx.error_spanned_by(
                         f,
-                        format!("this literal is `{suffix}` but the function computes in `{elem}`"),
+                        format!(
+                            "this literal is `{suffix}` but the function computes in `{elem}`; \
+                             drop the suffix"
+                        ),
                     );
                     return None;
                 }
@@ -285,7 +355,8 @@ impl Lowerer<'_, '_> {
                         ident,
                         format!(
                             "cannot find `{ident}` among the parameters and `let` bindings; a \
-                             differentiated function can only use its own parameters and locals"
+                             differentiated function can only use its own parameters and \
+                             locals, so pass `{ident}` as a parameter"
                         ),
                     );
                     None
@@ -297,8 +368,13 @@ impl Lowerer<'_, '_> {
         }
         self.cx.error_spanned_by(
             path,
-            "unsupported path; use a parameter, a `let` binding, or a float constant such as \
-             `std::f64::consts::PI`",
+            format!(
+                "unsupported path `{}`; use a parameter, a `let` binding, or a float constant \
+                 such as `std::f64::consts::PI`",
+                quote::ToTokens::to_token_stream(path)
+                    .to_string()
+                    .replace(' ', "")
+            ),
         );
         None
     }
@@ -311,9 +387,13 @@ impl Lowerer<'_, '_> {
                 Some(self.g.add(Op::Neg, &[x], unary.span()))
             }
             _ => {
+                let op = quote::ToTokens::to_token_stream(&unary.op);
                 self.cx.error_spanned_by(
                     unary,
-                    "this operator is not supported; supported are `+`, `-`, `*`, `/` and unary `-`",
+                    format!(
+                        "the operator `{op}` is not supported; supported are `+`, `-`, `*`, `/` \
+                         and unary `-`"
+                    ),
                 );
                 None
             }
@@ -335,9 +415,13 @@ impl Lowerer<'_, '_> {
                 return None;
             }
             _ => {
+                let op = quote::ToTokens::to_token_stream(&binary.op);
                 self.cx.error_spanned_by(
                     binary.op,
-                    "this operator is not supported; supported are `+`, `-`, `*`, `/` and unary `-`",
+                    format!(
+                        "the operator `{op}` is not supported; supported are `+`, `-`, `*`, `/` \
+                         and unary `-`"
+                    ),
                 );
                 return None;
             }
@@ -385,8 +469,10 @@ impl Lowerer<'_, '_> {
         let name = call.method.to_string();
         let span = call.span();
         if let Some(turbofish) = &call.turbofish {
-            self.cx
-                .error_spanned_by(turbofish, "turbofish on a method call is not supported");
+            self.cx.error_spanned_by(
+                turbofish,
+                format!("a turbofish `::<...>` on `.{name}()` is not supported; remove it"),
+            );
             return None;
         }
         if let Some(inverse) = try_inverse_receiver(call) {
@@ -434,8 +520,8 @@ impl Lowerer<'_, '_> {
             (name, true) if Fun::from_method(name).is_some() => {
                 (Op::Fun(Fun::from_method(name)?), 0)
             }
-            (name, is_scalar) => {
-                self.unknown_method(call, name, is_scalar);
+            (name, _) => {
+                self.unknown_method(call, name, &receiver_ty);
                 return None;
             }
         };
@@ -525,9 +611,16 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
+            [other] => {
+                self.cx
+                    .error_spanned_by(other, "use a plain name for the closure's argument");
+                return None;
+            }
             _ => {
+                // `|a, b|` or `||`: the bars too, so that `||` has a span.
+                let (or1, inputs, or2) = (closure.or1_token, &closure.inputs, closure.or2_token);
                 self.cx.error_spanned_by(
-                    &closure.inputs,
+                    quote::quote!(#or1 #inputs #or2),
                     "a `.map()` closure takes one argument, the entry: `|t| ...`",
                 );
                 return None;
@@ -609,14 +702,15 @@ impl Lowerer<'_, '_> {
         if exponent.is_none() {
             self.cx.error_spanned_by(
                 call,
-                "`.powi()` needs an integer literal exponent, such as `.powi(2)`",
+                "`.powi()` needs an integer literal exponent, such as `.powi(2)`; for another \
+                 exponent use `.powf(p)`",
             );
         }
         exponent
     }
 
-    fn unknown_method(&self, call: &syn::ExprMethodCall, name: &str, is_scalar: bool) {
-        let message = if is_scalar {
+    fn unknown_method(&self, call: &syn::ExprMethodCall, name: &str, receiver: &Ty) {
+        let message = if receiver.is_scalar() {
             let hint = if matches!(
                 name,
                 "transpose" | "trace" | "dot" | "component_mul" | "norm" | "norm_squared" | "sum"
@@ -627,12 +721,13 @@ impl Lowerer<'_, '_> {
             };
             format!("{hint}the supported scalar methods are {SCALAR_METHODS}")
         } else {
+            let kind = receiver.describe();
             let hint = if SCALAR_METHODS.contains(&format!("`.{name}(")) {
-                format!("`.{name}()` is a scalar method but the receiver is a matrix; ")
+                format!("`.{name}()` is a scalar method but the receiver is a {kind}; ")
             } else {
-                format!("unsupported method `.{name}()` on a matrix; ")
+                format!("unsupported method `.{name}()` on a {kind}; ")
             };
-            format!("{hint}the supported matrix methods are {MATRIX_METHODS}")
+            format!("{hint}the supported matrix and vector methods are {MATRIX_METHODS}")
         };
         self.cx.error_spanned_by(&call.method, message);
     }
@@ -649,6 +744,8 @@ impl Lowerer<'_, '_> {
         let ty = self.g.ty(base).clone();
         let (i, j) = match (position, &ty) {
             (Position::Pair(i, j), _) => (i, j),
+            // The shape rule reports that a scalar cannot be indexed.
+            (Position::Linear(i), Ty::Scalar) => (i, 0),
             (Position::Linear(i), Ty::Mat(_, Dim::Lit(1))) => (i, 0),
             (Position::Linear(i), Ty::Mat(Dim::Lit(1), _)) => (0, i),
             (Position::Linear(i), Ty::Mat(Dim::Lit(rows), _)) if *rows > 0 => (i % rows, i / rows),
@@ -799,13 +896,21 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
             "macros are not supported in a differentiated function; write the expression out"
                 .to_owned()
         }
-        Expr::Closure(_) => "closures are not supported in a differentiated function".to_owned(),
-        Expr::Cast(_) => {
-            "`as` casts are not supported; write float literals such as `2.0`".to_owned()
+        Expr::Closure(_) => "closures are supported only as the argument of `.map()`, as in \
+                             `m.map(|t| t.tanh())`"
+            .to_owned(),
+        Expr::Reference(_) => {
+            "`&mut` is not supported: a differentiated function mutates nothing; borrow with `&`"
+                .to_owned()
         }
-        Expr::Reference(_) => "`&mut` is not supported; mutation is not differentiated".to_owned(),
         Expr::Unsafe(_) | Expr::Async(_) | Expr::Await(_) | Expr::Const(_) => {
-            format!("this block is not supported; {STRAIGHT_LINE}")
+            let what = match expr {
+                Expr::Unsafe(_) => "`unsafe` blocks are",
+                Expr::Async(_) => "`async` blocks are",
+                Expr::Await(_) => "`.await` is",
+                _ => "`const` blocks are",
+            };
+            format!("{what} not supported; {STRAIGHT_LINE}")
         }
         _ => return None,
     };

@@ -21,6 +21,9 @@ pub enum Op {
     Param(usize),
     /// A scalar literal.
     Lit(F64Bits),
+    /// An integer constant the macro cannot see the value of, a const generic or a named
+    /// `const` (`N as f64`), converted to the element type.
+    IntConst(proc_macro2::Ident),
     /// The identity matrix of the node's type.
     Identity,
     /// A matrix of the node's type with every entry equal to the scalar argument.
@@ -138,6 +141,7 @@ impl Op {
         let mut ops = vec![
             Op::Param(0),
             Op::lit(1.0),
+            Op::IntConst(proc_macro2::Ident::new("N", Span::call_site())),
             Op::Identity,
             Op::Fill,
             Op::Embed(0, 0),
@@ -189,9 +193,12 @@ impl Op {
     /// `Fill`, `Embed`) are built with `Graph::add_typed` and never reach this.
     pub fn shape(&self, args: &[&Ty]) -> Result<Ty, String> {
         match self {
-            Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => {
-                Err("the type of this op is given, not inferred".to_owned())
-            }
+            Op::Param(_)
+            | Op::Lit(_)
+            | Op::IntConst(_)
+            | Op::Identity
+            | Op::Fill
+            | Op::Embed(..) => Err("the type of this op is given, not inferred".to_owned()),
             Op::Neg => Ok(args[0].clone()),
             Op::Add | Op::Sub => same_shape(self, args),
             Op::Mul => scalar_pair(args),
@@ -238,7 +245,7 @@ impl Op {
     pub fn jvp(&self, g: &mut Graph, y: Id, args: &[Id], d: &[Option<Id>]) -> Option<Id> {
         let span = g.node(y).span;
         match self {
-            Op::Param(_) | Op::Lit(_) | Op::Identity => None,
+            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity => None,
             Op::Fill | Op::Embed(..) => {
                 let ty = g.ty(y).clone();
                 d[0].map(|ds| g.add_typed(self.clone(), &[ds], ty, span))
@@ -328,7 +335,7 @@ impl Op {
         let span = g.node(y).span;
         let arg_ty = g.ty(args[k]).clone();
         Some(match (self, k) {
-            (Op::Param(_) | Op::Lit(_) | Op::Identity, _) => return None,
+            (Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity, _) => return None,
             // Fill: y = s 11ᵀ, so s̄ = <11ᵀ, ȳ> = sum(ȳ).
             (Op::Fill, _) => g.add(Op::Sum, &[ybar], span),
             (Op::Embed(i, j), _) => g.add(Op::Index(*i, *j), &[ybar], span),
@@ -444,6 +451,10 @@ impl Op {
         match self {
             Op::Param(k) => unreachable!("parameter {k} is bound by the emitter"),
             Op::Lit(value) => literal(elem, value.get()),
+            Op::IntConst(name) => {
+                let elem = crate::emit::elem_type(elem);
+                quote!((#name as #elem))
+            }
             Op::Identity => quote!(#ty::identity()),
             Op::Fill => {
                 let s = &a[0];
@@ -587,7 +598,12 @@ impl Op {
             | Op::CallVjp(_)
             | Op::CallTangent(_)
             | Op::Field(_) => "a derivative",
-            Op::Param(_) | Op::Lit(_) | Op::Identity | Op::Fill | Op::Embed(..) => "a value",
+            Op::Param(_)
+            | Op::Lit(_)
+            | Op::IntConst(_)
+            | Op::Identity
+            | Op::Fill
+            | Op::Embed(..) => "a value",
         }
     }
 }

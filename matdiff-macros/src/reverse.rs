@@ -9,7 +9,12 @@ use crate::ir::{Graph, Id};
 /// The gradient of the scalar node `output` with respect to each of `inputs`; `None` where
 /// the output does not depend on that input.
 pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
-    let upto = output.index() + 1;
+    // An input may come after the output in the arena: `fn f(a: f64, x: f64) -> f64 { a }`
+    // with `wrt = x` has a zero gradient.
+    let last = inputs
+        .iter()
+        .fold(output.index(), |last, id| last.max(id.index()));
+    let upto = last + 1;
     let active = depends_on(g, inputs, upto);
     let mut adjoint: Vec<Option<Id>> = vec![None; upto];
     if active[output.index()] {

@@ -1,8 +1,15 @@
 //! The user's signature: which parameters there are, how they are passed, their static shapes.
+//!
+//! Every problem is recorded in a [`Ctxt`], so one build reports all of them. Where the
+//! signature is still clear enough to write the generated functions' signatures, a
+//! [`Signature`] is returned anyway (unsupported types become placeholders) for the fallback's
+//! stubs, so that the user's callers type-check and only the real errors show.
 
 use crate::args::Args;
+use crate::ctxt::Ctxt;
 use crate::ir::{Dim, Elem, Ty};
-use proc_macro2::Ident;
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, Pat, PathArguments, ReturnType, Type};
 
 const ACCEPTED_TYPES: &str = "`f64`, `f32`, `SMatrix<f64, R, C>`, `SVector<f64, N>`, \
@@ -30,36 +37,54 @@ pub struct Param<'a> {
 }
 
 impl<'a> Signature<'a> {
+    /// The signature, or every problem with it combined into one error (for tests: the
+    /// macro itself recovers from errors).
+    #[cfg(test)]
     pub fn from_syn(func: &'a ItemFn, args: &Args) -> syn::Result<Self> {
-        check_fn_kind(func)?;
-        let consts = const_generics(func)?;
+        let cx = Ctxt::new();
+        let sig = Signature::parse_recovering(&cx, func, args);
+        cx.check()?;
+        sig.ok_or_else(|| {
+            syn::Error::new(
+                func.sig.ident.span(),
+                "matdiff internal error, please report it: no signature and no error",
+            )
+        })
+    }
+
+    /// Records every problem in `cx`. Returns the signature even then, with placeholder shapes
+    /// for unsupported types, unless no stub could have the right signature: a `wrt` name
+    /// that is not a parameter, or `impl Trait` in a parameter or the return type.
+    pub fn parse_recovering(cx: &Ctxt, func: &'a ItemFn, args: &Args) -> Option<Self> {
+        check_fn_kind(cx, func);
+        let consts = const_generics(cx, func);
+        // A type using a type parameter is reported once, at the parameter's declaration.
+        let type_params: Vec<Ident> = func
+            .sig
+            .generics
+            .type_params()
+            .map(|t| t.ident.clone())
+            .collect();
+        let elem = return_elem(cx, func, &type_params);
         let mut params = Vec::new();
-        let mut elems = Vec::new();
-        for input in &func.sig.inputs {
-            let (param, elem) = parse_param(input, &consts)?;
-            params.push(param);
-            elems.push((elem, input));
-        }
-        let elem = return_elem(func)?;
-        for (param_elem, input) in elems {
-            if param_elem != elem {
-                return Err(syn::Error::new_spanned(
-                    input,
-                    format!(
-                        "this parameter's element type is `{}` but the function returns `{}`; \
-                         matdiff needs one element type throughout",
-                        elem_name(param_elem),
-                        elem_name(elem)
-                    ),
-                ));
+        // A stub cannot return `impl Trait`: its `unreachable!()` body implements nothing.
+        let mut stubbable =
+            !matches!(&func.sig.output, ReturnType::Type(_, ty) if contains_impl_trait(ty));
+        for (k, input) in func.sig.inputs.iter().enumerate() {
+            let in_wrt = |ident: &Ident| args.wrt.contains(ident);
+            let (param, param_elem) = parse_param(cx, k, input, (&consts, &type_params), in_wrt);
+            stubbable &= !contains_impl_trait(param.written);
+            if let (Some(elem), Some(param_elem)) = (elem, param_elem) {
+                check_elem(cx, input, elem, param_elem);
             }
+            params.push(param);
         }
-        let wrt = resolve_wrt(&params, args)?;
-        Ok(Signature {
+        let wrt = resolve_wrt(cx, &params, args)?;
+        stubbable.then_some(Signature {
             func,
             params,
             wrt,
-            elem,
+            elem: elem.unwrap_or(Elem::F64),
             consts,
         })
     }
@@ -76,137 +101,321 @@ pub fn elem_name(elem: Elem) -> &'static str {
     }
 }
 
-fn check_fn_kind(func: &ItemFn) -> syn::Result<()> {
+fn check_fn_kind(cx: &Ctxt, func: &ItemFn) {
     let sig = &func.sig;
-    let unsupported = |tokens: &dyn quote::ToTokens, what: &str| {
-        Err(syn::Error::new_spanned(
-            tokens,
-            format!("`#[differentiate]` does not support {what}; apply it to a plain `fn`"),
-        ))
+    let unsupported = |tokens: &dyn ToTokens, what: &str, why: &str| {
+        cx.error_spanned_by(
+            tokens.to_token_stream(),
+            format!("`#[differentiate]` does not support {what}: {why}; apply it to a plain `fn`"),
+        );
     };
-    if let Some(token) = &sig.asyncness {
-        return unsupported(token, "`async fn`");
-    }
     if let Some(token) = &sig.constness {
-        return unsupported(token, "`const fn`");
+        unsupported(
+            token,
+            "`const fn`",
+            "the generated derivatives call methods that are not `const`",
+        );
+    }
+    if let Some(token) = &sig.asyncness {
+        unsupported(
+            token,
+            "`async fn`",
+            "a differentiated function is a plain computation with nothing to await",
+        );
     }
     if let Some(token) = &sig.unsafety {
-        return unsupported(token, "`unsafe fn`");
+        unsupported(
+            token,
+            "`unsafe fn`",
+            "a differentiated body has no unsafe operations",
+        );
     }
     if let Some(abi) = &sig.abi {
-        return unsupported(abi, "`extern` functions");
+        unsupported(
+            abi,
+            "`extern` functions",
+            "the generated derivatives use the Rust ABI",
+        );
     }
-    if let Some(variadic) = &sig.variadic {
-        return unsupported(variadic, "variadic functions");
-    }
-    Ok(())
 }
 
-fn const_generics(func: &ItemFn) -> syn::Result<Vec<Ident>> {
+fn const_generics(cx: &Ctxt, func: &ItemFn) -> Vec<Ident> {
     let mut consts = Vec::new();
     for param in &func.sig.generics.params {
         match param {
             GenericParam::Const(c) => consts.push(c.ident.clone()),
             GenericParam::Lifetime(_) => (),
-            GenericParam::Type(t) => {
-                return Err(syn::Error::new_spanned(
-                    t,
-                    "type parameters are not supported: matdiff needs a concrete element type \
-                     (`f64` or `f32`); const generic dimensions such as `const N: usize` are \
-                     supported",
-                ))
-            }
+            GenericParam::Type(t) => cx.error_spanned_by(
+                t,
+                "type parameters are not supported: matdiff needs a concrete element type \
+                 (`f64` or `f32`); const generic dimensions such as `const N: usize` are \
+                 supported",
+            ),
         }
     }
-    Ok(consts)
+    consts
 }
 
-fn parse_param<'a>(input: &'a FnArg, consts: &[Ident]) -> syn::Result<(Param<'a>, Elem)> {
-    let typed = match input {
+/// A parameter, and its element type if its type is supported. Unsupported parts are reported
+/// and replaced by placeholders (a scalar shape, a made-up name for a pattern).
+fn parse_param<'a>(
+    cx: &Ctxt,
+    k: usize,
+    input: &'a FnArg,
+    (consts, type_params): (&[Ident], &[Ident]),
+    in_wrt: impl Fn(&Ident) -> bool,
+) -> (Param<'a>, Option<Elem>) {
+    let (ident, written) = match input {
         FnArg::Receiver(receiver) => {
-            return Err(syn::Error::new_spanned(
+            cx.error_spanned_by(
                 receiver,
-                "methods are not supported: `#[differentiate]` applies to free functions; \
-                 take the value as an ordinary parameter instead of `self`",
-            ))
+                "methods are not supported: `#[differentiate]` applies to functions without \
+                 `self`; take the value as an ordinary parameter, such as \
+                 `x: &SVector<f64, 3>`",
+            );
+            let ident = Ident::new("self", receiver.self_token.span);
+            let param = placeholder(ident, &receiver.ty);
+            return (param, None);
         }
-        FnArg::Typed(typed) => typed,
+        FnArg::Typed(typed) => (param_ident(cx, k, &typed.pat), &*typed.ty),
     };
-    let ident = match &*typed.pat {
-        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
-        other => {
-            return Err(syn::Error::new_spanned(
-                other,
-                "patterns are not supported in parameters of a differentiated function; \
-                 use a plain name such as `x`",
-            ))
-        }
-    };
-    let (by_ref, value_type) = match &*typed.ty {
+    let (by_ref, value_type) = match written {
         Type::Reference(reference) if reference.mutability.is_none() => (true, &*reference.elem),
         Type::Reference(reference) => {
-            return Err(syn::Error::new_spanned(
+            cx.error_spanned_by(
                 reference,
                 "`&mut` parameters are not supported; take the parameter by `&` or by value",
-            ))
+            );
+            return (placeholder(ident, written), None);
         }
         other => (false, other),
     };
-    let (elem, ty) = parse_type(value_type, consts)
-        .map_err(|message| syn::Error::new_spanned(&typed.ty, message))?;
+    let (elem, ty) = match classify_type(value_type, consts) {
+        Ok(parsed) => parsed,
+        Err(_) if mentions(value_type, type_params) => return (placeholder(ident, written), None),
+        Err(problem) => {
+            let message = param_type_message(&ident, value_type, problem, in_wrt(&ident));
+            cx.error_spanned_by(written, message);
+            return (placeholder(ident, written), None);
+        }
+    };
     let param = Param {
         ident,
         by_ref,
         ty,
-        written: &typed.ty,
+        written,
         value_type,
     };
-    Ok((param, elem))
+    (param, Some(elem))
 }
 
-fn return_elem(func: &ItemFn) -> syn::Result<Elem> {
-    let message = "a differentiated function must return a scalar, `f64` or `f32` (the loss); \
-                   its gradient then has the shape of the `wrt` parameter";
-    let ReturnType::Type(_, ty) = &func.sig.output else {
-        return Err(syn::Error::new_spanned(&func.sig, message));
+/// The parameter's name; a pattern is reported and gets a made-up name, which only stubs see.
+fn param_ident(cx: &Ctxt, k: usize, pat: &Pat) -> Ident {
+    match pat {
+        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+        other => {
+            cx.error_spanned_by(
+                other,
+                "patterns are not supported in parameters of a differentiated function; \
+                 use a plain name such as `x`",
+            );
+            Ident::new(&format!("__matdiff_arg{k}"), Span::mixed_site())
+        }
+    }
+}
+
+/// A parameter whose type is not understood, kept so the fallback's stubs can take it.
+fn placeholder(ident: Ident, written: &Type) -> Param<'_> {
+    let value_type = match written {
+        Type::Reference(reference) => &*reference.elem,
+        other => other,
     };
-    match parse_type(ty, &[]) {
-        Ok((elem, Ty::Scalar)) => Ok(elem),
-        _ => Err(syn::Error::new_spanned(ty, message)),
+    Param {
+        ident,
+        by_ref: matches!(written, Type::Reference(_)),
+        ty: Ty::Scalar,
+        written,
+        value_type,
     }
 }
 
-fn resolve_wrt(params: &[Param], args: &Args) -> syn::Result<Vec<usize>> {
-    let mut indices = Vec::new();
-    for name in &args.wrt {
-        let Some(k) = params.iter().position(|p| &p.ident == name) else {
-            let names: Vec<String> = params.iter().map(|p| format!("`{}`", p.ident)).collect();
-            let listed = if names.is_empty() {
-                "the function has none".to_owned()
-            } else {
-                format!("the parameters are {}", names.join(", "))
-            };
-            return Err(syn::Error::new(
-                name.span(),
-                format!("`wrt` names `{name}`, which is not a parameter; {listed}"),
-            ));
-        };
-        indices.push(k);
+fn param_type_message(
+    ident: &Ident,
+    value_type: &Type,
+    problem: TypeProblem,
+    in_wrt: bool,
+) -> String {
+    let name = type_name(value_type);
+    match problem {
+        TypeProblem::Specific(message) => message,
+        TypeProblem::ImplTrait => format!(
+            "`impl Trait` parameters are not supported: matdiff needs the concrete type to \
+             know the shape; use one of {ACCEPTED_TYPES}"
+        ),
+        TypeProblem::NotMatdiff if in_wrt => format!(
+            "cannot differentiate with respect to `{ident}`: its type `{name}` is not a float \
+             scalar or matrix; matdiff accepts {ACCEPTED_TYPES}{}",
+            type_hint(value_type)
+        ),
+        TypeProblem::NotMatdiff => format!(
+            "unsupported parameter type `{name}`: every parameter of a differentiated \
+             function, also one not in `wrt`, must be one of {ACCEPTED_TYPES}{}",
+            type_hint(value_type)
+        ),
     }
-    Ok(indices)
+}
+
+/// A hint for a type that is close to an accepted one: an array, or a type alias that hides
+/// the shape.
+fn type_hint(ty: &Type) -> String {
+    match ty {
+        Type::Array(array) => format!(
+            "; for an array, take `SVector<{}, {}>` instead",
+            type_name(&array.elem),
+            tokens_name(array.len.to_token_stream())
+        ),
+        Type::Path(path) => {
+            let Some(last) = path.path.segments.last() else {
+                return String::new();
+            };
+            let name = last.ident.to_string();
+            let std_type = matches!(
+                name.as_str(),
+                "Vec" | "Option" | "Box" | "Rc" | "Arc" | "String" | "Self" | "Cow"
+            );
+            if name.starts_with(char::is_uppercase) && !std_type {
+                "; matdiff reads the shape from the type as written, so a type alias of your \
+                 own must be replaced by the nalgebra type"
+                    .to_owned()
+            } else {
+                String::new()
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+fn check_elem(cx: &Ctxt, input: &FnArg, elem: Elem, param_elem: Elem) {
+    if param_elem != elem {
+        cx.error_spanned_by(
+            input,
+            format!(
+                "this parameter's element type is `{}` but the function returns `{}`; \
+                 matdiff needs one element type throughout",
+                elem_name(param_elem),
+                elem_name(elem)
+            ),
+        );
+    }
+}
+
+fn return_elem(cx: &Ctxt, func: &ItemFn, type_params: &[Ident]) -> Option<Elem> {
+    let name = &func.sig.ident;
+    let ReturnType::Type(_, ty) = &func.sig.output else {
+        let sig = &func.sig;
+        // From `fn` to the parameters' closing parenthesis, where `-> f64` goes.
+        let fn_token = &sig.fn_token;
+        let mut tokens = quote::quote!(#fn_token #name);
+        sig.paren_token
+            .surround(&mut tokens, |tokens| sig.inputs.to_tokens(tokens));
+        cx.error_spanned_by(
+            tokens,
+            format!(
+                "`{name}` has no return type; a differentiated function returns its value as a \
+                 scalar `f64` or `f32` (the loss): write `-> f64`"
+            ),
+        );
+        return None;
+    };
+    match classify_type(ty, &[]) {
+        Ok((elem, Ty::Scalar)) => Some(elem),
+        _ if mentions(ty, type_params) => None,
+        _ => {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "a differentiated function must return a scalar `f64` or `f32` (the loss), \
+                     found `{}`; a gradient is defined for a scalar function, so return for \
+                     example the `.norm_squared()` of a vector",
+                    type_name(ty)
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn resolve_wrt(cx: &Ctxt, params: &[Param], args: &Args) -> Option<Vec<usize>> {
+    let mut indices = Vec::new();
+    let mut resolved = true;
+    for name in &args.wrt {
+        if let Some(k) = params.iter().position(|p| &p.ident == name) {
+            indices.push(k);
+            continue;
+        }
+        let names: Vec<String> = params
+            .iter()
+            .filter(|p| !p.ident.to_string().starts_with("__matdiff"))
+            .map(|p| format!("`{}`", p.ident))
+            .collect();
+        let listed = if names.is_empty() {
+            "the function has none".to_owned()
+        } else {
+            format!("the parameters are {}", names.join(", "))
+        };
+        cx.error_at(
+            name.span(),
+            format!("`wrt` names `{name}`, which is not a parameter; {listed}"),
+        );
+        resolved = false;
+    }
+    resolved.then_some(indices)
+}
+
+/// Why a type is not accepted.
+enum TypeProblem {
+    /// Not a float or nalgebra matrix type at all.
+    NotMatdiff,
+    ImplTrait,
+    /// A matrix type with a problem the message names.
+    Specific(String),
 }
 
 /// The element type and shape of a parameter type, or a message listing the accepted types.
 pub fn parse_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), String> {
-    let unsupported = || format!("unsupported parameter type; matdiff accepts {ACCEPTED_TYPES}");
-    let Type::Path(path) = ty else {
-        return Err(unsupported());
+    classify_type(ty, consts).map_err(|problem| match problem {
+        TypeProblem::Specific(message) => message,
+        TypeProblem::NotMatdiff | TypeProblem::ImplTrait => format!(
+            "unsupported type `{}`; matdiff accepts {ACCEPTED_TYPES}",
+            type_name(ty)
+        ),
+    })
+}
+
+fn classify_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), TypeProblem> {
+    let path = match ty {
+        Type::Path(path) if path.qself.is_none() => path,
+        Type::Paren(paren) => return classify_type(&paren.elem, consts),
+        Type::Group(group) => return classify_type(&group.elem, consts),
+        Type::ImplTrait(_) => return Err(TypeProblem::ImplTrait),
+        _ => return Err(TypeProblem::NotMatdiff),
     };
-    let segment = path.path.segments.last().ok_or_else(unsupported)?;
-    match shape_of_segment(segment, consts)? {
-        (Some(elem), Some(ty)) => Ok((elem, ty)),
-        _ => Err(unsupported()),
+    let segment = path.path.segments.last().ok_or(TypeProblem::NotMatdiff)?;
+    if elem_of_name(&segment.ident.to_string()).is_none() && !is_matrix_name(&segment.ident) {
+        return Err(TypeProblem::NotMatdiff);
     }
+    match shape_of_segment(segment, consts).map_err(TypeProblem::Specific)? {
+        (Some(elem), Some(ty)) => Ok((elem, ty)),
+        _ => Err(TypeProblem::Specific(format!(
+            "`{}` needs its element type, as in `{}<f64>`",
+            segment.ident, segment.ident
+        ))),
+    }
+}
+
+fn is_matrix_name(ident: &Ident) -> bool {
+    let name = ident.to_string();
+    matches!(name.as_str(), "SMatrix" | "SVector" | "RowSVector") || alias_shape(&name).is_some()
 }
 
 /// What a type's last path segment says about element type and shape; `None` for a part
@@ -220,11 +429,11 @@ pub fn shape_of_segment(
     if let Some(elem) = elem_of_name(&name) {
         return Ok((Some(elem), Some(Ty::Scalar)));
     }
-    let (fixed, wanted): (Option<Ty>, usize) = match name.as_str() {
-        "SMatrix" => (None, 3),
-        "SVector" | "RowSVector" => (None, 2),
+    let (fixed, wanted, example): (Option<Ty>, usize, String) = match name.as_str() {
+        "SMatrix" => (None, 3, "SMatrix<f64, 2, 3>".to_owned()),
+        "SVector" | "RowSVector" => (None, 2, format!("{name}<f64, 3>")),
         _ => match alias_shape(&name) {
-            Some(ty) => (Some(ty), 1),
+            Some(ty) => (Some(ty), 1, format!("{name}<f64>")),
             None => {
                 return Err(format!(
                     "`{name}` is not a type matdiff knows; it accepts {ACCEPTED_TYPES}"
@@ -235,8 +444,12 @@ pub fn shape_of_segment(
     if generic.is_empty() {
         return Ok((None, fixed));
     }
+    let count_message = || {
+        let plural = if wanted == 1 { "" } else { "s" };
+        format!("`{name}` takes {wanted} generic argument{plural}, as in `{example}`")
+    };
     if generic.len() != wanted {
-        return Err(format!("`{name}` takes {wanted} generic arguments"));
+        return Err(count_message());
     }
     let elem = match &generic[0] {
         GenericArgument::Type(Type::Path(p)) => p
@@ -245,7 +458,12 @@ pub fn shape_of_segment(
             .and_then(|i| elem_of_name(&i.to_string())),
         _ => None,
     }
-    .ok_or_else(|| format!("the element type of `{name}` must be `f64` or `f32`"))?;
+    .ok_or_else(|| {
+        format!(
+            "the element type of `{name}` must be `f64` or `f32`, found `{}`",
+            tokens_name(generic[0].to_token_stream())
+        )
+    })?;
     let dims: Vec<Dim> = generic[1..]
         .iter()
         .map(|arg| parse_dim(arg, consts))
@@ -254,7 +472,7 @@ pub fn shape_of_segment(
         ("SMatrix", [r, c]) => Ty::Mat(r.clone(), c.clone()),
         ("SVector", [n]) => Ty::Mat(n.clone(), Dim::Lit(1)),
         ("RowSVector", [n]) => Ty::Mat(Dim::Lit(1), n.clone()),
-        _ => fixed.ok_or_else(|| format!("`{name}` takes {wanted} generic arguments"))?,
+        _ => fixed.ok_or_else(count_message)?,
     };
     Ok((Some(elem), Some(ty)))
 }
@@ -292,8 +510,11 @@ fn alias_shape(name: &str) -> Option<Ty> {
 
 fn parse_dim(arg: &GenericArgument, consts: &[Ident]) -> Result<Dim, String> {
     let message = || {
-        "a dimension must be an integer literal or a const generic parameter of the function"
-            .to_owned()
+        format!(
+            "the dimension `{}` must be an integer literal or a const generic parameter of \
+             the function",
+            tokens_name(arg.to_token_stream())
+        )
     };
     let ident = match arg {
         GenericArgument::Const(syn::Expr::Lit(syn::ExprLit {
@@ -317,4 +538,46 @@ fn parse_dim(arg: &GenericArgument, consts: &[Ident]) -> Result<Dim, String> {
         Some(ident) if consts.contains(ident) => Ok(Dim::Param(ident.clone())),
         _ => Err(message()),
     }
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    contains_ident(ty.to_token_stream(), &|ident| ident == "impl")
+}
+
+/// Whether `ty` names one of `idents` anywhere.
+fn mentions(ty: &Type, idents: &[Ident]) -> bool {
+    contains_ident(ty.to_token_stream(), &|ident| idents.contains(ident))
+}
+
+fn contains_ident(tokens: TokenStream, wanted: &dyn Fn(&Ident) -> bool) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => wanted(&ident),
+        TokenTree::Group(group) => contains_ident(group.stream(), wanted),
+        _ => false,
+    })
+}
+
+/// A type as the user would write it: `SVector<f64, 3>`, `&[f64; 3]`.
+pub fn type_name(ty: &Type) -> String {
+    tokens_name(ty.to_token_stream())
+}
+
+/// Tokens printed without the spaces `TokenStream`'s `Display` puts around punctuation.
+fn tokens_name(tokens: TokenStream) -> String {
+    let spaced = tokens.to_string();
+    let mut out = String::with_capacity(spaced.len());
+    let chars: Vec<char> = spaced.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let before = i.checked_sub(1).map(|j| chars[j]);
+            let after = chars.get(i + 1).copied();
+            let glue_before = matches!(before, Some('<' | '&' | '(' | '[' | '!' | ':'));
+            let glue_after = matches!(after, Some('<' | '>' | ',' | ';' | ')' | ']' | ':'));
+            if glue_before || glue_after {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }

@@ -153,7 +153,7 @@ fn instances(op: &Op) -> Vec<Instance> {
     let s = Ty::Scalar;
     let m = Ty::mat;
     match op {
-        Op::Param(_) | Op::Lit(_) | Op::Identity => Vec::new(),
+        Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity => Vec::new(),
         Op::Fill => vec![
             typed(Op::Fill, &[Ty::Scalar], m(2, 3)),
             typed(Op::Fill, &[s], m(3, 1)),
@@ -519,11 +519,14 @@ fn check_instance(env: &Env, inst: &Instance, rng: &mut Rng) {
 #[test]
 fn every_op_has_a_case() {
     for op in Op::all() {
-        let leaf = matches!(op, Op::Param(_) | Op::Lit(_) | Op::Identity);
+        let leaf = matches!(
+            op,
+            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity
+        );
         assert_eq!(
             instances(&op).is_empty(),
             leaf,
-            "{op:?}: only the leaves Param, Lit and Identity may go without a rule test"
+            "{op:?}: only the leaves Param, Lit, IntConst and Identity may go without a rule test"
         );
     }
 }
@@ -564,7 +567,7 @@ fn leaves_have_zero_tangents() {
         }
         let mut g = Graph::new(Elem::F64);
         let ty = match op {
-            Op::Lit(_) => Ty::Scalar,
+            Op::Lit(_) | Op::IntConst(_) => Ty::Scalar,
             _ => Ty::mat(3, 3),
         };
         let leaf = g.add_typed(op.clone(), &[], ty, sp());

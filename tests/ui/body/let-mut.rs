@@ -1,0 +1,10 @@
+#![allow(unused_mut)]
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    let mut y = x * x;
+    y
+}
+
+fn main() {}

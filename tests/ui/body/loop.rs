@@ -1,0 +1,10 @@
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    loop {
+        break x * x;
+    }
+}
+
+fn main() {}
