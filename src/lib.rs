@@ -11,5 +11,6 @@ pub use nalgebra;
 /// Paths used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use matdiff_runtime::{determinant_and_inverse, SINGULAR};
     pub use nalgebra;
 }

@@ -57,10 +57,6 @@ const INTERNAL: &[(&str, &str)] = &[
         "a simplification rule changing a type is a bug, reported as an internal error",
     ),
     (
-        "matdiff: the derivative of a determinant needs the inverse",
-        "a run-time panic message in generated code, not a compile error",
-    ),
-    (
         "fn {f} (t = %0):",
         "the IR dump used by the macro's unit tests",
     ),

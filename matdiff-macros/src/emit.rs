@@ -167,6 +167,9 @@ pub fn generated_fn(
             clippy::float_cmp,
             clippy::cast_precision_loss
         )]
+        // Inline: a caller in another crate can then inline and specialise it, and a hidden
+        // helper nobody calls is never compiled to machine code.
+        #[inline]
         #vis fn #name #generics (#(#params,)* #(#extra_params,)*) -> #ret #where_clause {
             #body
         }
@@ -279,10 +282,17 @@ fn tuple_body(
         if emitted[id.index()] {
             continue;
         }
-        let group = maps_sharing_a_loop(g, &live, id);
-        if group.len() > 1 {
-            lets.push(fused_maps(g, &group));
-            for member in group {
+        let maps = maps_sharing_a_loop(g, &live, id);
+        if maps.len() > 1 {
+            lets.push(fused_maps(g, &maps));
+            for member in maps {
+                emitted[member.index()] = true;
+            }
+            continue;
+        }
+        if let Some((determinants, inverse)) = determinant_with_inverse(g, &live, id) {
+            lets.push(fused_determinant(g, &determinants, inverse));
+            for member in determinants.into_iter().chain([inverse]) {
                 emitted[member.index()] = true;
             }
             continue;
@@ -345,7 +355,7 @@ fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
             quote!(#v)
         })
         .collect();
-    let expr = node.op.emit(g, &quote!(<#ty>), &operands);
+    let expr = node.op.emit(g, id, &quote!(<#ty>), &operands);
     let var = name(id);
     match node.ty {
         Ty::Scalar | Ty::Tuple(_) => quote!(let #var: #ty = #expr;),
@@ -367,6 +377,46 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
         .skip(id.index())
         .filter(|&other| live[other.index()] && body_of(other) == Some(key))
         .collect()
+}
+
+/// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:
+/// the live determinants of `A` and that inverse, which one factorisation gives together.
+fn determinant_with_inverse(g: &Graph, live: &[bool], id: Id) -> Option<(Vec<Id>, Id)> {
+    if !matches!(g.op(id), Op::Det | Op::LogDet) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let of_matrix = |other: Id| live[other.index()] && g.node(other).args.first() == Some(&matrix);
+    let inverse = g
+        .ids()
+        .find(|&other| of_matrix(other) && g.op(other) == &Op::Inverse(InverseCheck::Derivative))?;
+    let determinants = g
+        .ids()
+        .filter(|&other| of_matrix(other) && matches!(g.op(other), Op::Det | Op::LogDet))
+        .collect();
+    Some((determinants, inverse))
+}
+
+/// `let (det, inverse) = determinant_and_inverse(A)`, then the determinants and the inverse.
+fn fused_determinant(g: &Graph, determinants: &[Id], inverse: Id) -> TokenStream {
+    let matrix = var(g.node(inverse).args[0]);
+    let det = Ident::new(&format!("__det{}", inverse.index()), Span::mixed_site());
+    let inv = Ident::new(&format!("__inv{}", inverse.index()), Span::mixed_site());
+    let elem = elem_type(g.elem);
+    let ty = value_type(g.elem, g.ty(inverse));
+    let bindings = determinants.iter().map(|&id| {
+        let name = var(id);
+        match g.op(id) {
+            Op::LogDet => quote!(let #name: #elem = #det.ln();),
+            _ => quote!(let #name: #elem = #det;),
+        }
+    });
+    let inverse = var(inverse);
+    quote! {
+        let (#det, #inv) = ::matdiff::__private::determinant_and_inverse(#matrix);
+        #(#bindings)*
+        let #inverse: &#ty = &#inv;
+    }
 }
 
 /// One loop over the entries computing several maps of one closure body, then a `let` for

@@ -446,7 +446,7 @@ impl Op {
     ///
     /// Matrix operands are references (`&SMatrix`), scalar operands values; `ty` is the
     /// node's nalgebra type in expression form (`<SMatrix<f64, 3, 3>>`). `Param` is bound by the emitter, never emitted here.
-    pub fn emit(&self, g: &Graph, ty: &TokenStream, a: &[TokenStream]) -> TokenStream {
+    pub fn emit(&self, g: &Graph, id: Id, ty: &TokenStream, a: &[TokenStream]) -> TokenStream {
         let elem = g.elem;
         match self {
             Op::Param(k) => unreachable!("parameter {k} is bound by the emitter"),
@@ -484,7 +484,7 @@ impl Op {
                 let (s, m) = (&a[0], &a[1]);
                 quote!(#m * #s)
             }
-            Op::TrMul => method(&a[0], "tr_mul", &a[1..]),
+            Op::TrMul => tr_mul(g, id, a),
             Op::Transpose => method(&a[0], "transpose", &[]),
             Op::Trace => method(&a[0], "trace", &[]),
             Op::Dot => method(&a[0], "dot", &a[1..]),
@@ -510,8 +510,7 @@ impl Op {
                     InverseCheck::Unwrap => return quote!(#m.try_inverse().unwrap()),
                     InverseCheck::Expect(message) => message.as_str(),
                     InverseCheck::Derivative => {
-                        "matdiff: the derivative of a determinant needs the inverse of the \
-                         matrix, which is singular"
+                        return quote!(#m.try_inverse().expect(::matdiff::__private::SINGULAR));
                     }
                 };
                 quote!(#m.try_inverse().expect(#message))
@@ -843,8 +842,21 @@ fn map_slope(g: &mut Graph, f: usize, a: Id, span: Span) -> Option<Id> {
 }
 
 fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
-    let inverse = g.add(Op::Inverse(InverseCheck::Derivative), &[a], span);
+    let inverse = inverse_for_derivative(g, a, span);
     g.add(Op::Transpose, &[inverse], span)
+}
+
+/// `A⁻¹` for a derivative: the user's own `a.try_inverse().unwrap()` when the body has one
+/// (so a singular `A` panics with the user's message, where the user's function does), else
+/// matdiff's.
+fn inverse_for_derivative(g: &mut Graph, a: Id, span: Span) -> Id {
+    let users = g.ids().find(|&id| {
+        matches!(
+            g.op(id),
+            Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_))
+        ) && g.node(id).args == [a]
+    });
+    users.unwrap_or_else(|| g.add(Op::Inverse(InverseCheck::Derivative), &[a], span))
 }
 
 /// `<A⁻ᵀ, dA> = tr(A⁻¹ dA)`, without forming the product.
@@ -1044,6 +1056,24 @@ impl Fun {
 
 // ---------------------------------------------------------------------------------------------
 // Emission helpers.
+
+/// `Aᵀ B`. nalgebra's `tr_mul` computes each entry as a dot product of columns: best for a
+/// vector `B` and small matrices, while above 4 x 4 a matrix `B` is multiplied faster by
+/// nalgebra's blocked product after an explicit transpose (measured, `benches/`).
+fn tr_mul(g: &Graph, id: Id, a: &[TokenStream]) -> TokenStream {
+    let (at, b) = (&a[0], &a[1]);
+    let small = |dim: &Dim| matches!(dim, Dim::Lit(n) if *n <= 4);
+    let b_ty = g.ty(g.node(id).args[1]);
+    let use_tr_mul = match b_ty {
+        Ty::Mat(rows, cols) => small(cols) || (small(rows) && matches!(cols, Dim::Lit(_))),
+        _ => true,
+    };
+    if use_tr_mul {
+        quote!(#at.tr_mul(#b))
+    } else {
+        quote!(#at.transpose() * #b)
+    }
+}
 
 fn method(receiver: &TokenStream, name: &str, args: &[TokenStream]) -> TokenStream {
     let name = proc_macro2::Ident::new(name, Span::call_site());
