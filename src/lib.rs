@@ -11,6 +11,8 @@ pub use nalgebra;
 /// Paths used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use matdiff_runtime::{determinant_and_inverse, SINGULAR};
+    pub use matdiff_runtime::{
+        determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
+    };
     pub use nalgebra;
 }

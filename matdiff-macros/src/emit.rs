@@ -5,6 +5,7 @@
 //! scalars as values. Temporaries use `Span::mixed_site()`, so they can never capture or shadow
 //! the user's names; nalgebra is named through `::matdiff::__private`.
 
+use crate::fuse;
 use crate::ir::{Dim, Elem, Graph, Id, ScalarFn, Ty};
 use crate::ops::{literal, InverseCheck, Op};
 use crate::sig::Signature;
@@ -43,14 +44,17 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
     let none = vec![None; sig.params.len()];
     let hvp_directions = hvp_direction_idents(sig);
 
-    let grad_body = body(sig, g, &none, &[Group::Tuple(&grads)]);
+    // The gradient is computed as in `f_value_and_grad`, value included (the compiler drops
+    // it), so that both return the same bits whatever the emitter fuses.
+    let grad_body = body(sig, g, &none, &[Group::Tuple(&grads)], &[program.value]);
     let value_and_grad_body = body(
         sig,
         g,
         &none,
         &[Group::Single(&value), Group::Tuple(&grads)],
+        &[],
     );
-    let hvp_body = body(sig, g, &hvp_directions, &[Group::Tuple(&hvps)]);
+    let hvp_body = body(sig, g, &hvp_directions, &[Group::Tuple(&hvps)], &[]);
 
     let grad_doc = format!(
         "Gradient of [`{name}`] with respect to {wrt_names}: the value `G` with \
@@ -96,11 +100,11 @@ fn callee_functions(sig: &Signature, program: &Program) -> TokenStream {
     let singles = |outputs: &[Output]| -> Vec<TokenStream> {
         outputs.iter().map(|o| result(g.elem, o)).collect()
     };
-    let vjp_body = tuple_body(sig, g, &vec![None; n], &vjp, &singles(&vjp));
+    let vjp_body = tuple_body(sig, g, &vec![None; n], &vjp, &singles(&vjp), &[]);
     let direction_idents: Vec<Option<Ident>> = (0..n)
         .map(|k| Some(Ident::new(&format!("d{k}"), Span::mixed_site())))
         .collect();
-    let tangent_body = tuple_body(sig, g, &direction_idents, &tangent, &singles(&tangent));
+    let tangent_body = tuple_body(sig, g, &direction_idents, &tangent, &singles(&tangent), &[]);
     let elem = elem_type(sig.elem);
     let value_types = sig.params.iter().map(|p| p.value_type);
     let ret = quote!((#elem, #(#value_types),*));
@@ -241,7 +245,13 @@ enum Group<'a> {
 }
 
 /// The statements computing `groups`, then the groups as the function's result.
-fn body(sig: &Signature, g: &Graph, directions: &[Option<Ident>], groups: &[Group]) -> TokenStream {
+fn body(
+    sig: &Signature,
+    g: &Graph,
+    directions: &[Option<Ident>],
+    groups: &[Group],
+    also_computed: &[Id],
+) -> TokenStream {
     let outputs: Vec<&Output> = groups
         .iter()
         .flat_map(|group| match group {
@@ -264,7 +274,7 @@ fn body(sig: &Signature, g: &Graph, directions: &[Option<Ident>], groups: &[Grou
         .into_iter()
         .map(|o| Output { id: o.id, ty: o.ty })
         .collect();
-    tuple_body(sig, g, directions, &outputs, &results)
+    tuple_body(sig, g, directions, &outputs, &results, also_computed)
 }
 
 /// The statements computing `outputs`, then `results` (a value, or a tuple of several).
@@ -274,25 +284,25 @@ fn tuple_body(
     directions: &[Option<Ident>],
     outputs: &[Output],
     results: &[TokenStream],
+    also_computed: &[Id],
 ) -> TokenStream {
-    let live = g.reachable(outputs.iter().filter_map(|o| o.id).chain(checks(g)));
+    let roots: Vec<Id> = outputs
+        .iter()
+        .filter_map(|o| o.id)
+        .chain(also_computed.iter().copied())
+        .chain(checks(g))
+        .collect();
+    let live = g.reachable(roots.iter().copied());
+    let uses = fuse::Uses::count(g, &live, &roots);
     let mut emitted = vec![false; g.len()];
     let mut lets = Vec::new();
     for id in g.ids().filter(|id| live[id.index()]) {
         if emitted[id.index()] {
             continue;
         }
-        let maps = maps_sharing_a_loop(g, &live, id);
-        if maps.len() > 1 {
-            lets.push(fused_maps(g, &maps));
-            for member in maps {
-                emitted[member.index()] = true;
-            }
-            continue;
-        }
-        if let Some((determinants, inverse)) = determinant_with_inverse(g, &live, id) {
-            lets.push(fused_determinant(g, &determinants, inverse));
-            for member in determinants.into_iter().chain([inverse]) {
+        if let Some((tokens, members)) = fuse::fused(g, &live, &uses, id) {
+            lets.push(tokens);
+            for member in members {
                 emitted[member.index()] = true;
             }
             continue;
@@ -320,11 +330,11 @@ fn checks(g: &Graph) -> impl Iterator<Item = Id> + '_ {
     })
 }
 
-fn var(id: Id) -> Ident {
+pub(crate) fn var(id: Id) -> Ident {
     Ident::new(&format!("__t{}", id.index()), Span::mixed_site())
 }
 
-fn closure_var(id: Id) -> Ident {
+pub(crate) fn closure_var(id: Id) -> Ident {
     Ident::new(&format!("__c{}", id.index()), Span::mixed_site())
 }
 
@@ -344,7 +354,7 @@ fn binding(sig: &Signature, g: &Graph, directions: &[Option<Ident>], id: Id) -> 
 }
 
 /// `let` for a node computed from earlier ones, named by `name`.
-fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
+pub(crate) fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     let node = g.node(id);
     let ty = value_type(g.elem, &node.ty);
     let operands: Vec<TokenStream> = node
@@ -360,100 +370,6 @@ fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     match node.ty {
         Ty::Scalar | Ty::Tuple(_) => quote!(let #var: #ty = #expr;),
         Ty::Mat(..) => quote!(let #var: &#ty = &(#expr);),
-    }
-}
-
-/// The live `.map()`s of the same closure body over the same matrix as `id` (a value and
-/// its derivatives, say), which one loop computes together, sharing their subexpressions.
-fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
-    let body_of = |id: Id| match g.op(id) {
-        Op::Map(f) => Some((g.scalar_fns[*f].body, g.node(id).args[0])),
-        _ => None,
-    };
-    let Some(key) = body_of(id) else {
-        return Vec::new();
-    };
-    g.ids()
-        .skip(id.index())
-        .filter(|&other| live[other.index()] && body_of(other) == Some(key))
-        .collect()
-}
-
-/// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:
-/// the live determinants of `A` and that inverse, which one factorisation gives together.
-fn determinant_with_inverse(g: &Graph, live: &[bool], id: Id) -> Option<(Vec<Id>, Id)> {
-    if !matches!(g.op(id), Op::Det | Op::LogDet) {
-        return None;
-    }
-    let matrix = g.node(id).args[0];
-    let of_matrix = |other: Id| live[other.index()] && g.node(other).args.first() == Some(&matrix);
-    let inverse = g
-        .ids()
-        .find(|&other| of_matrix(other) && g.op(other) == &Op::Inverse(InverseCheck::Derivative))?;
-    let determinants = g
-        .ids()
-        .filter(|&other| of_matrix(other) && matches!(g.op(other), Op::Det | Op::LogDet))
-        .collect();
-    Some((determinants, inverse))
-}
-
-/// `let (det, inverse) = determinant_and_inverse(A)`, then the determinants and the inverse.
-fn fused_determinant(g: &Graph, determinants: &[Id], inverse: Id) -> TokenStream {
-    let matrix = var(g.node(inverse).args[0]);
-    let det = Ident::new(&format!("__det{}", inverse.index()), Span::mixed_site());
-    let inv = Ident::new(&format!("__inv{}", inverse.index()), Span::mixed_site());
-    let elem = elem_type(g.elem);
-    let ty = value_type(g.elem, g.ty(inverse));
-    let bindings = determinants.iter().map(|&id| {
-        let name = var(id);
-        match g.op(id) {
-            Op::LogDet => quote!(let #name: #elem = #det.ln();),
-            _ => quote!(let #name: #elem = #det;),
-        }
-    });
-    let inverse = var(inverse);
-    quote! {
-        let (#det, #inv) = ::matdiff::__private::determinant_and_inverse(#matrix);
-        #(#bindings)*
-        let #inverse: &#ty = &#inv;
-    }
-}
-
-/// One loop over the entries computing several maps of one closure body, then a `let` for
-/// each result.
-fn fused_maps(g: &Graph, group: &[Id]) -> TokenStream {
-    let matrix = var(g.node(group[0]).args[0]);
-    let ty = value_type(g.elem, &g.node(group[0]).ty);
-    let elem = elem_type(g.elem);
-    let functions: Vec<ScalarFn> = group
-        .iter()
-        .map(|&id| match g.op(id) {
-            Op::Map(f) => g.scalar_fns[*f],
-            _ => unreachable!("a fused group holds maps only"),
-        })
-        .collect();
-    let body = &g.bodies[functions[0].body];
-    let live = body.reachable(functions.iter().map(|f| f.output));
-    let argument = closure_var(Id::first());
-    let lets = body
-        .ids()
-        .filter(|id| live[id.index()] && !matches!(body.op(*id), Op::Param(_)))
-        .map(|id| computed(body, id, closure_var));
-    let index = Ident::new("__i", Span::mixed_site());
-    let storage: Vec<Ident> = group
-        .iter()
-        .map(|id| Ident::new(&format!("__m{}", id.index()), Span::mixed_site()))
-        .collect();
-    let results = functions.iter().map(|f| closure_var(f.output));
-    let names = group.iter().map(|&id| var(id));
-    quote! {
-        #(let mut #storage: #ty = <#ty>::zeros();)*
-        for #index in 0..#matrix.len() {
-            let #argument: #elem = #matrix[#index];
-            #(#lets)*
-            #(#storage[#index] = #results;)*
-        }
-        #(let #names: &#ty = &#storage;)*
     }
 }
 
@@ -510,7 +426,7 @@ fn result(elem: Elem, output: &Output) -> TokenStream {
 }
 
 /// The type of a value: the element type, or nalgebra's `SMatrix`.
-fn value_type(elem: Elem, ty: &Ty) -> TokenStream {
+pub(crate) fn value_type(elem: Elem, ty: &Ty) -> TokenStream {
     let elem_tokens = elem_type(elem);
     match ty {
         Ty::Scalar => elem_tokens,

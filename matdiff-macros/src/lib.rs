@@ -11,6 +11,7 @@ mod emit;
 mod expand;
 mod fallback;
 mod forward;
+mod fuse;
 mod ir;
 mod lower;
 mod ops;

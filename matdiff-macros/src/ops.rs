@@ -1057,21 +1057,25 @@ impl Fun {
 // ---------------------------------------------------------------------------------------------
 // Emission helpers.
 
-/// `Aᵀ B`. nalgebra's `tr_mul` computes each entry as a dot product of columns: best for a
-/// vector `B` and small matrices, while above 4 x 4 a matrix `B` is multiplied faster by
-/// nalgebra's blocked product after an explicit transpose (measured, `benches/`).
+/// `Aᵀ B`, with nalgebra's `tr_mul` where [`tr_mul_is_fast`], else transpose-then-multiply.
 fn tr_mul(g: &Graph, id: Id, a: &[TokenStream]) -> TokenStream {
     let (at, b) = (&a[0], &a[1]);
-    let small = |dim: &Dim| matches!(dim, Dim::Lit(n) if *n <= 4);
-    let b_ty = g.ty(g.node(id).args[1]);
-    let use_tr_mul = match b_ty {
-        Ty::Mat(rows, cols) => small(cols) || (small(rows) && matches!(cols, Dim::Lit(_))),
-        _ => true,
-    };
-    if use_tr_mul {
+    if tr_mul_is_fast(g, id) {
         quote!(#at.tr_mul(#b))
     } else {
         quote!(#at.transpose() * #b)
+    }
+}
+
+/// Whether the product `Aᵀ B` of node `product` is faster with nalgebra's `tr_mul` than with
+/// an explicit transpose. `tr_mul` computes each entry as a dot product of columns: best for
+/// a vector `B` and small matrices, while above 4 x 4 nalgebra's blocked product of a
+/// transposed copy wins (measured in `benches/`).
+pub fn tr_mul_is_fast(g: &Graph, product: Id) -> bool {
+    let small = |dim: &Dim| matches!(dim, Dim::Lit(n) if *n <= 4);
+    match g.ty(g.node(product).args[1]) {
+        Ty::Mat(rows, cols) => small(cols) || (small(rows) && matches!(cols, Dim::Lit(_))),
+        Ty::Scalar | Ty::Tuple(_) => true,
     }
 }
 

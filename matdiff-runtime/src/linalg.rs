@@ -27,49 +27,85 @@ pub const SINGULAR: &str =
 /// assert_eq!(det, a.determinant());
 /// assert!((inverse * a - Matrix3::identity()).norm() < 1e-14);
 /// ```
+#[inline]
 pub fn determinant_and_inverse<T, const N: usize>(a: &SMatrix<T, N, N>) -> (T, SMatrix<T, N, N>)
 where
     T: RealField + Copy,
     Const<N>: DimMin<Const<N>, Output = Const<N>>,
 {
-    match N {
-        1..=3 => {
-            let det = a.determinant();
-            assert!(det != T::zero(), "{SINGULAR}");
-            (det, adjugate(a) * det.recip())
-        }
-        _ => {
-            let lu = a.lu();
-            let inverse = lu.try_inverse().expect(SINGULAR);
-            (lu.determinant(), inverse)
-        }
-    }
+    let (det, inverse_transpose) = determinant_and_inverse_transpose(a);
+    (det, inverse_transpose.transpose())
 }
 
-/// The adjugate (transposed cofactor matrix) of a matrix of at most 3 x 3.
-fn adjugate<T: RealField + Copy, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N> {
-    let mut adj = SMatrix::<T, N, N>::zeros();
+/// The determinant of `a` and the transpose of its inverse, `A⁻ᵀ`: the gradient of
+/// `ln det A`, which a cofactor formula gives without a transpose.
+///
+/// # Panics
+///
+/// If `a` is singular, with the message [`SINGULAR`].
+///
+/// ```
+/// use matdiff_runtime::determinant_and_inverse_transpose;
+/// use nalgebra::Matrix2;
+///
+/// let a = Matrix2::new(4.0, 1.0, 2.0, 3.0);
+/// let (det, inverse_transpose) = determinant_and_inverse_transpose(&a);
+/// assert_eq!(det, 10.0);
+/// assert!((inverse_transpose - a.try_inverse().unwrap().transpose()).norm() < 1e-15);
+/// ```
+#[inline]
+pub fn determinant_and_inverse_transpose<T, const N: usize>(
+    a: &SMatrix<T, N, N>,
+) -> (T, SMatrix<T, N, N>)
+where
+    T: RealField + Copy,
+    Const<N>: DimMin<Const<N>, Output = Const<N>>,
+{
+    if N > 3 {
+        let lu = a.lu();
+        let inverse = lu.try_inverse().expect(SINGULAR);
+        return (lu.determinant(), inverse.transpose());
+    }
+    let cofactors = cofactors(a);
+    // Expansion along the first row, in the order nalgebra's `determinant()` sums it, so the
+    // two agree exactly.
+    let mut det = a[(0, 0)] * cofactors[(0, 0)];
+    for j in 1..N {
+        det += a[(0, j)] * cofactors[(0, j)];
+    }
+    assert!(det != T::zero(), "{SINGULAR}");
+    (det, cofactors * det.recip())
+}
+
+/// The cofactor matrix (`det A · A⁻ᵀ`) of a matrix of at most 3 x 3.
+#[inline]
+fn cofactors<T: RealField + Copy, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N> {
+    let mut c = SMatrix::<T, N, N>::zeros();
     match N {
-        1 => adj[(0, 0)] = T::one(),
+        1 => c[(0, 0)] = T::one(),
         2 => {
-            adj[(0, 0)] = a[(1, 1)];
-            adj[(0, 1)] = -a[(0, 1)];
-            adj[(1, 0)] = -a[(1, 0)];
-            adj[(1, 1)] = a[(0, 0)];
+            c[(0, 0)] = a[(1, 1)];
+            c[(0, 1)] = -a[(1, 0)];
+            c[(1, 0)] = -a[(0, 1)];
+            c[(1, 1)] = a[(0, 0)];
         }
         _ => {
-            // adj(A)ᵢⱼ = cofactor of entry (j, i): the minor of the other two rows and
-            // columns, cyclically ordered so that the sign comes out right.
-            for i in 0..3 {
-                for j in 0..3 {
-                    let (r1, r2) = ((j + 1) % 3, (j + 2) % 3);
-                    let (c1, c2) = ((i + 1) % 3, (i + 2) % 3);
-                    adj[(i, j)] = a[(r1, c1)] * a[(r2, c2)] - a[(r1, c2)] * a[(r2, c1)];
-                }
-            }
+            // The cofactor of (i, j) is the minor of the other two rows and columns taken
+            // cyclically, which carries the sign (−1)^(i+j) by itself. Written out: a loop
+            // with `%` is not unrolled as reliably.
+            let m = |i: usize, j: usize| a[(i, j)];
+            c[(0, 0)] = m(1, 1) * m(2, 2) - m(1, 2) * m(2, 1);
+            c[(0, 1)] = m(1, 2) * m(2, 0) - m(1, 0) * m(2, 2);
+            c[(0, 2)] = m(1, 0) * m(2, 1) - m(1, 1) * m(2, 0);
+            c[(1, 0)] = m(2, 1) * m(0, 2) - m(2, 2) * m(0, 1);
+            c[(1, 1)] = m(2, 2) * m(0, 0) - m(2, 0) * m(0, 2);
+            c[(1, 2)] = m(2, 0) * m(0, 1) - m(2, 1) * m(0, 0);
+            c[(2, 0)] = m(0, 1) * m(1, 2) - m(0, 2) * m(1, 1);
+            c[(2, 1)] = m(0, 2) * m(1, 0) - m(0, 0) * m(1, 2);
+            c[(2, 2)] = m(0, 0) * m(1, 1) - m(0, 1) * m(1, 0);
         }
     }
-    adj
+    c
 }
 
 #[cfg(test)]
@@ -82,7 +118,10 @@ mod tests {
     where
         Const<N>: DimMin<Const<N>, Output = Const<N>>,
     {
+        let (det_t, inverse_transpose) = determinant_and_inverse_transpose(a);
         let (det, inverse) = determinant_and_inverse(a);
+        assert_eq!(det, det_t);
+        assert_eq!(inverse, inverse_transpose.transpose());
         assert!((det - a.determinant()).abs() <= 1e-12 * det.abs().max(1.0));
         let expected = a.try_inverse().unwrap();
         assert!(
@@ -109,8 +148,12 @@ mod tests {
     #[test]
     fn small_determinants_are_nalgebras_exactly() {
         let mut rng = Rng::new(8);
-        let a = rng.matrix::<3, 3>();
-        assert_eq!(determinant_and_inverse(&a).0, a.determinant());
+        for _ in 0..100 {
+            let a = rng.matrix::<3, 3>();
+            assert_eq!(determinant_and_inverse(&a).0, a.determinant());
+            let b = rng.matrix::<2, 2>();
+            assert_eq!(determinant_and_inverse(&b).0, b.determinant());
+        }
     }
 
     #[test]

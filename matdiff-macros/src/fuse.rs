@@ -1,0 +1,236 @@
+//! Emission-time fusion: several IR nodes that one nalgebra call or one loop computes
+//! together, which one `let` per node would compute separately.
+//!
+//! * maps of one closure body over one matrix (a value and its derivatives): one loop that
+//!   shares the closure's subexpressions (`exp(-t)` of a sigmoid);
+//! * a determinant and the inverse its derivative needs: one factorisation
+//!   (`determinant_and_inverse`), giving `A⁻ᵀ` directly when only that is used;
+//! * `P ± A B` where the product is used nowhere else: accumulated in place with `gemm`,
+//!   without a temporary for the product.
+//!
+//! The IR stays one node per value; this module only decides how the emitter writes them.
+
+use crate::emit::{closure_var, computed, elem_type, value_type, var};
+use crate::ir::{Graph, Id, ScalarFn};
+use crate::ops::{tr_mul_is_fast, InverseCheck, Op};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// How often each live node is used: by live nodes and as a result.
+pub struct Uses {
+    count: Vec<usize>,
+    /// For a node used exactly once by another node: that node.
+    consumer: Vec<Option<Id>>,
+}
+
+impl Uses {
+    pub fn count(g: &Graph, live: &[bool], roots: &[Id]) -> Uses {
+        let mut count = vec![0; g.len()];
+        let mut consumer = vec![None; g.len()];
+        for id in g.ids().filter(|id| live[id.index()]) {
+            for &arg in &g.node(id).args {
+                count[arg.index()] += 1;
+                consumer[arg.index()] = Some(id);
+            }
+        }
+        for root in roots {
+            count[root.index()] += 1;
+        }
+        for (n, c) in count.iter().zip(&mut consumer) {
+            if *n != 1 {
+                *c = None;
+            }
+        }
+        Uses { count, consumer }
+    }
+
+    fn single_consumer(&self, id: Id) -> Option<Id> {
+        self.consumer[id.index()]
+    }
+}
+
+/// The statements computing `id` together with the nodes fused with it, and those nodes; or
+/// `None` when `id` is written on its own.
+pub fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    let maps = maps_sharing_a_loop(g, live, id);
+    if maps.len() > 1 {
+        return Some((fused_maps(g, &maps), maps));
+    }
+    if let Some(members) = determinant_with_inverse(g, live, uses, id) {
+        return Some(members);
+    }
+    if accumulated_into_consumer(g, uses, id) {
+        // Written by its consumer, `accumulate`.
+        return Some((TokenStream::new(), vec![id]));
+    }
+    accumulate(g, uses, id).map(|tokens| (tokens, vec![id]))
+}
+
+/// The live `.map()`s of the same closure body over the same matrix as `id` (a value and
+/// its derivatives, say), which one loop computes together, sharing their subexpressions.
+fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
+    let body_of = |id: Id| match g.op(id) {
+        Op::Map(f) => Some((g.scalar_fns[*f].body, g.node(id).args[0])),
+        _ => None,
+    };
+    let Some(key) = body_of(id) else {
+        return Vec::new();
+    };
+    g.ids()
+        .skip(id.index())
+        .filter(|&other| live[other.index()] && body_of(other) == Some(key))
+        .collect()
+}
+
+/// One loop over the entries computing several maps of one closure body, then a `let` for
+/// each result.
+fn fused_maps(g: &Graph, group: &[Id]) -> TokenStream {
+    let matrix = var(g.node(group[0]).args[0]);
+    let ty = value_type(g.elem, &g.node(group[0]).ty);
+    let elem = elem_type(g.elem);
+    let functions: Vec<ScalarFn> = group
+        .iter()
+        .map(|&id| match g.op(id) {
+            Op::Map(f) => g.scalar_fns[*f],
+            _ => unreachable!("a fused group holds maps only"),
+        })
+        .collect();
+    let body = &g.bodies[functions[0].body];
+    let live = body.reachable(functions.iter().map(|f| f.output));
+    let argument = closure_var(Id::first());
+    let lets = body
+        .ids()
+        .filter(|id| live[id.index()] && !matches!(body.op(*id), Op::Param(_)))
+        .map(|id| computed(body, id, closure_var));
+    let index = Ident::new("__i", Span::mixed_site());
+    let storage: Vec<Ident> = group
+        .iter()
+        .map(|id| Ident::new(&format!("__m{}", id.index()), Span::mixed_site()))
+        .collect();
+    let results = functions.iter().map(|f| closure_var(f.output));
+    let names = group.iter().map(|&id| var(id));
+    quote! {
+        #(let mut #storage: #ty = <#ty>::zeros();)*
+        for #index in 0..#matrix.len() {
+            let #argument: #elem = #matrix[#index];
+            #(#lets)*
+            #(#storage[#index] = #results;)*
+        }
+        #(let #names: &#ty = &#storage;)*
+    }
+}
+
+/// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:
+/// one `determinant_and_inverse` call for the live determinants of `A` and that inverse (or
+/// `A⁻ᵀ`, when the inverse is used only transposed: the gradient of `ln det`).
+fn determinant_with_inverse(
+    g: &Graph,
+    live: &[bool],
+    uses: &Uses,
+    id: Id,
+) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::Det | Op::LogDet) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let of_matrix = |other: Id| live[other.index()] && g.node(other).args.first() == Some(&matrix);
+    let inverse = g
+        .ids()
+        .find(|&other| of_matrix(other) && g.op(other) == &Op::Inverse(InverseCheck::Derivative))?;
+    let determinants: Vec<Id> = g
+        .ids()
+        .filter(|&other| of_matrix(other) && matches!(g.op(other), Op::Det | Op::LogDet))
+        .collect();
+    let only_transposed = uses
+        .single_consumer(inverse)
+        .filter(|&consumer| g.op(consumer) == &Op::Transpose);
+
+    let det = Ident::new(&format!("__det{}", inverse.index()), Span::mixed_site());
+    let inv = Ident::new(&format!("__inv{}", inverse.index()), Span::mixed_site());
+    let elem = elem_type(g.elem);
+    let ty = value_type(g.elem, g.ty(inverse));
+    let bindings = determinants.iter().map(|&d| {
+        let name = var(d);
+        match g.op(d) {
+            Op::LogDet => quote!(let #name: #elem = #det.ln();),
+            _ => quote!(let #name: #elem = #det;),
+        }
+    });
+    let (function, bound) = match only_transposed {
+        Some(transpose) => (quote!(determinant_and_inverse_transpose), transpose),
+        None => (quote!(determinant_and_inverse), inverse),
+    };
+    let (a, bound_var) = (var(matrix), var(bound));
+    let tokens = quote! {
+        let (#det, #inv) = ::matdiff::__private::#function(#a);
+        #(#bindings)*
+        let #bound_var: &#ty = &#inv;
+    };
+    let mut members = determinants;
+    members.push(inverse);
+    members.extend(only_transposed);
+    Some((tokens, members))
+}
+
+/// Whether `id` is a matrix product whose only use is a sum that accumulates it in place.
+fn accumulated_into_consumer(g: &Graph, uses: &Uses, id: Id) -> bool {
+    matches!(g.op(id), Op::MatMul | Op::TrMul)
+        && uses.single_consumer(id).is_some_and(|consumer| {
+            accumulation(g, uses, consumer).is_some_and(|(product, ..)| product == id)
+        })
+}
+
+/// `P + A B`, `P − A B`, `A B − P` as `gemm` into a copy of `P`, for a product used only here.
+fn accumulate(g: &Graph, uses: &Uses, id: Id) -> Option<TokenStream> {
+    let (product, other, alpha, beta) = accumulation(g, uses, id)?;
+    let ty = value_type(g.elem, g.ty(id));
+    let node = g.node(product);
+    let (a, b, p) = (var(node.args[0]), var(node.args[1]), var(other));
+    let multiply = match node.op {
+        Op::TrMul if tr_mul_is_fast(g, product) => {
+            quote!(acc.gemm_tr(#alpha, #a, #b, #beta);)
+        }
+        Op::TrMul => quote!(acc.gemm(#alpha, &#a.transpose(), #b, #beta);),
+        _ => quote!(acc.gemm(#alpha, #a, #b, #beta);),
+    };
+    let name = var(id);
+    Some(quote! {
+        let #name: &#ty = &({
+            let mut acc: #ty = *#p;
+            #multiply
+            acc
+        });
+    })
+}
+
+/// For a matrix `Add`/`Sub` with a single-use product operand: the product, the other
+/// operand, and `alpha`, `beta` of `other ← alpha · product + beta · other`.
+fn accumulation(g: &Graph, uses: &Uses, id: Id) -> Option<(Id, Id, TokenStream, TokenStream)> {
+    let node = g.node(id);
+    if !matches!(node.op, Op::Add | Op::Sub) || node.ty.is_scalar() {
+        return None;
+    }
+    let is_product =
+        |arg: Id| matches!(g.op(arg), Op::MatMul | Op::TrMul) && uses.count[arg.index()] == 1;
+    let (one, minus_one) = (quote!(1.0), quote!(-1.0));
+    let (left, right) = (node.args[0], node.args[1]);
+    match node.op {
+        _ if is_product(right) && left != right => {
+            let alpha = if node.op == Op::Add {
+                one.clone()
+            } else {
+                minus_one
+            };
+            Some((right, left, alpha, one))
+        }
+        _ if is_product(left) && left != right => {
+            let beta = if node.op == Op::Add {
+                one.clone()
+            } else {
+                minus_one
+            };
+            Some((left, right, one, beta))
+        }
+        _ => None,
+    }
+}
