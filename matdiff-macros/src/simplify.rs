@@ -39,6 +39,7 @@ const RULES: &[(&str, Rule)] = &[
     ("dot-transposes",      dot_transposes),
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
+    ("component-mul-ones",  component_mul_ones),
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
@@ -418,4 +419,21 @@ fn literal_dims(ty: &Ty) -> Option<(usize, usize)> {
 
 fn size(ty: &Ty) -> Option<usize> {
     literal_dims(ty).map(|(r, c)| r * c)
+}
+
+/// `1 1ᵀ ∘ A → A`: the adjoint of a `.sum()` is a matrix of ones, which a map's rule would
+/// otherwise multiply entry by entry.
+fn component_mul_ones(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    if op != &Op::ComponentMul {
+        return None;
+    }
+    let is_ones = |id: Id| {
+        let node = g.node(id);
+        node.op == Op::Fill && is_lit(g, node.args[0], 1.0)
+    };
+    match (is_ones(args[0]), is_ones(args[1])) {
+        (true, _) => Some(args[1]),
+        (_, true) => Some(args[0]),
+        _ => None,
+    }
 }

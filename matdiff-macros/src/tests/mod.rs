@@ -4,8 +4,11 @@
 //! * `rules`: every op's tangent and adjoint rule, numerically;
 //! * `pipeline`: gradients and Hessian-vector products of whole functions, numerically;
 //! * `snapshots`: the printed IR of a few functions, reviewed by hand;
-//! * `simplify_rules`: one case per rewrite rule, printed and evaluated.
+//! * `simplify_rules`: one case per rewrite rule, printed and evaluated;
+//! * `fusion`: what the emitter writes for the nodes `fuse.rs` computes together;
+//! * `fuzz`: mutated and random inputs never make the macro panic.
 
+mod fusion;
 mod fuzz;
 mod interp;
 mod pipeline;

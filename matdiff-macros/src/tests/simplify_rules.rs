@@ -174,6 +174,37 @@ fn cases() -> Vec<Case> {
             "#]],
         ),
         case(
+            "component-mul-ones",
+            &[m(2, 3)],
+            |g, p| {
+                let one = lit(g, 1.0);
+                let ones = g.add_typed(Op::Fill, &[one], m(2, 3), sp());
+                add(g, Op::ComponentMul, &[ones, p[0]])
+            },
+            |v| mt(v[0].mat().component_mul(&DMatrix::from_element(2, 3, 1.0))),
+            expect![[r#"
+                %0: 2x3 = Param(0)
+                out %0
+            "#]],
+        ),
+        case(
+            "component-mul-ones",
+            &[m(2, 3)],
+            |g, p| {
+                let two = lit(g, 2.0);
+                let twos = g.add_typed(Op::Fill, &[two], m(2, 3), sp());
+                add(g, Op::ComponentMul, &[p[0], twos])
+            },
+            |v| mt(v[0].mat().component_mul(&DMatrix::from_element(2, 3, 2.0))),
+            expect![[r#"
+                %0: 2x3 = Param(0)
+                %1: scalar = Lit(2.0)
+                %2: 2x3 = Fill %1
+                %3: 2x3 = ComponentMul %0 %2
+                out %3
+            "#]],
+        ),
+        case(
             "scale-one",
             &[m(2, 3)],
             |g, p| {
