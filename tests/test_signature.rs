@@ -693,3 +693,42 @@ fn aliases_and_row_vectors() {
             |r, d| (*r); (*d); at &r2, &mut rng, TOL);
     }
 }
+
+/// Rows of the data matrix in `named_dimensions`, a module-level constant.
+const SAMPLES: usize = 6;
+
+/// Dimensions named by module-level constants, and a constant cast to the element type:
+/// the mean squared residual `‖X w − y‖² / SAMPLES`.
+#[differentiate(wrt = w)]
+fn named_dimensions(
+    w: &SVector<f64, 2>,
+    x: &SMatrix<f64, SAMPLES, 2>,
+    y: &SVector<f64, SAMPLES>,
+) -> f64 {
+    (x * w - y).norm_squared() / SAMPLES as f64
+}
+
+#[test]
+fn dimensions_named_by_constants() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<6, 2>();
+        let y = rng.matrix::<6, 1>();
+        let w = rng.matrix::<2, 1>();
+        let v = rng.matrix::<2, 1>();
+        // ∇ = 2 Xᵀ (X w − y) / n, H v = 2 XᵀX v / n.
+        let n = 6.0;
+        assert_close(
+            &named_dimensions_grad(&w, &x, &y),
+            &(2.0 * x.transpose() * (x * w - y) / n),
+            1e-12,
+        );
+        assert_close(
+            &named_dimensions_hvp(&w, &x, &y, &v),
+            &(2.0 * x.transpose() * x * v / n),
+            1e-12,
+        );
+        let (value, _) = named_dimensions_value_and_grad(&w, &x, &y);
+        assert_scalar_close(value, named_dimensions(&w, &x, &y), 1e-12);
+    }
+}

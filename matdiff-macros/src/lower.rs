@@ -210,7 +210,7 @@ impl Lowerer<'_, '_> {
             syn::Type::Reference(r) => &*r.elem,
             other => other,
         };
-        match sig::parse_type(ty, &self.sig.consts) {
+        match sig::parse_type(ty) {
             Ok((_, shape)) => Some(shape),
             Err(message) => {
                 self.cx.error_spanned_by(ty, message);
@@ -828,7 +828,7 @@ impl Lowerer<'_, '_> {
                 .error_spanned_by(call, format!("`{kind}()` takes no arguments"));
             return None;
         }
-        let named = match sig::shape_of_segment(type_segment, &self.sig.consts) {
+        let named = match sig::shape_of_segment(type_segment) {
             Ok((_, shape)) => shape,
             Err(message) => {
                 self.cx.error_spanned_by(type_segment, message);

@@ -22,8 +22,6 @@ pub struct Signature<'a> {
     /// Indices into `params`, in the order of the attribute's `wrt`.
     pub wrt: Vec<usize>,
     pub elem: Elem,
-    /// The const generic parameters, the only names a dimension may use.
-    pub consts: Vec<Ident>,
 }
 
 pub struct Param<'a> {
@@ -57,7 +55,7 @@ impl<'a> Signature<'a> {
     /// that is not a parameter, or `impl Trait` in a parameter or the return type.
     pub fn parse_recovering(cx: &Ctxt, func: &'a ItemFn, args: &Args) -> Option<Self> {
         check_fn_kind(cx, func);
-        let consts = const_generics(cx, func);
+        reject_type_generics(cx, func);
         // A type using a type parameter is reported once, at the parameter's declaration.
         let type_params: Vec<Ident> = func
             .sig
@@ -72,7 +70,7 @@ impl<'a> Signature<'a> {
             !matches!(&func.sig.output, ReturnType::Type(_, ty) if contains_impl_trait(ty));
         for (k, input) in func.sig.inputs.iter().enumerate() {
             let in_wrt = |ident: &Ident| args.wrt.contains(ident);
-            let (param, param_elem) = parse_param(cx, k, input, (&consts, &type_params), in_wrt);
+            let (param, param_elem) = parse_param(cx, k, input, &type_params, in_wrt);
             stubbable &= !contains_impl_trait(param.written);
             if let (Some(elem), Some(param_elem)) = (elem, param_elem) {
                 check_elem(cx, input, elem, param_elem);
@@ -85,7 +83,6 @@ impl<'a> Signature<'a> {
             params,
             wrt,
             elem: elem.unwrap_or(Elem::F64),
-            consts,
         })
     }
 
@@ -139,12 +136,10 @@ fn check_fn_kind(cx: &Ctxt, func: &ItemFn) {
     }
 }
 
-fn const_generics(cx: &Ctxt, func: &ItemFn) -> Vec<Ident> {
-    let mut consts = Vec::new();
+fn reject_type_generics(cx: &Ctxt, func: &ItemFn) {
     for param in &func.sig.generics.params {
         match param {
-            GenericParam::Const(c) => consts.push(c.ident.clone()),
-            GenericParam::Lifetime(_) => (),
+            GenericParam::Const(_) | GenericParam::Lifetime(_) => (),
             GenericParam::Type(t) => cx.error_spanned_by(
                 t,
                 "type parameters are not supported: matdiff needs a concrete element type \
@@ -153,7 +148,6 @@ fn const_generics(cx: &Ctxt, func: &ItemFn) -> Vec<Ident> {
             ),
         }
     }
-    consts
 }
 
 /// A parameter, and its element type if its type is supported. Unsupported parts are reported
@@ -162,7 +156,7 @@ fn parse_param<'a>(
     cx: &Ctxt,
     k: usize,
     input: &'a FnArg,
-    (consts, type_params): (&[Ident], &[Ident]),
+    type_params: &[Ident],
     in_wrt: impl Fn(&Ident) -> bool,
 ) -> (Param<'a>, Option<Elem>) {
     let (ident, written) = match input {
@@ -190,7 +184,7 @@ fn parse_param<'a>(
         }
         other => (false, other),
     };
-    let (elem, ty) = match classify_type(value_type, consts) {
+    let (elem, ty) = match classify_type(value_type) {
         Ok(parsed) => parsed,
         Err(_) if mentions(value_type, type_params) => return (placeholder(ident, written), None),
         Err(problem) => {
@@ -327,7 +321,7 @@ fn return_elem(cx: &Ctxt, func: &ItemFn, type_params: &[Ident]) -> Option<Elem> 
         );
         return None;
     };
-    match classify_type(ty, &[]) {
+    match classify_type(ty) {
         Ok((elem, Ty::Scalar)) => Some(elem),
         _ if mentions(ty, type_params) => None,
         _ => {
@@ -382,8 +376,8 @@ enum TypeProblem {
 }
 
 /// The element type and shape of a parameter type, or a message listing the accepted types.
-pub fn parse_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), String> {
-    classify_type(ty, consts).map_err(|problem| match problem {
+pub fn parse_type(ty: &Type) -> Result<(Elem, Ty), String> {
+    classify_type(ty).map_err(|problem| match problem {
         TypeProblem::Specific(message) => message,
         TypeProblem::NotMatdiff | TypeProblem::ImplTrait => format!(
             "unsupported type `{}`; matdiff accepts {ACCEPTED_TYPES}",
@@ -392,11 +386,11 @@ pub fn parse_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), String> {
     })
 }
 
-fn classify_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), TypeProblem> {
+fn classify_type(ty: &Type) -> Result<(Elem, Ty), TypeProblem> {
     let path = match ty {
         Type::Path(path) if path.qself.is_none() => path,
-        Type::Paren(paren) => return classify_type(&paren.elem, consts),
-        Type::Group(group) => return classify_type(&group.elem, consts),
+        Type::Paren(paren) => return classify_type(&paren.elem),
+        Type::Group(group) => return classify_type(&group.elem),
         Type::ImplTrait(_) => return Err(TypeProblem::ImplTrait),
         _ => return Err(TypeProblem::NotMatdiff),
     };
@@ -404,7 +398,7 @@ fn classify_type(ty: &Type, consts: &[Ident]) -> Result<(Elem, Ty), TypeProblem>
     if elem_of_name(&segment.ident.to_string()).is_none() && !is_matrix_name(&segment.ident) {
         return Err(TypeProblem::NotMatdiff);
     }
-    match shape_of_segment(segment, consts).map_err(TypeProblem::Specific)? {
+    match shape_of_segment(segment).map_err(TypeProblem::Specific)? {
         (Some(elem), Some(ty)) => Ok((elem, ty)),
         _ => Err(TypeProblem::Specific(format!(
             "`{}` needs its element type, as in `{}<f64>`",
@@ -420,10 +414,7 @@ fn is_matrix_name(ident: &Ident) -> bool {
 
 /// What a type's last path segment says about element type and shape; `None` for a part
 /// the segment leaves out (`SMatrix::identity()` names neither).
-pub fn shape_of_segment(
-    segment: &syn::PathSegment,
-    consts: &[Ident],
-) -> Result<(Option<Elem>, Option<Ty>), String> {
+pub fn shape_of_segment(segment: &syn::PathSegment) -> Result<(Option<Elem>, Option<Ty>), String> {
     let name = segment.ident.to_string();
     let generic = generic_args(&segment.arguments);
     if let Some(elem) = elem_of_name(&name) {
@@ -466,7 +457,7 @@ pub fn shape_of_segment(
     })?;
     let dims: Vec<Dim> = generic[1..]
         .iter()
-        .map(|arg| parse_dim(arg, consts))
+        .map(|arg| parse_dim(arg))
         .collect::<Result<_, _>>()?;
     let ty = match (name.as_str(), dims.as_slice()) {
         ("SMatrix", [r, c]) => Ty::Mat(r.clone(), c.clone()),
@@ -508,11 +499,13 @@ fn alias_shape(name: &str) -> Option<Ty> {
     }
 }
 
-fn parse_dim(arg: &GenericArgument, consts: &[Ident]) -> Result<Dim, String> {
+/// A dimension: a literal, or the name of an integer constant (a const generic parameter or a
+/// `const` in scope), which the generated code names in turn.
+fn parse_dim(arg: &GenericArgument) -> Result<Dim, String> {
     let message = || {
         format!(
-            "the dimension `{}` must be an integer literal or a const generic parameter of \
-             the function",
+            "the dimension `{}` must be an integer literal, a const generic parameter or the \
+             name of a constant",
             tokens_name(arg.to_token_stream())
         )
     };
@@ -535,7 +528,7 @@ fn parse_dim(arg: &GenericArgument, consts: &[Ident]) -> Result<Dim, String> {
         _ => None,
     };
     match ident {
-        Some(ident) if consts.contains(ident) => Ok(Dim::Param(ident.clone())),
+        Some(ident) => Ok(Dim::Param(ident.clone())),
         _ => Err(message()),
     }
 }
