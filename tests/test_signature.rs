@@ -732,3 +732,26 @@ fn dimensions_named_by_constants() {
         assert_scalar_close(value, named_dimensions(&w, &x, &y), 1e-12);
     }
 }
+
+/// A regularisation weight, named as Rust names constants.
+const LAMBDA: f64 = 0.25;
+
+/// Upper-case names are constants in scope: `‖x‖² + LAMBDA · sum(x)⁴`.
+#[differentiate(wrt = x)]
+fn float_constant(x: &SVector<f64, 3>) -> f64 {
+    x.norm_squared() + LAMBDA * x.sum().powi(4)
+}
+
+#[test]
+fn upper_case_names_are_constants() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<3, 1>();
+        let s = x.sum();
+        // ∇ = 2x + 4 LAMBDA s³ 1.
+        let expected = 2.0 * x + SVector::<f64, 3>::repeat(4.0 * LAMBDA * s.powi(3));
+        assert_close(&float_constant_grad(&x), &expected, 1e-12);
+        let (value, _) = float_constant_value_and_grad(&x);
+        assert_scalar_close(value, float_constant(&x), 1e-12);
+    }
+}

@@ -340,6 +340,10 @@ impl Lowerer<'_, '_> {
         if let Some(ident) = path.path.get_ident() {
             return match self.env.get(&ident.to_string()) {
                 Some(value) => *value,
+                None if is_constant_name(ident) => {
+                    let op = Op::FloatConst(ident.clone());
+                    Some(self.g.add_typed(op, &[], Ty::Scalar, ident.span()))
+                }
                 None if self.in_closure => {
                     self.cx.error_spanned_by(
                         ident,
@@ -355,8 +359,9 @@ impl Lowerer<'_, '_> {
                         ident,
                         format!(
                             "cannot find `{ident}` among the parameters and `let` bindings; a \
-                             differentiated function can only use its own parameters and \
-                             locals, so pass `{ident}` as a parameter"
+                             differentiated function can use its own parameters and locals, and \
+                             scalar constants named in upper case like `SCALE`; pass `{ident}` \
+                             as a parameter"
                         ),
                     );
                     None
@@ -994,6 +999,16 @@ fn integer_literal(expr: &Expr) -> Option<i32> {
         }) => integer_literal(expr).map(|n| -n),
         _ => None,
     }
+}
+
+/// `SCALE`, `LAMBDA_2`: by Rust's naming convention the name of a constant, which the
+/// generated code can name as the user's function does.
+fn is_constant_name(ident: &proc_macro2::Ident) -> bool {
+    let name = ident.to_string();
+    name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// `f64::ln(x)`, `f32::max(a, b)`, ... as the method calls `x.ln()`, `a.max(b)`.

@@ -24,6 +24,8 @@ pub enum Op {
     /// An integer constant the macro cannot see the value of, a const generic or a named
     /// `const` (`N as f64`), converted to the element type.
     IntConst(proc_macro2::Ident),
+    /// A named float constant in scope (`const SCALE: f64 = 2.0;`), of the element type.
+    FloatConst(proc_macro2::Ident),
     /// The identity matrix of the node's type.
     Identity,
     /// A matrix of the node's type with every entry equal to the scalar argument.
@@ -142,6 +144,7 @@ impl Op {
             Op::Param(0),
             Op::lit(1.0),
             Op::IntConst(proc_macro2::Ident::new("N", Span::call_site())),
+            Op::FloatConst(proc_macro2::Ident::new("SCALE", Span::call_site())),
             Op::Identity,
             Op::Fill,
             Op::Embed(0, 0),
@@ -196,6 +199,7 @@ impl Op {
             Op::Param(_)
             | Op::Lit(_)
             | Op::IntConst(_)
+            | Op::FloatConst(_)
             | Op::Identity
             | Op::Fill
             | Op::Embed(..) => Err("the type of this op is given, not inferred".to_owned()),
@@ -245,7 +249,7 @@ impl Op {
     pub fn jvp(&self, g: &mut Graph, y: Id, args: &[Id], d: &[Option<Id>]) -> Option<Id> {
         let span = g.node(y).span;
         match self {
-            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity => None,
+            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity => None,
             Op::Fill | Op::Embed(..) => {
                 let ty = g.ty(y).clone();
                 d[0].map(|ds| g.add_typed(self.clone(), &[ds], ty, span))
@@ -335,7 +339,9 @@ impl Op {
         let span = g.node(y).span;
         let arg_ty = g.ty(args[k]).clone();
         Some(match (self, k) {
-            (Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity, _) => return None,
+            (Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity, _) => {
+                return None
+            }
             // Fill: y = s 11ᵀ, so s̄ = <11ᵀ, ȳ> = sum(ȳ).
             (Op::Fill, _) => g.add(Op::Sum, &[ybar], span),
             (Op::Embed(i, j), _) => g.add(Op::Index(*i, *j), &[ybar], span),
@@ -451,6 +457,7 @@ impl Op {
         match self {
             Op::Param(k) => unreachable!("parameter {k} is bound by the emitter"),
             Op::Lit(value) => literal(elem, value.get()),
+            Op::FloatConst(name) => quote!(#name),
             Op::IntConst(name) => {
                 let elem = crate::emit::elem_type(elem);
                 quote!((#name as #elem))
@@ -600,6 +607,7 @@ impl Op {
             Op::Param(_)
             | Op::Lit(_)
             | Op::IntConst(_)
+            | Op::FloatConst(_)
             | Op::Identity
             | Op::Fill
             | Op::Embed(..) => "a value",

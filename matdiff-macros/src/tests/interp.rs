@@ -173,7 +173,9 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             .unwrap_or_else(|| panic!("no value given for Param({k})"))
             .clone(),
         Op::Lit(bits) => Scalar(bits.get()),
-        Op::IntConst(name) => panic!("`{name}` has no value in the interpreter"),
+        Op::IntConst(name) | Op::FloatConst(name) => {
+            panic!("`{name}` has no value in the interpreter")
+        }
         Op::Identity => {
             let (r, c) = dims(ty);
             Mat(DMatrix::identity(r, c))

@@ -153,7 +153,9 @@ fn instances(op: &Op) -> Vec<Instance> {
     let s = Ty::Scalar;
     let m = Ty::mat;
     match op {
-        Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity => Vec::new(),
+        Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity => {
+            Vec::new()
+        }
         Op::Fill => vec![
             typed(Op::Fill, &[Ty::Scalar], m(2, 3)),
             typed(Op::Fill, &[s], m(3, 1)),
@@ -521,12 +523,12 @@ fn every_op_has_a_case() {
     for op in Op::all() {
         let leaf = matches!(
             op,
-            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::Identity
+            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity
         );
         assert_eq!(
             instances(&op).is_empty(),
             leaf,
-            "{op:?}: only the leaves Param, Lit, IntConst and Identity may go without a rule test"
+            "{op:?}: only the leaves Param, Lit, IntConst, FloatConst and Identity may go without a rule test"
         );
     }
 }
@@ -567,7 +569,7 @@ fn leaves_have_zero_tangents() {
         }
         let mut g = Graph::new(Elem::F64);
         let ty = match op {
-            Op::Lit(_) | Op::IntConst(_) => Ty::Scalar,
+            Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) => Ty::Scalar,
             _ => Ty::mat(3, 3),
         };
         let leaf = g.add_typed(op.clone(), &[], ty, sp());

@@ -1,13 +1,14 @@
 use matdiff::differentiate;
 use matdiff::nalgebra::{SMatrix, SVector};
 
-const SCALE: f64 = 2.0;
+#[allow(non_upper_case_globals)]
+static scale: f64 = 2.0;
 
 // Three independent mistakes, all reported in one build, and nothing else: the callers in
 // `main` type-check against the stubs.
 #[differentiate(wrt = x)]
 fn f(x: &SVector<f64, 3>, a: &SMatrix<f64, 3, 3>) -> f64 {
-    let y = SCALE * (a * x);
+    let y = scale * (a * x);
     let z = x.amax() + y.norm();
     if z > 0.0 { z } else { x.norm() }
 }

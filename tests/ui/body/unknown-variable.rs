@@ -1,10 +1,12 @@
 use matdiff::differentiate;
 
-const SCALE: f64 = 2.0;
+// A global the body cannot see as a parameter, local or upper-case constant.
+#[allow(non_upper_case_globals)]
+static scale: f64 = 2.0;
 
 #[differentiate(wrt = x)]
 fn f(x: f64) -> f64 {
-    SCALE * x * x
+    scale * x * x
 }
 
 fn main() {}
