@@ -5,9 +5,8 @@
 # matdiff by path, and times `cargo check`, `cargo build` and `cargo build --release` of that
 # crate alone (dependencies prebuilt) with and without `#[differentiate(wrt = x)]`. The
 # difference is what the macro costs: expansion plus type-checking and code generation of
-# `_grad`, `_value_and_grad` and `_hvp`. The expansion alone is read from rustc's
-# `-Ztime-passes` (`expand_crate`), and if matdiff-macros has an `expansion_time` test, it is
-# run too (release).
+# `_grad`, `_value_and_grad` and `_hvp`, which the crate calls. The expansion alone is read from rustc's
+# `-Ztime-passes` (`expand_crate`).
 #
 # Usage: benches/compile_time.sh [repetitions, default 3]   (prints the minimum of each)
 set -euo pipefail
@@ -65,6 +64,18 @@ write_lib() { # $1: the attribute line or nothing
         [ -n "$1" ] && echo "$1"
         echo "pub fn big(x: SMatrix<f64, 4, 4>, a: SMatrix<f64, 4, 4>, b: SMatrix<f64, 4, 4>) -> f64 {"
         body
+        echo "}"
+        echo
+        # Generated functions are #[inline]: they are compiled to machine code where they are
+        # called, so call them (and, without the attribute, the function itself).
+        echo "/// Uses what the build should compile."
+        echo "pub fn used(x: SMatrix<f64, 4, 4>, a: SMatrix<f64, 4, 4>, b: SMatrix<f64, 4, 4>) -> f64 {"
+        if [ -n "$1" ]; then
+            echo "    let (value, grad) = big_value_and_grad(x, a, b);"
+            echo "    value + grad.sum() + big_grad(x, a, b).sum() + big_hvp(x, a, b, a).sum()"
+        else
+            echo "    big(x, a, b)"
+        fi
         echo "}"
     } >"$work/src/lib.rs"
 }
@@ -131,14 +142,4 @@ if plain_expand=$(expand_ms); then
     echo
     printf "Macro expansion (rustc expand_crate, min of %s): plain fn %s ms, with #[differentiate] %s ms: the macro takes %.1f ms.\n" \
         "$reps" "$plain_expand" "$diff_expand" "$(awk -v a="$plain_expand" -v b="$diff_expand" 'BEGIN { print b - a }')"
-fi
-
-if grep -rqs "fn expansion_time" "$root/matdiff-macros/src"; then
-    echo
-    echo "Expansion time alone (matdiff-macros expansion_time test, release):"
-    (cd "$root" && cargo test -p matdiff-macros --release expansion_time -- --nocapture 2>&1 |
-        grep -v -E "^\s*(Compiling|Finished|Running|Blocking)" || true)
-else
-    echo
-    echo "(no expansion_time test in matdiff-macros: expansion time not measured separately)"
 fi

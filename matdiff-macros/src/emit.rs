@@ -11,6 +11,8 @@ use crate::ops::{literal, InverseCheck, Op};
 use crate::sig::Signature;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// What `expand` computed: the graph and the nodes each generated function returns.
 pub struct Program {
@@ -41,20 +43,29 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
         ty: &Ty::Scalar,
     };
     let g = &program.graph;
+    let cache = LetCache::default();
     let none = vec![None; sig.params.len()];
     let hvp_directions = hvp_direction_idents(sig);
 
     // The gradient is computed as in `f_value_and_grad`, value included (the compiler drops
     // it), so that both return the same bits whatever the emitter fuses.
-    let grad_body = body(sig, g, &none, &[Group::Tuple(&grads)], &[program.value]);
+    let grad_body = body(
+        sig,
+        g,
+        &cache,
+        &none,
+        &[Group::Tuple(&grads)],
+        &[program.value],
+    );
     let value_and_grad_body = body(
         sig,
         g,
+        &cache,
         &none,
         &[Group::Single(&value), Group::Tuple(&grads)],
         &[],
     );
-    let hvp_body = body(sig, g, &hvp_directions, &[Group::Tuple(&hvps)], &[]);
+    let hvp_body = body(sig, g, &cache, &hvp_directions, &[Group::Tuple(&hvps)], &[]);
 
     let grad_doc = format!(
         "Gradient of [`{name}`] with respect to {wrt_names}: the value `G` with \
@@ -80,14 +91,14 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
         &value_and_grad_body,
     );
     let hvp_fn = generated_fn(sig, "hvp", &hvp_doc, &directions, &grad_ty, &hvp_body);
-    let callee_fns = callee_functions(sig, program);
+    let callee_fns = callee_functions(sig, program, &cache);
     quote!(#grad_fn #value_and_grad_fn #hvp_fn #callee_fns)
 }
 
 /// `__matdiff_f_vjp(params) -> (f, ∇₁f, .., ∇ₙf)` and
 /// `__matdiff_f_tangent(params, d₁, .., dₙ)`, its tangent: what a caller's gradient and
 /// Hessian-vector product need from `f` (see `Op::Call`).
-fn callee_functions(sig: &Signature, program: &Program) -> TokenStream {
+fn callee_functions(sig: &Signature, program: &Program, cache: &LetCache) -> TokenStream {
     let g = &program.graph;
     let n = sig.params.len();
     let mut types = vec![&Ty::Scalar];
@@ -100,11 +111,19 @@ fn callee_functions(sig: &Signature, program: &Program) -> TokenStream {
     let singles = |outputs: &[Output]| -> Vec<TokenStream> {
         outputs.iter().map(|o| result(g.elem, o)).collect()
     };
-    let vjp_body = tuple_body(sig, g, &vec![None; n], &vjp, &singles(&vjp), &[]);
+    let vjp_body = tuple_body(sig, g, cache, &vec![None; n], &vjp, &singles(&vjp), &[]);
     let direction_idents: Vec<Option<Ident>> = (0..n)
         .map(|k| Some(Ident::new(&format!("d{k}"), Span::mixed_site())))
         .collect();
-    let tangent_body = tuple_body(sig, g, &direction_idents, &tangent, &singles(&tangent), &[]);
+    let tangent_body = tuple_body(
+        sig,
+        g,
+        cache,
+        &direction_idents,
+        &tangent,
+        &singles(&tangent),
+        &[],
+    );
     let elem = elem_type(sig.elem);
     let value_types = sig.params.iter().map(|p| p.value_type);
     let ret = quote!((#elem, #(#value_types),*));
@@ -238,6 +257,9 @@ struct Output<'a> {
     ty: &'a Ty,
 }
 
+/// The `let` of each computed node, shared by the functions one expansion writes.
+type LetCache = RefCell<HashMap<Id, TokenStream>>;
+
 enum Group<'a> {
     Single(&'a Output<'a>),
     /// A bare value for one output, a tuple for several (the contract's gradient shape).
@@ -248,6 +270,7 @@ enum Group<'a> {
 fn body(
     sig: &Signature,
     g: &Graph,
+    cache: &LetCache,
     directions: &[Option<Ident>],
     groups: &[Group],
     also_computed: &[Id],
@@ -274,13 +297,14 @@ fn body(
         .into_iter()
         .map(|o| Output { id: o.id, ty: o.ty })
         .collect();
-    tuple_body(sig, g, directions, &outputs, &results, also_computed)
+    tuple_body(sig, g, cache, directions, &outputs, &results, also_computed)
 }
 
 /// The statements computing `outputs`, then `results` (a value, or a tuple of several).
 fn tuple_body(
     sig: &Signature,
     g: &Graph,
+    cache: &LetCache,
     directions: &[Option<Ident>],
     outputs: &[Output],
     results: &[TokenStream],
@@ -307,13 +331,25 @@ fn tuple_body(
             }
             continue;
         }
-        lets.push(binding(sig, g, directions, id));
+        if matches!(g.op(id), Op::Param(_)) {
+            lets.push(binding(sig, g, directions, id));
+            continue;
+        }
+        // Every function writes a node the same way: build its `let` once.
+        let mut cache = cache.borrow_mut();
+        let tokens = cache
+            .entry(id)
+            .or_insert_with(|| binding(sig, g, directions, id));
+        lets.push(tokens.clone());
     }
     let result = match results {
         [single] => single.clone(),
         several => quote!((#(#several),*)),
     };
+    // One short name for nalgebra's matrix type keeps the generated code readable and small
+    // (the macro's output is what rustc parses and type-checks).
     quote! {
+        use ::matdiff::__private::nalgebra::SMatrix as __SMatrix;
         #(#lets)*
         #result
     }
@@ -425,14 +461,15 @@ fn result(elem: Elem, output: &Output) -> TokenStream {
     }
 }
 
-/// The type of a value: the element type, or nalgebra's `SMatrix`.
+/// The type of a value: the element type, or nalgebra's `SMatrix` (imported in every
+/// generated body as `__SMatrix`).
 pub(crate) fn value_type(elem: Elem, ty: &Ty) -> TokenStream {
     let elem_tokens = elem_type(elem);
     match ty {
         Ty::Scalar => elem_tokens,
         Ty::Mat(r, c) => {
             let (r, c) = (dim(r), dim(c));
-            quote!(::matdiff::__private::nalgebra::SMatrix<#elem_tokens, #r, #c>)
+            quote!(__SMatrix<#elem_tokens, #r, #c>)
         }
         Ty::Tuple(items) => {
             let items = items.iter().map(|ty| value_type(elem, ty));
