@@ -2,80 +2,17 @@
 //! `*_hvp` agree with the hand-written derivatives, num-dual and central finite differences,
 //! and they never touch the heap (a counting global allocator sees no allocation during the
 //! calls).
-#![allow(
-    unsafe_code,
-    reason = "a counting global allocator must implement the unsafe `GlobalAlloc` trait"
-)]
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::hint::black_box;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
+use counting_alloc::assert_no_allocation;
 
 use matdiff::runtime::Rng;
 use workloads::{check_columns, Flat, Workload, SEED};
-
-/// Wraps the system allocator and counts the allocations made by the current thread while
-/// its counting flag is set.
-struct Counting;
-
-thread_local! {
-    /// Whether allocations on this thread are being counted.
-    static ENABLED: Cell<bool> = const { Cell::new(false) };
-    /// Allocations counted on this thread.
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-fn record() {
-    // `try_with`: the allocator may run while thread-locals are being torn down.
-    if ENABLED.try_with(Cell::get).unwrap_or(false) {
-        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-// bookkeeping touches only const-initialised thread-locals, which do not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record();
-        // SAFETY: forwarded from the caller, who upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        record();
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record();
-        // SAFETY: `ptr` was allocated by `System` (through this wrapper) with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through this wrapper) with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and panics if it allocated on this thread.
-#[track_caller]
-fn assert_no_allocation<R>(what: &str, f: impl FnOnce() -> R) {
-    COUNT.with(|c| c.set(0));
-    ENABLED.with(|e| e.set(true));
-    let result = black_box(f());
-    ENABLED.with(|e| e.set(false));
-    drop(result);
-    let count = COUNT.with(Cell::get);
-    assert_eq!(count, 0, "{what} allocated {count} time(s)");
-}
 
 /// Checks the columns of `W` against each other on three input seeds (num-dual on the first
 /// only, and not for the 2688 parameters of the large MLP, whose one-pass-per-parameter
