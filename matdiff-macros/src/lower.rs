@@ -72,7 +72,7 @@ impl Lowerer<'_, '_> {
                     has_tail = true;
                     value = self.lower_expr(expr, None);
                 }
-                Stmt::Expr(expr, semi) => self.lower_statement(expr, semi.is_some()),
+                Stmt::Expr(expr, _) => self.lower_statement(expr),
                 Stmt::Item(item) => self.cx.error_spanned_by(
                     item,
                     "items inside a differentiated function are not supported; define them \
@@ -98,7 +98,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// A statement other than `let` and the tail: always an error, worded for what it is.
-    fn lower_statement(&mut self, expr: &Expr, _has_semicolon: bool) {
+    fn lower_statement(&mut self, expr: &Expr) {
         if let Some(message) = unsupported_expr(expr) {
             self.cx.error_spanned_by(expr, message);
             return;
