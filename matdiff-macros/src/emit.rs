@@ -113,7 +113,7 @@ fn callee_functions(sig: &Signature, program: &Program, cache: &LetCache) -> Tok
     };
     let vjp_body = tuple_body(sig, g, cache, &vec![None; n], &vjp, &singles(&vjp), &[]);
     let direction_idents: Vec<Option<Ident>> = (0..n)
-        .map(|k| Some(Ident::new(&format!("d{k}"), Span::mixed_site())))
+        .map(|k| Some(Ident::new(&format!("__d{k}"), Span::mixed_site())))
         .collect();
     let tangent_body = tuple_body(
         sig,

@@ -147,7 +147,13 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         )
         .collect();
 
-    if let Some((span, message)) = graph.internal_errors.first() {
+    // Rules run on `.map()` closure bodies too; their errors count as much as the graph's.
+    let internal = graph
+        .bodies
+        .iter()
+        .chain(std::iter::once(&graph))
+        .find_map(|g| g.internal_errors.first());
+    if let Some((span, message)) = internal {
         return Err(syn::Error::new(
             *span,
             format!("matdiff internal error, please report it: {message}"),

@@ -34,7 +34,7 @@ fn stubs(sig: &Signature) -> TokenStream {
         .iter()
         .enumerate()
         .map(|(k, p)| {
-            let ident = Ident::new(&format!("d{k}"), Span::mixed_site());
+            let ident = Ident::new(&format!("__d{k}"), Span::mixed_site());
             let ty = p.written;
             quote!(#ident: #ty)
         })

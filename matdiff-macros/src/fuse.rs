@@ -12,7 +12,7 @@
 
 use crate::emit::{closure_var, computed, elem_type, value_type, var};
 use crate::ir::{Graph, Id, ScalarFn};
-use crate::ops::{tr_mul_is_fast, InverseCheck, Op};
+use crate::ops::{local, tr_mul_is_fast, InverseCheck, Op};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -186,19 +186,20 @@ fn accumulate(g: &Graph, uses: &Uses, id: Id) -> Option<TokenStream> {
     let ty = value_type(g.elem, g.ty(id));
     let node = g.node(product);
     let (a, b, p) = (var(node.args[0]), var(node.args[1]), var(other));
+    let acc = local("acc");
     let multiply = match node.op {
         Op::TrMul if tr_mul_is_fast(g, product) => {
-            quote!(acc.gemm_tr(#alpha, #a, #b, #beta);)
+            quote!(#acc.gemm_tr(#alpha, #a, #b, #beta);)
         }
-        Op::TrMul => quote!(acc.gemm(#alpha, &#a.transpose(), #b, #beta);),
-        _ => quote!(acc.gemm(#alpha, #a, #b, #beta);),
+        Op::TrMul => quote!(#acc.gemm(#alpha, &#a.transpose(), #b, #beta);),
+        _ => quote!(#acc.gemm(#alpha, #a, #b, #beta);),
     };
     let name = var(id);
     Some(quote! {
         let #name: &#ty = &({
-            let mut acc: #ty = *#p;
+            let mut #acc: #ty = *#p;
             #multiply
-            acc
+            #acc
         });
     })
 }

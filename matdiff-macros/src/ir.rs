@@ -208,7 +208,17 @@ impl Graph {
         id
     }
 
+    /// A literal of the element type. In an `f32` function it is rounded to `f32` here, so
+    /// that literals folded together round as the user's `f32` arithmetic does.
     pub fn lit(&mut self, value: f64, span: Span) -> Id {
+        let value = match self.elem {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "rounding to f32 is the point"
+            )]
+            Elem::F32 => f64::from(value as f32),
+            Elem::F64 => value,
+        };
         self.add_typed(Op::lit(value), &[], Ty::Scalar, span)
     }
 

@@ -5,7 +5,7 @@
 //! value failed to lower is remembered as poisoned so it causes no follow-on errors.
 
 use crate::ctxt::Ctxt;
-use crate::ir::{Callee, Dim, Graph, Id, Ty};
+use crate::ir::{Callee, Dim, Elem, Graph, Id, Ty};
 use crate::ops::{Fun, InverseCheck, Op};
 use crate::sig::{self, Signature};
 use proc_macro2::Span;
@@ -310,7 +310,13 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
-                match f.base10_parse::<f64>() {
+                // Parsed in the element type, as rustc does: decimal to f64 to f32 would round
+                // twice.
+                let value = match self.g.elem {
+                    Elem::F32 => f.base10_parse::<f32>().map(f64::from),
+                    Elem::F64 => f.base10_parse::<f64>(),
+                };
+                match value {
                     Ok(value) => Some(self.g.lit(value, span)),
                     Err(e) => {
                         self.cx.syn_error(e);

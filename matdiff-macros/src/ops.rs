@@ -381,9 +381,9 @@ impl Op {
                 let factor = g.add(Op::Mul, &[two, ybar], span);
                 g.add(Op::Scale, &[factor, args[0]], span)
             }
-            // d ‖A‖ = <A, dA> / ‖A‖.
+            // d ‖A‖ = <A, dA> / ‖A‖ (0 at A = 0, see `Fun::RecipOrZero`).
             (Op::Norm, _) => {
-                let inv = g.add(Op::Fun(Fun::Recip), &[y], span);
+                let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
                 let factor = g.add(Op::Mul, &[ybar, inv], span);
                 g.add(Op::Scale, &[factor, args[0]], span)
             }
@@ -468,11 +468,11 @@ impl Op {
                 quote!(#ty::repeat(#s))
             }
             Op::Embed(i, j) => {
-                let s = &a[0];
+                let (s, m) = (&a[0], local("m"));
                 quote!({
-                    let mut m = #ty::zeros();
-                    m[(#i, #j)] = #s;
-                    m
+                    let mut #m = #ty::zeros();
+                    #m[(#i, #j)] = #s;
+                    #m
                 })
             }
             Op::Neg => {
@@ -536,16 +536,17 @@ impl Op {
                     Extremum::Min => quote!(<),
                 };
                 let one = literal(elem, 1.0);
+                let (best, i, mask) = (local("best"), local("i"), local("mask"));
                 quote!({
-                    let mut best = 0;
-                    for i in 1..#m.len() {
-                        if #m[i] #better #m[best] {
-                            best = i;
+                    let mut #best = 0;
+                    for #i in 1..#m.len() {
+                        if #m[#i] #better #m[#best] {
+                            #best = #i;
                         }
                     }
-                    let mut mask = #ty::zeros();
-                    mask[best] = #one;
-                    mask
+                    let mut #mask = #ty::zeros();
+                    #mask[#best] = #one;
+                    #mask
                 })
             }
             // Values and vectors come from the same decomposition call, so their order agrees.
@@ -566,7 +567,8 @@ impl Op {
             }
             Op::EigenGaps => {
                 let (l, zero) = (&a[0], literal(elem, 0.0));
-                quote!(#ty::from_fn(|i, j| if i == j { #zero } else { (#l[j] - #l[i]).recip() }))
+                let (i, j) = (local("i"), local("j"));
+                quote!(#ty::from_fn(|#i, #j| if #i == #j { #zero } else { (#l[#j] - #l[#i]).recip() }))
             }
         }
     }
@@ -730,10 +732,10 @@ fn norm_squared_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Option<Id> {
     Some(g.add(Op::Mul, &[two, inner], span))
 }
 
-/// `d ‖A‖ = <A, dA> / ‖A‖`.
+/// `d ‖A‖ = <A, dA> / ‖A‖` (0 at A = 0, see `Fun::RecipOrZero`).
 fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
     let inner = g.add(Op::Dot, &[a, da], span);
-    let inv = g.add(Op::Fun(Fun::Recip), &[y], span);
+    let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
     Some(g.add(Op::Mul, &[inv, inner], span))
 }
 
@@ -782,8 +784,10 @@ fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> To
     let callee = &g.callees[c];
     let mut path = callee.path.clone();
     if let (Some(suffix), Some(last)) = (suffix, path.segments.last_mut()) {
-        let name = format!("__matdiff_{}_{suffix}", last.ident);
-        last.ident = proc_macro2::Ident::new(&name, last.ident.span());
+        // `format_ident!` drops a raw identifier's `r#`, as `generated_fn` does for the callee.
+        let mut name = quote::format_ident!("__matdiff_{}_{}", last.ident, suffix);
+        name.set_span(last.ident.span());
+        last.ident = name;
     }
     let n = callee.by_ref.len();
     let operands = a.iter().enumerate().map(|(i, operand)| {
@@ -972,12 +976,17 @@ pub enum Fun {
     Signum,
     /// The step `H(x)`: 1 for `x > 0`, else 0; the derivative weight of `max`/`min`.
     Step,
+    /// `sign(x)` with `sign(0) = 0`: the derivative of `abs`, the documented subgradient.
+    Sign,
+    /// `1 / x` with `0` at `x = 0`: the derivative weight of `.norm()`, so that the gradient
+    /// of a smooth function of the norm (`‖x‖²`) is 0 at the origin, not `0 · ∞`.
+    RecipOrZero,
     Powi(i32),
 }
 
 impl Fun {
     /// The functions that take no argument besides the receiver, as the user spells them.
-    pub const ALL: [Fun; 12] = [
+    pub const ALL: [Fun; 14] = [
         Fun::Exp,
         Fun::Ln,
         Fun::Sqrt,
@@ -989,6 +998,8 @@ impl Fun {
         Fun::Abs,
         Fun::Signum,
         Fun::Step,
+        Fun::Sign,
+        Fun::RecipOrZero,
         Fun::Powi(3),
     ];
 
@@ -1005,6 +1016,8 @@ impl Fun {
             Fun::Abs => "abs",
             Fun::Signum => "signum",
             Fun::Step => "step",
+            Fun::Sign => "sign",
+            Fun::RecipOrZero => "recip_or_zero",
             Fun::Powi(_) => "powi",
         }
     }
@@ -1013,7 +1026,15 @@ impl Fun {
     pub fn from_method(name: &str) -> Option<Fun> {
         Fun::ALL
             .into_iter()
-            .find(|fun| fun.name() == name && !matches!(fun, Fun::Powi(_) | Fun::Step))
+            .find(|fun| fun.name() == name && fun.is_user_method())
+    }
+
+    /// Whether users write it as a method (the others serve derivatives only).
+    fn is_user_method(self) -> bool {
+        !matches!(
+            self,
+            Fun::Powi(_) | Fun::Step | Fun::Sign | Fun::RecipOrZero
+        )
     }
 
     /// `f'(x)` as a node, given `x` and `y = f(x)`; `None` where it is zero.
@@ -1034,8 +1055,10 @@ impl Fun {
                              g.add(Op::Sub, &[one, yy], span) }                  // 1 - y²
             Fun::Recip  => { let yy = g.add(Op::Mul, &[y, y], span);
                              g.add(Op::Neg, &[yy], span) }                       // -y²
-            Fun::Abs    => g.add(Op::Fun(Fun::Signum), &[x], span),              // sign x (0 at 0)
-            Fun::Signum | Fun::Step => return None,                              // 0 almost everywhere
+            Fun::Abs    => g.add(Op::Fun(Fun::Sign), &[x], span),                // sign x (0 at 0)
+            Fun::Signum | Fun::Step | Fun::Sign => return None,                  // 0 almost everywhere
+            Fun::RecipOrZero => { let yy = g.add(Op::Mul, &[y, y], span);
+                                  g.add(Op::Neg, &[yy], span) }                  // -y² (0 at 0)
             Fun::Powi(0) => return None,
             Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
                               let p = match n.checked_sub(1) {
@@ -1052,7 +1075,8 @@ impl Fun {
             Fun::Powi(n) => quote!(#x.powi(#n)),
             // `abs` of a float is `f64::abs`, but the derivative uses nalgebra-free signum
             // that is 0 at 0 (the documented subgradient), unlike `f64::signum`.
-            Fun::Signum => quote!(if #x == 0.0 { 0.0 } else { #x.signum() }),
+            Fun::Sign => quote!(if #x == 0.0 { 0.0 } else { #x.signum() }),
+            Fun::RecipOrZero => quote!(if #x == 0.0 { 0.0 } else { #x.recip() }),
             Fun::Step => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
             _ => {
                 let name = proc_macro2::Ident::new(self.name(), Span::call_site());
@@ -1085,6 +1109,13 @@ pub fn tr_mul_is_fast(g: &Graph, product: Id) -> bool {
         Ty::Mat(rows, cols) => small(cols) || (small(rows) && matches!(cols, Dim::Lit(_))),
         Ty::Scalar | Ty::Tuple(_) => true,
     }
+}
+
+/// A name local to a generated block. Mixed-site hygiene keeps it apart from the user's
+/// variables, and the `__` prefix from the user's const generics, which a `let` binding
+/// cannot shadow whatever its hygiene (`fn f<const m: usize>` and a generated `let m`).
+pub fn local(name: &str) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(&format!("__{name}"), Span::mixed_site())
 }
 
 fn method(receiver: &TokenStream, name: &str, args: &[TokenStream]) -> TokenStream {

@@ -1,8 +1,9 @@
 //! Algebraic simplification, applied as each node is built.
 //!
 //! `Graph::add` consults [`rewrite`] before appending a node; a rule that fires returns an
-//! equivalent node instead. Every rule makes the program strictly smaller or folds constants,
-//! so rewriting terminates. Together with hash-consing (common subexpressions) and the
+//! equivalent node instead. Every rule makes the program smaller, folds constants, or (the
+//! reassociation of products) strictly lowers its multiplication count, so rewriting
+//! terminates. Together with hash-consing (common subexpressions) and the
 //! emitter's liveness walk (dead code) this is the whole optimiser: symbolic zeros never reach
 //! the graph at all, they are `None` in the transforms.
 

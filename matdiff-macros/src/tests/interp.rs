@@ -355,8 +355,8 @@ fn call_tangent(program: &Program, args: &[&Value]) -> Value {
     Value::Tuple(items)
 }
 
-/// A scalar function, as `f64`'s method of the same name (signum is 0 at 0; the step is 1
-/// for `x > 0`, else 0).
+/// A scalar function, as `f64`'s method of the same name; the derivative-only ones: `Sign` is
+/// 0 at 0, `RecipOrZero` is 0 at 0, the step is 1 for `x > 0`, else 0.
 pub fn apply(fun: Fun, x: f64) -> f64 {
     match fun {
         Fun::Exp => x.exp(),
@@ -368,11 +368,19 @@ pub fn apply(fun: Fun, x: f64) -> f64 {
         Fun::Tanh => x.tanh(),
         Fun::Recip => x.recip(),
         Fun::Abs => x.abs(),
-        Fun::Signum => {
+        Fun::Signum => x.signum(),
+        Fun::Sign => {
             if x == 0.0 {
                 0.0
             } else {
                 x.signum()
+            }
+        }
+        Fun::RecipOrZero => {
+            if x == 0.0 {
+                0.0
+            } else {
+                x.recip()
             }
         }
         Fun::Step => {
@@ -437,10 +445,13 @@ mod sanity {
     }
 
     #[test]
-    fn signum_is_zero_at_zero() {
-        assert_eq!(apply(Fun::Signum, 0.0), 0.0);
-        assert_eq!(apply(Fun::Signum, -0.0), 0.0);
-        assert_eq!(apply(Fun::Signum, -3.0), -1.0);
+    fn sign_is_zero_at_zero_and_signum_is_not() {
+        assert_eq!(apply(Fun::Sign, 0.0), 0.0);
+        assert_eq!(apply(Fun::Sign, -0.0), 0.0);
+        assert_eq!(apply(Fun::Sign, -3.0), -1.0);
+        assert_eq!(apply(Fun::Signum, 0.0), 1.0);
+        assert_eq!(apply(Fun::RecipOrZero, 0.0), 0.0);
+        assert_eq!(apply(Fun::RecipOrZero, 4.0), 0.25);
         assert_eq!(apply(Fun::Powi(-2), 2.0), 0.25);
     }
 

@@ -12,6 +12,8 @@ mod fusion;
 mod fuzz;
 mod interp;
 mod pipeline;
+mod random_programs;
+mod regressions;
 mod rules;
 mod simplify_rules;
 mod snapshots;

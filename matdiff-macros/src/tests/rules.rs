@@ -202,7 +202,7 @@ fn instances(op: &Op) -> Vec<Instance> {
                 vec![within(Domain::Any, op.clone())]
             }
             Fun::Ln | Fun::Sqrt => vec![within(Domain::Positive, op.clone())],
-            Fun::Recip | Fun::Abs | Fun::Signum | Fun::Step => {
+            Fun::Recip | Fun::Abs | Fun::Signum | Fun::Step | Fun::Sign | Fun::RecipOrZero => {
                 vec![within(Domain::NonZero, op.clone())]
             }
             // `Powi(1)` and `Powi(0)` are rewritten away when built (see the simplifier tests).

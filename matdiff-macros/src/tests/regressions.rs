@@ -1,0 +1,24 @@
+//! Defects found in review, each kept as a regression test named after it.
+
+use quote::quote;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A call to a differentiated function whose name is a raw identifier (`r#gen`) goes to
+/// `__matdiff_gen_vjp`, the name the callee's `format_ident!` gives its hidden function; the
+/// macro once built `__matdiff_r#gen_vjp` and panicked.
+#[test]
+fn raw_identifier_callee_calls_the_hidden_function() {
+    let expanded = catch_unwind(AssertUnwindSafe(|| {
+        crate::expand::differentiate(
+            quote!(wrt = x),
+            quote!(
+                fn outer(x: f64) -> f64 {
+                    r#gen(x) * 2.0
+                }
+            ),
+        )
+    }));
+    let tokens = expanded.expect("the macro must not panic on a raw-identifier callee");
+    let text = tokens.to_string();
+    assert!(text.contains("__matdiff_gen_vjp"), "{text}");
+}
