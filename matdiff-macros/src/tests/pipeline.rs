@@ -4,35 +4,15 @@
 //! same for what callers use (`gradient_all`, `tangent_all`). Where MATH.md gives the closed
 //! form, the result is checked against it, and some values against nalgebra directly.
 
-use super::interp::{eval_in, Env, Value};
+use super::interp::{Env, Value};
 use super::support::{
-    assert_close, assert_scalar_close, differentiate, Differentiated, Domain, Rng, FD_STEP,
+    assert_close, assert_scalar_close, differentiate, Differentiated, Domain, Outputs, Point, Rng,
+    FD_STEP,
 };
-use crate::ir::{Id, Ty};
 use nalgebra::DMatrix;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{parse_quote, ItemFn};
-
-/// One point: the parameters, and two directions per parameter (`Param(n + k)` is the
-/// direction of parameter `k`).
-struct Point {
-    x: Vec<Value>,
-    v: Vec<Value>,
-    w: Vec<Value>,
-}
-
-/// What the generated functions return at `x`, with directions `v`.
-struct Outputs {
-    value: f64,
-    /// Per `wrt` parameter.
-    gradient: Vec<Value>,
-    hvp: Vec<Value>,
-    /// Per parameter, for callers: `__matdiff_f_vjp`.
-    gradient_all: Vec<Value>,
-    /// The tangent of the value and of `gradient_all`: `__matdiff_f_tangent`.
-    tangent_all: Vec<Value>,
-}
 
 /// A differentiated function with the functions it calls.
 struct Checked<'a> {
@@ -42,37 +22,7 @@ struct Checked<'a> {
 
 impl Checked<'_> {
     fn run(&self, x: &[Value], v: &[Value]) -> Outputs {
-        let f = self.f;
-        let p = &f.program;
-        let mut params = x.to_vec();
-        params.extend(v.iter().cloned());
-        let eval = |id: Id| eval_in(&self.env, &p.graph, &params, &[id]).remove(0);
-        let or_zero = |id: &Option<Id>, ty: &Ty| id.map_or_else(|| Value::zero(ty), eval);
-        let wrt_outputs = |ids: &[Option<Id>]| -> Vec<Value> {
-            ids.iter()
-                .zip(&f.wrt)
-                .map(|(id, &k)| or_zero(id, &f.params[k]))
-                .collect()
-        };
-        let mut tangent_types = vec![Ty::Scalar];
-        tangent_types.extend(f.params.iter().cloned());
-        Outputs {
-            value: eval(p.value).scalar(),
-            gradient: wrt_outputs(&p.gradient),
-            hvp: wrt_outputs(&p.hvp),
-            gradient_all: p
-                .gradient_all
-                .iter()
-                .zip(&f.params)
-                .map(|(id, ty)| or_zero(id, ty))
-                .collect(),
-            tangent_all: p
-                .tangent_all
-                .iter()
-                .zip(&tangent_types)
-                .map(|(id, ty)| or_zero(id, ty))
-                .collect(),
-        }
+        self.f.outputs(&self.env, x, v)
     }
 
     fn random_point(&self, rng: &mut Rng, domain: Domain, directions: Domain) -> Point {

@@ -25,8 +25,8 @@
 //! sequence. A failure prints the program, its `wrt`, the seed of its points and the checks
 //! that failed; `check_source(source, wrt, point_seed)` reproduces it.
 
-use super::interp::{dims, eval, Value};
-use super::support::{differentiate, Differentiated, Rng, FD_STEP};
+use super::interp::{dims, eval, Env, Value};
+use super::support::{differentiate, Differentiated, Outputs, Point, Rng, FD_STEP};
 use crate::ir::{Id, Ty};
 use crate::ops::{Fun, Op};
 use nalgebra::DMatrix;
@@ -195,22 +195,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// A point and two directions per parameter.
-struct Point {
-    x: Vec<Value>,
-    v: Vec<Value>,
-    w: Vec<Value>,
-}
-
-/// Everything the program computes at a point.
-struct Outputs {
-    value: f64,
-    gradient: Vec<Value>,
-    hvp: Vec<Value>,
-    gradient_all: Vec<Value>,
-    tangent_all: Vec<Value>,
-}
-
 struct Harness<'a> {
     f: &'a Differentiated,
     func: &'a ItemFn,
@@ -273,29 +257,7 @@ impl Harness<'_> {
     }
 
     fn outputs(&self, x: &[Value], dirs: &[Value]) -> Outputs {
-        let p = &self.f.program;
-        let mut roots = vec![Some(p.value)];
-        let mut types = vec![Ty::Scalar];
-        for (ids, tys) in [
-            (&p.gradient, self.wrt_types()),
-            (&p.hvp, self.wrt_types()),
-            (&p.gradient_all, self.f.params.clone()),
-            (&p.tangent_all, self.tangent_types()),
-        ] {
-            roots.extend(ids);
-            types.extend(tys);
-        }
-        let mut values = self.eval(x, dirs, &roots, &types).into_iter();
-        let mut take = |n: usize| values.by_ref().take(n).collect::<Vec<_>>();
-        let value = take(1)[0].scalar();
-        let (nw, np) = (self.f.wrt.len(), self.f.params.len());
-        Outputs {
-            value,
-            gradient: take(nw),
-            hvp: take(nw),
-            gradient_all: take(np),
-            tangent_all: take(np + 1),
-        }
+        self.f.outputs(&Env::default(), x, dirs)
     }
 
     /// A random point where the program is far from its singularities; inputs shrink towards

@@ -1,7 +1,7 @@
 //! Shared test helpers: a deterministic RNG, random values, tolerant comparison, and the
 //! pipeline run on a parsed function.
 
-use super::interp::{dims, Value};
+use super::interp::{dims, eval_in, Env, Value};
 use crate::args::Args;
 use crate::emit::Program;
 use crate::ir::{Graph, Id, Ty};
@@ -160,5 +160,65 @@ pub fn differentiate(func: &ItemFn, args: TokenStream) -> Differentiated {
         names: sig.params.iter().map(|p| p.ident.to_string()).collect(),
         wrt: sig.wrt.clone(),
         program,
+    }
+}
+
+/// A point and two directions per parameter (`Param(n + k)` is the direction of parameter `k`).
+pub struct Point {
+    pub x: Vec<Value>,
+    pub v: Vec<Value>,
+    pub w: Vec<Value>,
+}
+
+/// What the generated functions return at a point.
+pub struct Outputs {
+    pub value: f64,
+    /// Per `wrt` parameter.
+    pub gradient: Vec<Value>,
+    pub hvp: Vec<Value>,
+    /// Per parameter, for callers: `__matdiff_f_vjp`.
+    pub gradient_all: Vec<Value>,
+    /// The tangent of the value and of `gradient_all`: `__matdiff_f_tangent`.
+    pub tangent_all: Vec<Value>,
+}
+
+impl Differentiated {
+    /// Every output of the program at `x` with the directions `dirs` (one per parameter), in
+    /// one pass over the graph; a symbolic zero is the zero of its type.
+    pub fn outputs(&self, env: &Env, x: &[Value], dirs: &[Value]) -> Outputs {
+        let p = &self.program;
+        let wrt_types: Vec<Ty> = self.wrt.iter().map(|&k| self.params[k].clone()).collect();
+        let tangent_types: Vec<Ty> = std::iter::once(Ty::Scalar)
+            .chain(self.params.iter().cloned())
+            .collect();
+        let mut roots = vec![Some(p.value)];
+        let mut types = vec![Ty::Scalar];
+        for (ids, tys) in [
+            (&p.gradient, &wrt_types),
+            (&p.hvp, &wrt_types),
+            (&p.gradient_all, &self.params),
+            (&p.tangent_all, &tangent_types),
+        ] {
+            roots.extend(ids);
+            types.extend(tys.iter().cloned());
+        }
+        let mut params = x.to_vec();
+        params.extend(dirs.iter().cloned());
+        let ids: Vec<Id> = roots.iter().flatten().copied().collect();
+        let mut computed = eval_in(env, &p.graph, &params, &ids).into_iter();
+        let mut values = roots.iter().zip(&types).map(|(root, ty)| match root {
+            Some(_) => computed.next().expect("one value per root"),
+            None => Value::zero(ty),
+        });
+        let mut take = |n: usize| values.by_ref().take(n).collect::<Vec<_>>();
+        let value = take(1)[0].scalar();
+        let (nw, np) = (self.wrt.len(), self.params.len());
+        Outputs {
+            value,
+            gradient: take(nw),
+            hvp: take(nw),
+            gradient_all: take(np),
+            tangent_all: take(np + 1),
+        }
     }
 }
