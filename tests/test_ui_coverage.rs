@@ -60,6 +60,41 @@ const INTERNAL: &[(&str, &str)] = &[
         "fn {f} (t = %0):",
         "the IR dump used by the macro's unit tests",
     ),
+    (
+        "tape of {n} {item}",
+        "tapes exist only in derivative programs, whose types no message names",
+    ),
+    (
+        "a region's tangent is built in regions.rs",
+        "`forward.rs` gives loops and branches to `regions.rs`, never to `Op::jvp`",
+    ),
+    (
+        "a region's adjoint is built in regions.rs",
+        "`reverse.rs` gives loops and branches to `regions.rs`, never to `Op::vjp`",
+    ),
+    (
+        "expected a tape, found a",
+        "`Load` is only built by the loop adjoint, on the tape it records",
+    ),
+    (
+        "expected an integer, found a",
+        "`lower` converts indices, positions and counts to integers (or reports its own \
+         message) before it builds the node",
+    ),
+    (
+        "the adjoint of a loop's tape is never needed",
+        "tapes exist only in gradient programs, which are differentiated forward, never \
+         backward",
+    ),
+    (
+        "unary `-` and `!`",
+        "syn's unary operators are `*`, `!` and `-`, all lowered; the message covers a future \
+         one",
+    ),
+    (
+        "cannot compare a {} with a {}",
+        "`lower` compares two integers or two scalars, and reports any other pair itself",
+    ),
 ];
 
 #[test]

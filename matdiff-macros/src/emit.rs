@@ -6,8 +6,8 @@
 //! the user's names; nalgebra is named through `::matdiff::__private`.
 
 use crate::fuse;
-use crate::ir::{Dim, Elem, Graph, Id, ScalarFn, Ty};
-use crate::ops::{literal, InverseCheck, Op};
+use crate::ir::{tape_capacity, Dim, Elem, Graph, Id, ScalarFn, SymInt, Ty};
+use crate::ops::{literal, sym_int, InverseCheck, LoopSpec, Op};
 use crate::sig::Signature;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -346,28 +346,85 @@ fn tuple_body(
         [single] => single.clone(),
         several => quote!((#(#several),*)),
     };
+    let items = const_items(sig);
     // One short name for nalgebra's matrix type keeps the generated code readable and small
     // (the macro's output is what rustc parses and type-checks).
     quote! {
         use ::matdiff::__private::nalgebra::SMatrix as __SMatrix;
+        #(#items)*
         #(#lets)*
         #result
     }
 }
 
+/// The `const` items of the user's body, wherever they are: generated code names them as
+/// the body does, so every generated function declares them too.
+fn const_items(sig: &Signature) -> Vec<syn::ItemConst> {
+    use syn::visit::Visit;
+    struct Consts(Vec<syn::ItemConst>);
+    impl<'ast> Visit<'ast> for Consts {
+        fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+            self.0.push(item.clone());
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut consts = Consts(Vec::new());
+    consts.visit_block(&sig.func.block);
+    consts.0
+}
+
 /// The user's operations that can panic (`try_inverse().unwrap()`, calls): every generated
 /// function evaluates them, needed or not, so it panics wherever the user's function does.
 fn checks(g: &Graph) -> impl Iterator<Item = Id> + '_ {
-    g.ids().filter(|&id| {
-        matches!(
-            g.op(id),
-            Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_)) | Op::Call(_)
-        )
-    })
+    g.ids().take(g.primal_len).filter(|&id| is_check(g, id))
+}
+
+/// Whether evaluating `id` can panic as the user's function does: an inverse, a call, an
+/// `assert!`, or a loop or branch whose body holds one.
+fn is_check(g: &Graph, id: Id) -> bool {
+    let holds_check = |region: usize| {
+        let body = &g.regions[region].graph;
+        body.ids().any(|inner| is_check(body, inner))
+    };
+    match g.op(id) {
+        Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_)) | Op::Call(_) => true,
+        Op::Assert(_) => true,
+        Op::Loop(spec) => holds_check(spec.region),
+        Op::Cond(spec) => holds_check(spec.then_region) || holds_check(spec.else_region),
+        _ => false,
+    }
+}
+
+thread_local! {
+    /// How deeply the region being written is nested in loops and branches: the names of a
+    /// region's values carry it, so a body never shadows a value of the block around it.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 pub(crate) fn var(id: Id) -> Ident {
-    Ident::new(&format!("__t{}", id.index()), Span::mixed_site())
+    let name = match DEPTH.with(std::cell::Cell::get) {
+        0 => format!("__t{}", id.index()),
+        depth => format!("__t{depth}_{}", id.index()),
+    };
+    Ident::new(&name, Span::mixed_site())
+}
+
+/// A name of the code around a region body at the current depth (`__s1_0`, `__k1`, ...).
+fn depth_name(prefix: &str, index: Option<usize>) -> Ident {
+    let depth = DEPTH.with(std::cell::Cell::get);
+    let name = match index {
+        Some(index) => format!("{prefix}{depth}_{index}"),
+        None => format!("{prefix}{depth}"),
+    };
+    Ident::new(&name, Span::mixed_site())
+}
+
+/// Runs `write` one nesting level deeper.
+fn nested<T>(write: impl FnOnce() -> T) -> T {
+    DEPTH.with(|d| d.set(d.get() + 1));
+    let result = write();
+    DEPTH.with(|d| d.set(d.get() - 1));
+    result
 }
 
 pub(crate) fn closure_var(id: Id) -> Ident {
@@ -380,9 +437,10 @@ fn binding(sig: &Signature, g: &Graph, directions: &[Option<Ident>], id: Id) -> 
         Op::Param(k) => {
             let (name, ty) = (var(id), value_type(g.elem, &node.ty));
             let value = param_value(sig, directions, k, &node.ty);
-            match node.ty {
-                Ty::Scalar => quote!(let #name: #ty = #value;),
-                Ty::Mat(..) | Ty::Tuple(_) => quote!(let #name: &#ty = #value;),
+            if by_reference(&node.ty) {
+                quote!(let #name: &#ty = #value;)
+            } else {
+                quote!(let #name: #ty = #value;)
             }
         }
         _ => computed(g, id, var),
@@ -393,6 +451,11 @@ fn binding(sig: &Signature, g: &Graph, directions: &[Option<Ident>], id: Id) -> 
 pub(crate) fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     let node = g.node(id);
     let ty = value_type(g.elem, &node.ty);
+    if matches!(node.op, Op::Loop(_) | Op::Cond(_)) {
+        let var = name(id);
+        let expr = region_node(g, id, name);
+        return quote!(let #var: #ty = #expr;);
+    }
     let operands: Vec<TokenStream> = node
         .args
         .iter()
@@ -403,10 +466,194 @@ pub(crate) fn computed(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream 
         .collect();
     let expr = node.op.emit(g, id, &quote!(<#ty>), &operands);
     let var = name(id);
-    match node.ty {
-        Ty::Scalar | Ty::Tuple(_) => quote!(let #var: #ty = #expr;),
-        Ty::Mat(..) => quote!(let #var: &#ty = &(#expr);),
+    if by_reference(&node.ty) {
+        quote!(let #var: &#ty = &(#expr);)
+    } else {
+        quote!(let #var: #ty = #expr;)
     }
+}
+
+/// Matrices and tapes are bound by reference (no copy); scalars, integers, conditions and
+/// tuples by value.
+fn by_reference(ty: &Ty) -> bool {
+    matches!(ty, Ty::Mat(..) | Ty::Array(..))
+}
+
+/// The expression of a loop or branch node: a block computing the tuple of its results.
+fn region_node(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
+    let node = g.node(id);
+    let operands: Vec<Ident> = node.args.iter().map(|&a| name(a)).collect();
+    match &node.op {
+        Op::Loop(spec) => loop_block(g, spec, &operands),
+        Op::Cond(spec) => {
+            let condition = &operands[0];
+            let captures = &operands[1..];
+            let then_block = nested(|| region_block(g, spec.then_region, captures, &[]));
+            let else_block = nested(|| region_block(g, spec.else_region, captures, &[]));
+            quote!(if #condition #then_block else #else_block)
+        }
+        _ => unreachable!("only loops and branches own regions"),
+    }
+}
+
+/// `for k in 0..trip { i = start + step k; carried = body(i, k, carried, captures) }`, the
+/// carried values copied into stack arrays at the start of each iteration when taped.
+fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
+    let region = &g.regions[spec.region];
+    let n = spec.n_carries;
+    let (inits, captures) = operands.split_at(n);
+    let (index, counter) = (depth_name("__i", None), depth_name("__k", None));
+    let carried: Vec<Ident> = (0..n).map(|j| depth_name("__s", Some(j))).collect();
+    let tapes: Vec<Ident> = (0..n).map(|j| depth_name("__tape", Some(j))).collect();
+    let carried_tys: Vec<&Ty> = region.params[2..2 + n].iter().collect();
+    let declare = carried
+        .iter()
+        .zip(inits)
+        .zip(&carried_tys)
+        .map(|((s, init), ty)| {
+            let value_ty = value_type(g.elem, ty);
+            if by_reference(ty) {
+                quote!(let mut #s: #value_ty = *#init;)
+            } else {
+                quote!(let mut #s: #value_ty = #init;)
+            }
+        });
+    let capacity = spec.tape.then(|| tape_capacity(&spec.trip)).flatten();
+    let (declare_tapes, record) = match &capacity {
+        Some(cap) => {
+            let cap = capacity_tokens(cap);
+            let declare = tapes.iter().zip(&carried_tys).map(|(tape, ty)| {
+                let value_ty = value_type(g.elem, ty);
+                let zero = zero_value(g.elem, ty);
+                quote!(let mut #tape: [#value_ty; #cap] = [#zero; #cap];)
+            });
+            let record = quote!(#(#tapes[#counter as usize] = #carried;)*);
+            (quote!(#(#declare)*), record)
+        }
+        None => (quote!(), quote!()),
+    };
+    let mut params: Vec<TokenStream> = vec![quote!(#index), quote!(#counter)];
+    params.extend(carried.iter().zip(&carried_tys).map(|(s, ty)| {
+        if by_reference(ty) {
+            quote!(&#s)
+        } else {
+            quote!(#s)
+        }
+    }));
+    params.extend(captures.iter().map(|c| quote!(#c)));
+    let body = nested(|| region_block(g, spec.region, &[], &params));
+    let next = depth_name("__next", None);
+    let update = carried.iter().enumerate().map(|(j, s)| {
+        let j = Literal::usize_unsuffixed(j);
+        quote!(#s = #next.#j;)
+    });
+    let (start, step, trip) = (sym_int(&spec.start), spec.step, sym_int(&spec.trip));
+    let step = Literal::i64_suffixed(step);
+    let range = if spec.backward {
+        quote!((0..#trip.max(0)).rev())
+    } else {
+        quote!(0..#trip.max(0))
+    };
+    let results = if capacity.is_some() {
+        quote!((#(#carried,)* #(#tapes,)*))
+    } else {
+        quote!((#(#carried,)*))
+    };
+    quote!({
+        #(#declare)*
+        #declare_tapes
+        for #counter in #range {
+            let #index: i64 = #start + #step * #counter;
+            #record
+            let #next = #body;
+            #(#update)*
+        }
+        #results
+    })
+}
+
+/// A tape's length as an array length: a literal, a bare const generic, or `DATA.len()`.
+fn capacity_tokens(capacity: &SymInt) -> TokenStream {
+    match capacity {
+        SymInt::Lit(n) => {
+            let n = Literal::usize_unsuffixed(usize::try_from(*n).unwrap_or(0));
+            quote!(#n)
+        }
+        SymInt::Name(name) => quote!(#name),
+        SymInt::Len(name) => quote!(#name.len()),
+        other => unreachable!("`tape_capacity` gives no capacity {other}"),
+    }
+}
+
+fn zero_value(elem: Elem, ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Scalar => literal(elem, 0.0),
+        Ty::Int => quote!(0i64),
+        Ty::Bool => quote!(false),
+        other => {
+            let ty = value_type(elem, other);
+            quote!(<#ty>::zeros())
+        }
+    }
+}
+
+/// A region's body as a block: its parameters bound (parameter `p` to `captures[p]` for a
+/// branch, or to `params[p]` for a loop), one `let` per live node, then the tuple of its
+/// outputs by value. Written one level deeper than the node that owns it.
+fn region_block(
+    g: &Graph,
+    region: usize,
+    captures: &[Ident],
+    params: &[TokenStream],
+) -> TokenStream {
+    let region = &g.regions[region];
+    let body = &region.graph;
+    let roots: Vec<Id> = region.outputs.iter().copied().chain(checks(body)).collect();
+    let live = body.reachable(roots.iter().copied());
+    let uses = fuse::Uses::count(body, &live, &roots);
+    let mut emitted = vec![false; body.len()];
+    let mut lets = Vec::new();
+    for id in body.ids().filter(|id| live[id.index()]) {
+        if emitted[id.index()] {
+            continue;
+        }
+        if let Op::Param(p) = body.op(id) {
+            let (name, ty) = (var(id), value_type(body.elem, body.ty(id)));
+            let value = match params.get(*p) {
+                Some(value) => value.clone(),
+                None => {
+                    let c = &captures[*p];
+                    quote!(#c)
+                }
+            };
+            lets.push(if by_reference(body.ty(id)) {
+                quote!(let #name: &#ty = #value;)
+            } else {
+                quote!(let #name: #ty = #value;)
+            });
+            continue;
+        }
+        if let Some((tokens, members)) = fuse::fused(body, &live, &uses, id) {
+            lets.push(tokens);
+            for member in members {
+                emitted[member.index()] = true;
+            }
+            continue;
+        }
+        lets.push(computed(body, id, var));
+    }
+    let results = region.outputs.iter().map(|&id| {
+        let v = var(id);
+        if by_reference(body.ty(id)) {
+            quote!(*#v)
+        } else {
+            quote!(#v)
+        }
+    });
+    quote!({
+        #(#lets)*
+        (#(#results,)*)
+    })
 }
 
 /// The closure `|t| ...` computing the scalar function `g.scalar_fns[f]`, for `m.map(..)`.
@@ -437,23 +684,30 @@ fn param_value(sig: &Signature, directions: &[Option<Ident>], k: usize, ty: &Ty)
             .expect("a function binds only the directions it takes")
     };
     match (ty, param.by_ref) {
-        (Ty::Scalar, true) => quote!(*#ident),
         (Ty::Mat(..), false) => quote!(&#ident),
+        (Ty::Mat(..), true) => quote!(#ident),
+        (Ty::Int, true) if k < n => quote!((*#ident as i64)),
+        (Ty::Int, false) if k < n => quote!((#ident as i64)),
+        // The direction of an integer parameter is never read.
+        (Ty::Int, _) => quote!(0i64),
+        (Ty::Bool, _) if k >= n => quote!(false),
+        (_, true) => quote!(*#ident),
         _ => quote!(#ident),
     }
 }
 
 fn result(elem: Elem, output: &Output) -> TokenStream {
     match (output.id, output.ty) {
-        (Some(id), Ty::Scalar | Ty::Tuple(_)) => {
-            let v = var(id);
-            quote!(#v)
-        }
-        (Some(id), Ty::Mat(..)) => {
+        (Some(id), ty) if by_reference(ty) => {
             let v = var(id);
             quote!(*#v)
         }
+        (Some(id), _) => {
+            let v = var(id);
+            quote!(#v)
+        }
         (None, Ty::Scalar) => literal(elem, 0.0),
+        (None, Ty::Int | Ty::Bool) => quote!(::core::default::Default::default()),
         (None, ty) => {
             let ty = value_type(elem, ty);
             quote!(<#ty>::zeros())
@@ -471,14 +725,25 @@ pub(crate) fn value_type(elem: Elem, ty: &Ty) -> TokenStream {
             let (r, c) = (dim(r), dim(c));
             quote!(__SMatrix<#elem_tokens, #r, #c>)
         }
+        // An integer in a tuple is left to inference: a call's derivative has the callee's
+        // integer type (`usize`) where the caller computes in `i64`.
         Ty::Tuple(items) => {
-            let items = items.iter().map(|ty| value_type(elem, ty));
-            quote!((#(#items),*))
+            let items = items.iter().map(|ty| match ty {
+                Ty::Int => quote!(_),
+                ty => value_type(elem, ty),
+            });
+            quote!((#(#items,)*))
+        }
+        Ty::Int => quote!(i64),
+        Ty::Bool => quote!(bool),
+        Ty::Array(item, n) => {
+            let (item, n) = (value_type(elem, item), capacity_tokens(n));
+            quote!([#item; #n])
         }
     }
 }
 
-fn dim(d: &Dim) -> TokenStream {
+pub(crate) fn dim(d: &Dim) -> TokenStream {
     match d {
         Dim::Lit(n) => {
             let n = Literal::usize_unsuffixed(*n);

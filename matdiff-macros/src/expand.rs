@@ -100,6 +100,7 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
     let mut graph = Graph::new(sig.elem);
     let value = lower::lower_body(&cx, &mut graph, sig);
     cx.check()?;
+    graph.primal_len = graph.len();
     let Some(value) = value else {
         return Err(syn::Error::new(
             sig.func.sig.ident.span(),

@@ -5,6 +5,9 @@
 //! `Op::jvp`. Applied to the gradient program it gives the Hessian-vector product.
 
 use crate::ir::{Graph, Id};
+use crate::ops::Op;
+use crate::regions;
+use std::collections::HashMap;
 
 /// The tangent of every node among the first `upto` ids, given the tangents of some inputs.
 ///
@@ -13,15 +16,31 @@ use crate::ir::{Graph, Id};
 pub fn tangents(g: &mut Graph, seeds: &[(Id, Id)], upto: usize) -> Vec<Option<Id>> {
     let mut tangent: Vec<Option<Id>> = vec![None; upto];
     for (input, direction) in seeds {
-        tangent[input.index()] = Some(*direction);
+        // Integers and conditions have no tangent, whatever direction a caller passes.
+        if regions::differentiable(g.ty(*input)) {
+            tangent[input.index()] = Some(*direction);
+        }
     }
+    // Tangents of the components of loops' and branches' tuples, read by their `Field`s.
+    let mut components: HashMap<Id, Vec<Option<Id>>> = HashMap::new();
     for id in g.ids().take(upto).collect::<Vec<_>>() {
         if tangent[id.index()].is_some() {
             continue;
         }
         let node = g.node(id).clone();
         let d: Vec<Option<Id>> = node.args.iter().map(|a| tangent[a.index()]).collect();
+        if let (Op::Field(k), [tuple]) = (&node.op, node.args.as_slice()) {
+            if let Some(items) = components.get(tuple) {
+                tangent[id.index()] = items[*k];
+                continue;
+            }
+        }
         if d.iter().all(Option::is_none) {
+            continue;
+        }
+        if let Op::Loop(_) | Op::Cond(_) = node.op {
+            let items = regions::jvp(g, id, &d);
+            components.insert(id, items);
             continue;
         }
         tangent[id.index()] = node.op.jvp(g, id, &node.args, &d);

@@ -41,9 +41,43 @@ pub enum Dim {
 pub enum Ty {
     Scalar,
     Mat(Dim, Dim),
-    /// What a call into another differentiated function returns: its value and one
-    /// derivative per parameter. Never the type of a user's value.
+    /// What a call into another differentiated function, a loop or a branch returns: several
+    /// values, read with `Op::Field`.
     Tuple(Vec<Ty>),
+    /// An integer (a loop index, a size, a `usize` parameter): never differentiated.
+    Int,
+    /// A condition: never differentiated.
+    Bool,
+    /// A fixed-size stack array of values, one per loop iteration: what a loop's reverse
+    /// sweep reads back (its tape).
+    Array(Box<Ty>, SymInt),
+}
+
+/// A sub-program owned by a loop or branch node: its own graph, the types of its
+/// parameters (`Op::Param(p)` inside it; a parameter the body does not use has no node) and
+/// the nodes it returns.
+#[derive(Clone)]
+pub struct Region {
+    pub graph: Graph,
+    pub params: Vec<Ty>,
+    pub outputs: Vec<Id>,
+}
+
+/// An integer known at compile time, possibly only symbolically: a loop's start and trip
+/// count in terms of literals and const generics (`N - 1`).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum SymInt {
+    Lit(i64),
+    Name(Ident),
+    /// The length of a constant array in scope (`DATA.len()`).
+    Len(Ident),
+    Add(Box<SymInt>, Box<SymInt>),
+    Sub(Box<SymInt>, Box<SymInt>),
+    Mul(Box<SymInt>, Box<SymInt>),
+    Div(Box<SymInt>, Box<SymInt>),
+    Rem(Box<SymInt>, Box<SymInt>),
+    Min(Box<SymInt>, Box<SymInt>),
+    Max(Box<SymInt>, Box<SymInt>),
 }
 
 /// The element type of every value in a function.
@@ -62,6 +96,7 @@ pub struct Node {
     pub span: Span,
 }
 
+#[derive(Clone)]
 pub struct Graph {
     pub elem: Elem,
     nodes: Vec<Node>,
@@ -73,6 +108,11 @@ pub struct Graph {
     /// Scalar graphs of `.map` closures; a [`ScalarFn`] is one output of one of them, so a
     /// closure and its derivatives share their nodes.
     pub bodies: Vec<Graph>,
+    /// Sub-programs of loop and branch nodes, indexed by their specs' `region` fields.
+    pub regions: Vec<Region>,
+    /// How many nodes are the user's own operations (lowering built them first; derivative
+    /// programs come after): the ones whose panics every generated function keeps.
+    pub primal_len: usize,
     derivatives: HashMap<usize, Option<usize>>,
     /// Shape errors in nodes built by derivative rules. They are bugs in a rule, reported as
     /// a compile error rather than a panic.
@@ -88,6 +128,8 @@ impl Graph {
             scalar_fns: Vec::new(),
             callees: Vec::new(),
             bodies: Vec::new(),
+            regions: Vec::new(),
+            primal_len: usize::MAX,
             derivatives: HashMap::new(),
             internal_errors: Vec::new(),
         }
@@ -140,6 +182,57 @@ impl Graph {
         let derivative = derivative.map(|output| self.push_scalar_fn(ScalarFn { body, output }));
         self.derivatives.insert(f, derivative);
         derivative
+    }
+
+    /// Stores a loop's or branch's body and returns its index for the node's spec.
+    pub fn add_region(&mut self, region: Region) -> usize {
+        self.regions.push(region);
+        self.regions.len() - 1
+    }
+
+    /// Copies every node of `src` into this graph, parameter `p` of `src` replaced by
+    /// `params[p]`, and returns the id each node of `src` became. Closures, callees and
+    /// regions that `src` refers to come along.
+    pub fn import(&mut self, src: &Graph, params: &[Id]) -> Vec<Id> {
+        let mut map: Vec<Id> = Vec::with_capacity(src.len());
+        for id in src.ids() {
+            let node = src.node(id);
+            let new = match &node.op {
+                Op::Param(p) => params[*p],
+                op => {
+                    let op = self.import_op(src, op);
+                    let args: Vec<Id> = node.args.iter().map(|a| map[a.index()]).collect();
+                    self.add_typed(op, &args, node.ty.clone(), node.span)
+                }
+            };
+            map.push(new);
+        }
+        map
+    }
+
+    /// `op` of `src` with its indices into `src`'s tables moved to this graph's.
+    fn import_op(&mut self, src: &Graph, op: &Op) -> Op {
+        match op {
+            Op::Map(f) => {
+                let ScalarFn { body, output } = src.scalar_fns[*f];
+                Op::Map(self.add_scalar_fn(src.bodies[body].clone(), output))
+            }
+            Op::Call(c) => Op::Call(self.add_callee(src.callees[*c].clone())),
+            Op::CallVjp(c) => Op::CallVjp(self.add_callee(src.callees[*c].clone())),
+            Op::CallTangent(c) => Op::CallTangent(self.add_callee(src.callees[*c].clone())),
+            Op::Loop(spec) => {
+                let mut spec = spec.clone();
+                spec.region = self.add_region(src.regions[spec.region].clone());
+                Op::Loop(spec)
+            }
+            Op::Cond(spec) => {
+                let mut spec = spec.clone();
+                spec.then_region = self.add_region(src.regions[spec.then_region].clone());
+                spec.else_region = self.add_region(src.regions[spec.else_region].clone());
+                Op::Cond(spec)
+            }
+            other => other.clone(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -285,6 +378,8 @@ pub struct Callee {
     pub by_ref: Vec<bool>,
     /// Per argument: a scalar (bound by value in generated code, where matrices are `&`).
     pub scalar_args: Vec<bool>,
+    /// Per argument: an integer or a condition, converted to the callee's own type.
+    pub int_args: Vec<bool>,
 }
 
 /// One output of a closure body: the scalar function `t -> output(t)`.
@@ -318,6 +413,39 @@ impl fmt::Display for Ty {
                 let items: Vec<String> = items.iter().map(ToString::to_string).collect();
                 write!(f, "({})", items.join(", "))
             }
+            Ty::Int => write!(f, "int"),
+            Ty::Bool => write!(f, "bool"),
+            Ty::Array(item, n) => write!(f, "[{item}; {n}]"),
+        }
+    }
+}
+
+/// The length of a loop's tape: its trip count, or a bound of it that Rust accepts as an
+/// array length (`N` for `N - 1`): a literal, a const generic or a constant array's length.
+pub fn tape_capacity(trip: &SymInt) -> Option<SymInt> {
+    match trip {
+        SymInt::Lit(n) => Some(SymInt::Lit((*n).max(0))),
+        SymInt::Name(_) | SymInt::Len(_) => Some(trip.clone()),
+        SymInt::Sub(a, b) if matches!(**b, SymInt::Lit(n) if n >= 0) => tape_capacity(a),
+        SymInt::Div(a, b) if matches!(**b, SymInt::Lit(n) if n >= 1) => tape_capacity(a),
+        SymInt::Min(a, b) => tape_capacity(a).or_else(|| tape_capacity(b)),
+        _ => None,
+    }
+}
+
+impl fmt::Display for SymInt {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            SymInt::Lit(n) => write!(f, "{n}"),
+            SymInt::Name(name) => write!(f, "{name}"),
+            SymInt::Len(name) => write!(f, "{name}.len()"),
+            SymInt::Add(a, b) => write!(f, "({a} + {b})"),
+            SymInt::Sub(a, b) => write!(f, "({a} - {b})"),
+            SymInt::Mul(a, b) => write!(f, "({a} * {b})"),
+            SymInt::Div(a, b) => write!(f, "({a} / {b})"),
+            SymInt::Rem(a, b) => write!(f, "({a} % {b})"),
+            SymInt::Min(a, b) => write!(f, "min({a}, {b})"),
+            SymInt::Max(a, b) => write!(f, "max({a}, {b})"),
         }
     }
 }
@@ -333,8 +461,8 @@ impl Ty {
 
     pub fn transposed(&self) -> Ty {
         match self {
-            Ty::Scalar | Ty::Tuple(_) => self.clone(),
             Ty::Mat(r, c) => Ty::Mat(c.clone(), r.clone()),
+            _ => self.clone(),
         }
     }
 
@@ -346,6 +474,9 @@ impl Ty {
             Ty::Mat(Dim::Lit(1), c) => format!("1x{c} row vector"),
             Ty::Mat(r, c) => format!("{r}x{c} matrix"),
             Ty::Tuple(_) => "tuple".to_owned(),
+            Ty::Int => "integer".to_owned(),
+            Ty::Bool => "condition".to_owned(),
+            Ty::Array(item, n) => format!("tape of {n} {item}"),
         }
     }
 }

@@ -15,6 +15,7 @@ mod fuse;
 mod ir;
 mod lower;
 mod ops;
+mod regions;
 mod reverse;
 mod sig;
 mod simplify;

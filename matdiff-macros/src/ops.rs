@@ -10,7 +10,7 @@
 //! and returns that argument's contribution `x̄_k` under the Frobenius inner product
 //! `<A, B> = tr(Aᵀ B)`. Every op a rule builds has rules itself (checked by a unit test).
 
-use crate::ir::{Dim, Elem, Graph, Id, Ty};
+use crate::ir::{Dim, Elem, Graph, Id, SymInt, Ty};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
 use std::fmt;
@@ -89,9 +89,94 @@ pub enum Op {
     CallTangent(usize),
     /// Item `i` of a tuple.
     Field(usize),
+    // Integers and conditions: control flow, never differentiated.
+    /// An integer literal.
+    Int(i64),
+    /// An integer known symbolically (`N - 1` with `N` a const generic).
+    SymConst(SymInt),
+    /// Integer arithmetic on two integers.
+    IntBin(IntOp),
+    /// A comparison of two scalars or two integers, giving a condition.
+    Cmp(CmpOp),
+    /// A condition literal.
+    Bool(bool),
+    /// `!c`.
+    Not,
+    /// `i as f64`: an integer converted to the element type.
+    IntToFloat,
+    /// The user's `assert!(c, ..)`: the condition, checked where it is evaluated.
+    Assert(String),
+    // Indices known only at run time (loop indices, integer parameters).
+    /// `m[(i, j)]` with integer nodes `i`, `j`: args `(m, i, j)`.
+    At,
+    /// `m` with entry `(i, j)` replaced by `s`: args `(m, s, i, j)`.
+    SetAt,
+    /// The `R x C` block of `m` starting at `(i, j)`: args `(m, i, j)` (`.column(j)`, ..).
+    Block(Dim, Dim),
+    /// `m` with the block at `(i, j)` replaced by `b`: args `(m, b, i, j)`.
+    SetBlock,
+    /// Entry `k` of a loop's tape: args `(tape, k)`.
+    Load,
+    /// Entry `i` of a constant float array in scope (`const DATA: [f64; 8] = ..`): args `(i)`.
+    ConstAt(proc_macro2::Ident),
+    // Structured control flow: nodes that own sub-programs (`Graph::regions`); their rules
+    // are derived from their bodies in `regions.rs`.
+    /// A loop with a static trip count.
+    Loop(LoopSpec),
+    /// `if c { .. } else { .. }`: args `(c, captures..)`; only the branch taken runs.
+    Cond(CondSpec),
 }
 
 /// How a user's inverse reports a singular matrix; the generated code does the same.
+/// Integer arithmetic.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// A comparison.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// A loop `for k in 0..trip` with index `i = start + step k`, run backwards (`k` from
+/// `trip - 1` down to 0) when `backward`.
+///
+/// Its region's parameters are `i`, `k`, the `n_carries` loop-carried values (initialised
+/// by the node's first `n_carries` arguments), then the captured values (the remaining
+/// arguments); its outputs are the carried values after one iteration. The node's value is
+/// the tuple of the final carried values, followed, when `tape`, by one array per carried
+/// value holding its value at the start of each iteration.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct LoopSpec {
+    pub region: usize,
+    pub start: SymInt,
+    pub step: i64,
+    pub trip: SymInt,
+    pub n_carries: usize,
+    pub backward: bool,
+    pub tape: bool,
+}
+
+/// A branch: both regions take the node's arguments after the condition as parameters and
+/// return values of the same types; the node's value is the tuple of the outputs of the
+/// branch taken.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct CondSpec {
+    pub then_region: usize,
+    pub else_region: usize,
+}
+
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum InverseCheck {
     /// `.try_inverse().unwrap()`
@@ -186,6 +271,20 @@ impl Op {
             Op::CallVjp(0),
             Op::CallTangent(0),
             Op::Field(0),
+            Op::Int(1),
+            Op::SymConst(SymInt::Lit(1)),
+            Op::IntBin(IntOp::Add),
+            Op::Cmp(CmpOp::Lt),
+            Op::Bool(true),
+            Op::Not,
+            Op::IntToFloat,
+            Op::Assert("assertion failed".to_owned()),
+            Op::At,
+            Op::SetAt,
+            Op::Block(Dim::Lit(1), Dim::Lit(1)),
+            Op::SetBlock,
+            Op::Load,
+            Op::ConstAt(proc_macro2::Ident::new("DATA", Span::call_site())),
         ]);
         ops
     }
@@ -202,7 +301,47 @@ impl Op {
             | Op::FloatConst(_)
             | Op::Identity
             | Op::Fill
-            | Op::Embed(..) => Err("the type of this op is given, not inferred".to_owned()),
+            | Op::Embed(..)
+            | Op::Int(_)
+            | Op::SymConst(_)
+            | Op::Bool(_)
+            | Op::Loop(_)
+            | Op::Cond(_) => Err("the type of this op is given, not inferred".to_owned()),
+            Op::IntBin(_) => integers(args).map(|()| Ty::Int),
+            Op::Cmp(_) => match (args[0], args[1]) {
+                (Ty::Scalar, Ty::Scalar) | (Ty::Int, Ty::Int) => Ok(Ty::Bool),
+                (a, b) => Err(format!(
+                    "cannot compare a {} with a {}",
+                    a.describe(),
+                    b.describe()
+                )),
+            },
+            Op::Not | Op::Assert(_) => exactly(args[0], &Ty::Bool, "a condition").cloned(),
+            Op::IntToFloat | Op::ConstAt(_) => {
+                exactly(args[0], &Ty::Int, "an integer").map(|_| Ty::Scalar)
+            }
+            Op::At => {
+                integers(&args[1..])?;
+                matrix(args[0], "indexing").map(|_| Ty::Scalar)
+            }
+            Op::SetAt => {
+                integers(&args[2..])?;
+                exactly(args[1], &Ty::Scalar, "a scalar entry")?;
+                matrix(args[0], "indexing").cloned()
+            }
+            Op::Block(r, c) => {
+                integers(&args[1..])?;
+                matrix(args[0], "a view").map(|_| Ty::Mat(r.clone(), c.clone()))
+            }
+            Op::SetBlock => {
+                integers(&args[2..])?;
+                matrix(args[1], "a view")?;
+                matrix(args[0], "a view").cloned()
+            }
+            Op::Load => match (args[0], args[1]) {
+                (Ty::Array(item, _), Ty::Int) => Ok((**item).clone()),
+                (a, _) => Err(format!("expected a tape, found a {}", a.describe())),
+            },
             Op::Neg => Ok(args[0].clone()),
             Op::Add | Op::Sub => same_shape(self, args),
             Op::Mul => scalar_pair(args),
@@ -331,6 +470,35 @@ impl Op {
                 g.internal_errors.push((span, THIRD_ORDER.to_owned()));
                 None
             }
+            Op::Int(_)
+            | Op::SymConst(_)
+            | Op::IntBin(_)
+            | Op::Cmp(_)
+            | Op::Bool(_)
+            | Op::Not
+            | Op::IntToFloat
+            | Op::ConstAt(_)
+            | Op::Assert(_) => None,
+            // Linear in the matrix, the indices fixed: d(m[(i, j)]) = dm[(i, j)].
+            Op::At | Op::Block(..) | Op::Load => {
+                let mut operands = args.to_vec();
+                operands[0] = d[0]?;
+                Some(g.add(self.clone(), &operands, span))
+            }
+            // Linear in (m, s): the tangent replaces the entry of dm by ds.
+            Op::SetAt | Op::SetBlock => {
+                if d[0].is_none() && d[1].is_none() {
+                    return None;
+                }
+                let dm = d[0].unwrap_or_else(|| zeros_like(g, args[0], span));
+                let ds = d[1].unwrap_or_else(|| zeros_like(g, args[1], span));
+                Some(g.add(self.clone(), &[dm, ds, args[2], args[3]], span))
+            }
+            Op::Loop(_) | Op::Cond(_) => {
+                g.internal_errors
+                    .push((span, "a region's tangent is built in regions.rs".to_owned()));
+                None
+            }
         }
     }
 
@@ -436,6 +604,49 @@ impl Op {
             // their adjoints would be third derivatives.
             (Op::CallVjp(_) | Op::CallTangent(_) | Op::Field(_), _) => {
                 g.internal_errors.push((span, THIRD_ORDER.to_owned()));
+                return None;
+            }
+            (
+                Op::Int(_)
+                | Op::SymConst(_)
+                | Op::IntBin(_)
+                | Op::Cmp(_)
+                | Op::Bool(_)
+                | Op::Not
+                | Op::IntToFloat
+                | Op::ConstAt(_)
+                | Op::Assert(_),
+                _,
+            )
+            | (Op::At | Op::Block(..), 1..)
+            | (Op::SetAt | Op::SetBlock, 2..) => return None,
+            // m̄ = ȳ in entry (i, j), zero elsewhere.
+            (Op::At, _) => {
+                let zeros = zeros_like(g, args[0], span);
+                g.add(Op::SetAt, &[zeros, ybar, args[1], args[2]], span)
+            }
+            (Op::Block(..), _) => {
+                let zeros = zeros_like(g, args[0], span);
+                g.add(Op::SetBlock, &[zeros, ybar, args[1], args[2]], span)
+            }
+            // The replaced entry does not reach the result: m̄ = ȳ with it zeroed, s̄ = ȳ[(i, j)].
+            (Op::SetAt | Op::SetBlock, 0) => {
+                let zeros = zeros_like(g, args[1], span);
+                g.add(self.clone(), &[ybar, zeros, args[2], args[3]], span)
+            }
+            (Op::SetAt, _) => g.add(Op::At, &[ybar, args[2], args[3]], span),
+            (Op::SetBlock, _) => {
+                let Ty::Mat(r, c) = arg_ty else {
+                    return None;
+                };
+                g.add(Op::Block(r, c), &[ybar, args[2], args[3]], span)
+            }
+            (Op::Load | Op::Loop(_) | Op::Cond(_), _) => {
+                g.internal_errors.push((
+                    span,
+                    "a region's adjoint is built in regions.rs, a tape's is never needed"
+                        .to_owned(),
+                ));
                 return None;
             }
         })
@@ -565,6 +776,80 @@ impl Op {
                 let (t, i) = (&a[0], proc_macro2::Literal::usize_unsuffixed(*i));
                 quote!(#t.#i)
             }
+            Op::Int(n) => {
+                let n = Literal::i64_suffixed(*n);
+                quote!(#n)
+            }
+            Op::SymConst(value) => sym_int(value),
+            Op::IntBin(op) => {
+                let (x, y) = (&a[0], &a[1]);
+                match op {
+                    IntOp::Add => quote!((#x + #y)),
+                    IntOp::Sub => quote!((#x - #y)),
+                    IntOp::Mul => quote!((#x * #y)),
+                    IntOp::Div => quote!((#x / #y)),
+                    IntOp::Rem => quote!((#x % #y)),
+                }
+            }
+            Op::Cmp(op) => {
+                let (x, y) = (&a[0], &a[1]);
+                let op = op.token();
+                quote!((#x #op #y))
+            }
+            Op::Bool(b) => quote!(#b),
+            Op::Not => {
+                let c = &a[0];
+                quote!((!#c))
+            }
+            Op::IntToFloat => {
+                let (i, elem) = (&a[0], crate::emit::elem_type(elem));
+                quote!((#i as #elem))
+            }
+            Op::Assert(message) => {
+                let c = &a[0];
+                quote!({
+                    ::core::assert!(#c, "{}", #message);
+                    #c
+                })
+            }
+            Op::At => {
+                let (m, i, j) = (&a[0], &a[1], &a[2]);
+                quote!(#m[(#i as usize, #j as usize)])
+            }
+            Op::SetAt => {
+                let (m, s, i, j, t) = (&a[0], &a[1], &a[2], &a[3], local("m"));
+                quote!({
+                    let mut #t = *#m;
+                    #t[(#i as usize, #j as usize)] = #s;
+                    #t
+                })
+            }
+            Op::Block(r, c) => {
+                let (m, i, j) = (&a[0], &a[1], &a[2]);
+                let (r, c) = (crate::emit::dim(r), crate::emit::dim(c));
+                quote!(#m.fixed_view::<#r, #c>(#i as usize, #j as usize).into_owned())
+            }
+            Op::SetBlock => {
+                let (m, b, i, j, t) = (&a[0], &a[1], &a[2], &a[3], local("m"));
+                let Ty::Mat(r, c) = g.ty(g.node(id).args[1]) else {
+                    unreachable!("the shape rule admits matrices only")
+                };
+                let (r, c) = (crate::emit::dim(r), crate::emit::dim(c));
+                quote!({
+                    let mut #t = *#m;
+                    #t.fixed_view_mut::<#r, #c>(#i as usize, #j as usize).copy_from(#b);
+                    #t
+                })
+            }
+            Op::Load => {
+                let (tape, k) = (&a[0], &a[1]);
+                quote!(#tape[#k as usize])
+            }
+            Op::ConstAt(name) => {
+                let i = &a[0];
+                quote!(#name[#i as usize])
+            }
+            Op::Loop(_) | Op::Cond(_) => unreachable!("regions are emitted by emit.rs"),
             Op::EigenGaps => {
                 let (l, zero) = (&a[0], literal(elem, 0.0));
                 let (i, j) = (local("i"), local("j"));
@@ -600,6 +885,16 @@ impl Op {
             Op::MinEntry => "`.min()`",
             Op::SymEigenvalues => "`.symmetric_eigenvalues()`",
             Op::Call(_) => "a call",
+            Op::Cmp(_) => "a comparison",
+            Op::Not => "`!`",
+            Op::IntBin(_) => "integer arithmetic",
+            Op::IntToFloat => "`as`",
+            Op::Assert(_) => "`assert!`",
+            Op::At | Op::SetAt => "indexing",
+            Op::Block(..) | Op::SetBlock => "a view",
+            Op::Loop(_) => "a loop",
+            Op::Cond(_) => "`if`",
+            Op::Int(_) | Op::SymConst(_) | Op::Bool(_) | Op::Load | Op::ConstAt(_) => "a value",
             Op::ArgMask(_)
             | Op::SymEigenvectors
             | Op::EigenGaps
@@ -643,7 +938,89 @@ fn square<'a>(ty: &'a Ty, what: &str) -> Result<&'a Ty, String> {
 fn rows(ty: &Ty) -> Dim {
     match ty {
         Ty::Mat(r, _) => r.clone(),
-        Ty::Scalar | Ty::Tuple(_) => Dim::Lit(1),
+        _ => Dim::Lit(1),
+    }
+}
+
+/// `Ok` when every type is an integer.
+fn integers(args: &[&Ty]) -> Result<(), String> {
+    match args.iter().find(|ty| ***ty != Ty::Int) {
+        None => Ok(()),
+        Some(other) => Err(format!("expected an integer, found a {}", other.describe())),
+    }
+}
+
+fn exactly<'a>(ty: &'a Ty, expected: &Ty, what: &str) -> Result<&'a Ty, String> {
+    if ty == expected {
+        Ok(ty)
+    } else {
+        Err(format!("expected {what}, found a {}", ty.describe()))
+    }
+}
+
+/// A symbolic integer as an `i64` expression.
+pub fn sym_int(value: &SymInt) -> TokenStream {
+    let pair = |a: &SymInt, b: &SymInt| (sym_int(a), sym_int(b));
+    match value {
+        SymInt::Lit(n) => {
+            let n = Literal::i64_suffixed(*n);
+            quote!(#n)
+        }
+        SymInt::Name(name) => quote!((#name as i64)),
+        SymInt::Len(name) => quote!((#name.len() as i64)),
+        SymInt::Add(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!((#a + #b))
+        }
+        SymInt::Sub(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!((#a - #b))
+        }
+        SymInt::Mul(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!((#a * #b))
+        }
+        SymInt::Div(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!((#a / #b))
+        }
+        SymInt::Rem(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!((#a % #b))
+        }
+        SymInt::Min(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!(::core::cmp::min(#a, #b))
+        }
+        SymInt::Max(a, b) => {
+            let (a, b) = pair(a, b);
+            quote!(::core::cmp::max(#a, #b))
+        }
+    }
+}
+
+impl CmpOp {
+    fn token(self) -> TokenStream {
+        match self {
+            CmpOp::Lt => quote!(<),
+            CmpOp::Le => quote!(<=),
+            CmpOp::Gt => quote!(>),
+            CmpOp::Ge => quote!(>=),
+            CmpOp::Eq => quote!(==),
+            CmpOp::Ne => quote!(!=),
+        }
+    }
+
+    /// The comparison on two known values.
+    pub fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+        }
     }
 }
 
@@ -771,6 +1148,10 @@ fn scale(g: &mut Graph, s: Id, a: Id, span: Span) -> Id {
 
 /// A zero of `like`'s type, for a call's argument whose tangent is symbolically zero.
 fn zeros_like(g: &mut Graph, like: Id, span: Span) -> Id {
+    if !crate::regions::differentiable(g.ty(like)) {
+        // An integer or condition argument: its direction is never read.
+        return like;
+    }
     let zero = g.lit(0.0, span);
     match g.ty(like).clone() {
         Ty::Scalar => zero,
@@ -793,6 +1174,14 @@ fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> To
     let operands = a.iter().enumerate().map(|(i, operand)| {
         // Matrix operands are references already; scalars are values.
         let is_matrix = !operand_is_scalar(g, c, i);
+        if callee.int_args.get(i % n).copied().unwrap_or(false) {
+            // An `i64` here; the callee takes the user's integer type.
+            return if callee.by_ref[i % n] {
+                quote!(&(#operand as _))
+            } else {
+                quote!((#operand as _))
+            };
+        }
         match (callee.by_ref[i % n], is_matrix) {
             (true, true) | (false, false) => quote!(#operand),
             (true, false) => quote!(&#operand),
@@ -1107,7 +1496,7 @@ pub fn tr_mul_is_fast(g: &Graph, product: Id) -> bool {
     let small = |dim: &Dim| matches!(dim, Dim::Lit(n) if *n <= 4);
     match g.ty(g.node(product).args[1]) {
         Ty::Mat(rows, cols) => small(cols) || (small(rows) && matches!(cols, Dim::Lit(_))),
-        Ty::Scalar | Ty::Tuple(_) => true,
+        _ => true,
     }
 }
 

@@ -1,50 +1,113 @@
 //! The adjoint (reverse-mode) sweep: IR -> IR.
 //!
-//! Walks the graph back to front from the output, seeded with `ȳ = 1`, and accumulates each
-//! argument's adjoint from `Op::vjp`. Only nodes that depend on a `wrt` input get adjoints, and
-//! an adjoint that is zero is never built (`None`).
+//! Walks the graph back to front from the seeded outputs and accumulates each argument's
+//! adjoint from `Op::vjp`, or for a loop or branch from `regions::vjp`. Only nodes that depend
+//! on an input get adjoints, and an adjoint that is zero is never built (`None`).
 
 use crate::ir::{Graph, Id};
+use crate::ops::Op;
+use crate::regions;
+use std::collections::HashMap;
 
 /// The gradient of the scalar node `output` with respect to each of `inputs`; `None` where
 /// the output does not depend on that input.
 pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
-    // An input may come after the output in the arena: `fn f(a: f64, x: f64) -> f64 { a }`
+    let upto = inputs
+        .iter()
+        .fold(output.index(), |last, id| last.max(id.index()))
+        + 1;
+    if !depends_on(g, inputs, upto)[output.index()] {
+        return vec![None; inputs.len()];
+    }
+    let one = g.lit(1.0, g.node(output).span);
+    vjp(g, &[(output, one)], inputs)
+}
+
+/// The cotangent of each of `inputs` given those of some outputs: `seeds` pairs an output
+/// with the node holding its cotangent. `None` where it is zero.
+pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> {
+    // An input may come after the outputs in the arena: `fn f(a: f64, x: f64) -> f64 { a }`
     // with `wrt = x` has a zero gradient.
     let last = inputs
         .iter()
-        .fold(output.index(), |last, id| last.max(id.index()));
+        .chain(seeds.iter().map(|(output, _)| output))
+        .fold(0, |last, id| last.max(id.index()));
     let upto = last + 1;
     let active = depends_on(g, inputs, upto);
     let mut adjoint: Vec<Option<Id>> = vec![None; upto];
-    if active[output.index()] {
-        adjoint[output.index()] = Some(g.lit(1.0, g.node(output).span));
+    for &(output, seed) in seeds {
+        if active[output.index()] {
+            let span = g.node(output).span;
+            adjoint[output.index()] = g.add_opt(adjoint[output.index()], Some(seed), span);
+        }
     }
+    // Cotangents of the components of loops' and branches' tuples, gathered from their
+    // `Field`s until the sweep reaches the node.
+    let mut components: HashMap<Id, Vec<Option<Id>>> = HashMap::new();
     for id in g.ids().take(upto).rev().collect::<Vec<_>>() {
+        let node = g.node(id).clone();
+        if let Some(ybars) = components.remove(&id) {
+            let arg_active: Vec<bool> = node.args.iter().map(|a| active[a.index()]).collect();
+            let contributions = regions::vjp(g, id, &ybars, &arg_active);
+            accumulate(g, &mut adjoint, &active, &node.args, contributions);
+            continue;
+        }
         let Some(ybar) = adjoint[id.index()] else {
             continue;
         };
-        let node = g.node(id).clone();
-        for (k, &arg) in node.args.iter().enumerate() {
-            if !active[arg.index()] {
+        if let (Op::Field(k), [tuple]) = (&node.op, node.args.as_slice()) {
+            if let Op::Loop(_) | Op::Cond(_) = g.op(*tuple) {
+                let Some(crate::ir::Ty::Tuple(items)) = Some(g.ty(*tuple).clone()) else {
+                    unreachable!()
+                };
+                let slots = components
+                    .entry(*tuple)
+                    .or_insert_with(|| vec![None; items.len()]);
+                let span = node.span;
+                slots[*k] = g.add_opt(slots[*k], Some(ybar), span);
                 continue;
             }
-            let contribution = node.op.vjp(g, id, &node.args, ybar, k);
-            let span = g.node(arg).span;
-            adjoint[arg.index()] = g.add_opt(adjoint[arg.index()], contribution, span);
         }
+        let contributions: Vec<Option<Id>> = (0..node.args.len())
+            .map(|k| {
+                if active[node.args[k].index()] {
+                    node.op.vjp(g, id, &node.args, ybar, k)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        accumulate(g, &mut adjoint, &active, &node.args, contributions);
     }
     inputs.iter().map(|input| adjoint[input.index()]).collect()
 }
 
-/// Which of the first `upto` nodes depend on one of `inputs`.
+fn accumulate(
+    g: &mut Graph,
+    adjoint: &mut [Option<Id>],
+    active: &[bool],
+    args: &[Id],
+    contributions: Vec<Option<Id>>,
+) {
+    for (&arg, contribution) in args.iter().zip(contributions) {
+        if !active[arg.index()] {
+            continue;
+        }
+        let span = g.node(arg).span;
+        adjoint[arg.index()] = g.add_opt(adjoint[arg.index()], contribution, span);
+    }
+}
+
+/// Which of the first `upto` nodes depend on one of `inputs`. Integers and conditions never
+/// do: they have no derivative.
 fn depends_on(g: &Graph, inputs: &[Id], upto: usize) -> Vec<bool> {
     let mut active = vec![false; upto];
     for input in inputs {
-        active[input.index()] = true;
+        active[input.index()] = regions::differentiable(g.ty(*input));
     }
     for id in g.ids().take(upto) {
-        if g.node(id).args.iter().any(|a| active[a.index()]) {
+        let node = g.node(id);
+        if node.args.iter().any(|a| active[a.index()]) && regions::differentiable(&node.ty) {
             active[id.index()] = true;
         }
     }

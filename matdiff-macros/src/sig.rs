@@ -184,6 +184,30 @@ fn parse_param<'a>(
         }
         other => (false, other),
     };
+    if let Some(ty) = integer_or_bool(value_type) {
+        if in_wrt(&ident) {
+            let what = if ty == Ty::Int {
+                "an integer"
+            } else {
+                "a `bool`"
+            };
+            cx.error_spanned_by(
+                written,
+                format!(
+                    "cannot differentiate with respect to `{ident}`: it is {what}, which has no \
+                     derivative; remove it from `wrt`"
+                ),
+            );
+        }
+        let param = Param {
+            ident,
+            by_ref,
+            ty,
+            written,
+            value_type,
+        };
+        return (param, None);
+    }
     let (elem, ty) = match classify_type(value_type) {
         Ok(parsed) => parsed,
         Err(_) if mentions(value_type, type_params) => return (placeholder(ident, written), None),
@@ -201,6 +225,22 @@ fn parse_param<'a>(
         value_type,
     };
     (param, Some(elem))
+}
+
+/// `Ty::Int` for Rust's integer types, `Ty::Bool` for `bool`: parameters that are never
+/// differentiated.
+fn integer_or_bool(ty: &Type) -> Option<Ty> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let name = path.path.get_ident()?.to_string();
+    match name.as_str() {
+        "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" => {
+            Some(Ty::Int)
+        }
+        "bool" => Some(Ty::Bool),
+        _ => None,
+    }
 }
 
 /// The parameter's name; a pattern is reported and gets a made-up name, which only stubs see.

@@ -7,8 +7,8 @@
 //! the wrong type is caught here.
 
 use crate::emit::Program;
-use crate::ir::{Dim, Graph, Id, ScalarFn, Ty};
-use crate::ops::{Extremum, Fun, Op};
+use crate::ir::{Dim, Graph, Id, ScalarFn, SymInt, Ty};
+use crate::ops::{Extremum, Fun, IntOp, Op};
 use nalgebra::DMatrix;
 use quote::ToTokens;
 use std::collections::HashMap;
@@ -20,6 +20,11 @@ pub enum Value {
     Scalar(f64),
     Mat(DMatrix<f64>),
     Tuple(Vec<Value>),
+    /// An integer or a condition: no entries, no derivative.
+    Int(i64),
+    Bool(bool),
+    /// A loop's tape: one value per iteration.
+    Array(Vec<Value>),
 }
 
 /// The other differentiated functions a graph calls, by the path the call names: a callee
@@ -40,6 +45,12 @@ impl Value {
                 Value::Mat(DMatrix::zeros(r, c))
             }
             Ty::Tuple(items) => Value::Tuple(items.iter().map(Value::zero).collect()),
+            Ty::Int => Value::Int(0),
+            Ty::Bool => Value::Bool(false),
+            Ty::Array(item, n) => {
+                let n = usize::try_from(sym_value(n)).expect("a tape's length");
+                Value::Array(vec![Value::zero(item); n])
+            }
         }
     }
 
@@ -49,6 +60,30 @@ impl Value {
             Value::Scalar(_) => Ty::Scalar,
             Value::Mat(m) => Ty::mat(m.nrows(), m.ncols()),
             Value::Tuple(items) => Ty::Tuple(items.iter().map(Value::ty).collect()),
+            Value::Int(_) => Ty::Int,
+            Value::Bool(_) => Ty::Bool,
+            Value::Array(items) => Ty::Array(
+                Box::new(items.first().map_or(Ty::Scalar, Value::ty)),
+                SymInt::Lit(i64::try_from(items.len()).expect("a short tape")),
+            ),
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Value::Int(n) => *n,
+            other => panic!("expected an integer, found a {}", other.ty()),
+        }
+    }
+
+    pub fn index(&self) -> usize {
+        usize::try_from(self.int()).expect("a non-negative index")
+    }
+
+    pub fn condition(&self) -> bool {
+        match self {
+            Value::Bool(b) => *b,
+            other => panic!("expected a condition, found a {}", other.ty()),
         }
     }
 
@@ -71,7 +106,10 @@ impl Value {
         match self {
             Value::Scalar(s) => vec![*s],
             Value::Mat(m) => m.iter().copied().collect(),
-            Value::Tuple(items) => items.iter().flat_map(Value::entries).collect(),
+            Value::Tuple(items) | Value::Array(items) => {
+                items.iter().flat_map(Value::entries).collect()
+            }
+            Value::Int(_) | Value::Bool(_) => Vec::new(),
         }
     }
 
@@ -98,6 +136,12 @@ impl Value {
                 assert_eq!(a.len(), b.len(), "axpy of different tuples");
                 Value::Tuple(a.iter().zip(b).map(|(a, b)| a.axpy(t, b)).collect())
             }
+            (Value::Array(a), Value::Array(b)) => {
+                assert_eq!(a.len(), b.len(), "axpy of different tapes");
+                Value::Array(a.iter().zip(b).map(|(a, b)| a.axpy(t, b)).collect())
+            }
+            // Integers and conditions have no tangent space: they stay as they are.
+            (Value::Int(_), Value::Int(_)) | (Value::Bool(_), Value::Bool(_)) => self.clone(),
             _ => panic!("axpy of a {} and a {}", self.ty(), other.ty()),
         }
     }
@@ -193,7 +237,7 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
         Op::Neg => match a[0] {
             Scalar(s) => Scalar(-s),
             Mat(m) => Mat(-m),
-            Tuple(_) => panic!("Neg of a tuple"),
+            other => panic!("Neg of a {}", other.ty()),
         },
         Op::Add | Op::Sub => {
             let sign = if op == &Op::Add { 1.0 } else { -1.0 };
@@ -289,6 +333,70 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             ))
         }
         Op::SymEigenvectors => Mat(square(a[0]).clone().symmetric_eigen().eigenvectors),
+        Op::Int(n) => Value::Int(*n),
+        Op::SymConst(value) => Value::Int(sym_value(value)),
+        Op::IntBin(op) => {
+            let (x, y) = (a[0].int(), a[1].int());
+            Value::Int(match op {
+                IntOp::Add => x + y,
+                IntOp::Sub => x - y,
+                IntOp::Mul => x * y,
+                IntOp::Div => x / y,
+                IntOp::Rem => x % y,
+            })
+        }
+        Op::Cmp(cmp) => Value::Bool(match (a[0], a[1]) {
+            (Value::Int(x), Value::Int(y)) => cmp.holds(x, y),
+            (Scalar(x), Scalar(y)) => cmp.holds(x, y),
+            _ => panic!("Cmp of a {} and a {}", a[0].ty(), a[1].ty()),
+        }),
+        Op::Bool(b) => Value::Bool(*b),
+        Op::Not => Value::Bool(!a[0].condition()),
+        Op::IntToFloat => {
+            #[allow(clippy::cast_precision_loss, reason = "as the generated code's `as`")]
+            let x = a[0].int() as f64;
+            Scalar(x)
+        }
+        Op::Assert(message) => {
+            assert!(a[0].condition(), "{message}");
+            a[0].clone()
+        }
+        Op::At => Scalar(a[0].mat()[(a[1].index(), a[2].index())]),
+        Op::SetAt => {
+            let mut m = a[0].mat().clone();
+            m[(a[2].index(), a[3].index())] = a[1].scalar();
+            Mat(m)
+        }
+        Op::Block(..) => {
+            let (r, c) = dims(ty);
+            Mat(a[0]
+                .mat()
+                .view((a[1].index(), a[2].index()), (r, c))
+                .into_owned())
+        }
+        Op::SetBlock => {
+            let mut m = a[0].mat().clone();
+            let b = a[1].mat();
+            m.view_mut((a[2].index(), a[3].index()), b.shape())
+                .copy_from(b);
+            Mat(m)
+        }
+        Op::Load => match a[0] {
+            Value::Array(items) => items[a[1].index()].clone(),
+            other => panic!("Load of a {}", other.ty()),
+        },
+        Op::ConstAt(name) => panic!("`{name}` has no value in the interpreter"),
+        Op::Loop(spec) => run_loop(env, g, spec, a),
+        Op::Cond(spec) => {
+            let region = if a[0].condition() {
+                spec.then_region
+            } else {
+                spec.else_region
+            };
+            let region = &g.regions[region];
+            let params: Vec<Value> = a[1..].iter().map(|&v| v.clone()).collect();
+            Tuple(eval_in(env, &region.graph, &params, &region.outputs))
+        }
         Op::EigenGaps => {
             let l = a[0].mat();
             assert_eq!(l.ncols(), 1, "EigenGaps of a non-vector");
@@ -302,6 +410,86 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             }))
         }
     }
+}
+
+/// A symbolic integer's value: tests give literal ones only.
+pub fn sym_value(value: &SymInt) -> i64 {
+    let pair = |a: &SymInt, b: &SymInt| (sym_value(a), sym_value(b));
+    match value {
+        SymInt::Lit(n) => *n,
+        SymInt::Name(name) | SymInt::Len(name) => {
+            panic!("`{name}` has no value in the interpreter")
+        }
+        SymInt::Add(a, b) => {
+            let (a, b) = pair(a, b);
+            a + b
+        }
+        SymInt::Sub(a, b) => {
+            let (a, b) = pair(a, b);
+            a - b
+        }
+        SymInt::Mul(a, b) => {
+            let (a, b) = pair(a, b);
+            a * b
+        }
+        SymInt::Div(a, b) => {
+            let (a, b) = pair(a, b);
+            a / b
+        }
+        SymInt::Rem(a, b) => {
+            let (a, b) = pair(a, b);
+            a % b
+        }
+        SymInt::Min(a, b) => {
+            let (a, b) = pair(a, b);
+            a.min(b)
+        }
+        SymInt::Max(a, b) => {
+            let (a, b) = pair(a, b);
+            a.max(b)
+        }
+    }
+}
+
+/// A loop, iteration by iteration, as the generated `for` runs it.
+fn run_loop(env: &Env, g: &Graph, spec: &crate::ops::LoopSpec, a: &[&Value]) -> Value {
+    let region = &g.regions[spec.region];
+    let n = spec.n_carries;
+    let mut carried: Vec<Value> = a[..n].iter().map(|&v| v.clone()).collect();
+    let captures: Vec<Value> = a[n..].iter().map(|&v| v.clone()).collect();
+    let trip = sym_value(&spec.trip).max(0);
+    let mut tapes: Vec<Vec<Value>> = vec![Vec::new(); n];
+    let mut order: Vec<i64> = (0..trip).collect();
+    if spec.backward {
+        order.reverse();
+    }
+    if spec.tape {
+        let capacity = match crate::ir::tape_capacity(&spec.trip) {
+            Some(SymInt::Lit(c)) => usize::try_from(c).expect("a tape's length"),
+            other => panic!("a tape of capacity {other:?}"),
+        };
+        for (tape, value) in tapes.iter_mut().zip(&carried) {
+            *tape = vec![Value::zero(&value.ty()); capacity];
+        }
+    }
+    for k in order {
+        let i = sym_value(&spec.start) + spec.step * k;
+        if spec.tape {
+            let slot = usize::try_from(k).expect("k >= 0");
+            for (tape, value) in tapes.iter_mut().zip(&carried) {
+                tape[slot] = value.clone();
+            }
+        }
+        let mut params = vec![Value::Int(i), Value::Int(k)];
+        params.extend(carried.iter().cloned());
+        params.extend(captures.iter().cloned());
+        carried = eval_in(env, &region.graph, &params, &region.outputs);
+    }
+    let mut items = carried;
+    if spec.tape {
+        items.extend(tapes.into_iter().map(Value::Array));
+    }
+    Value::Tuple(items)
 }
 
 fn square(value: &Value) -> &DMatrix<f64> {

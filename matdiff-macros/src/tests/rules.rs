@@ -17,7 +17,7 @@ use super::support::{
     FD_STEP,
 };
 use crate::forward;
-use crate::ir::{Callee, Elem, Graph, Id, Ty};
+use crate::ir::{Callee, Dim, Elem, Graph, Id, Ty};
 use crate::ops::{Fun, Op};
 use std::mem::{discriminant, Discriminant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -237,6 +237,45 @@ fn instances(op: &Op) -> Vec<Instance> {
             &[m(3, 1), s.clone(), m(3, 1), s],
             Rules::Neither,
         )],
+        // Integers and conditions have no derivatives to check.
+        Op::Int(_)
+        | Op::SymConst(_)
+        | Op::IntBin(_)
+        | Op::Cmp(_)
+        | Op::Bool(_)
+        | Op::Not
+        | Op::IntToFloat
+        | Op::Assert(_)
+        | Op::ConstAt(_) => Vec::new(),
+        Op::At => vec![
+            inst(Op::At, &[m(2, 3), Ty::Int, Ty::Int]),
+            inst(Op::At, &[m(3, 2), Ty::Int, Ty::Int]),
+        ],
+        Op::SetAt => vec![inst(Op::SetAt, &[m(2, 3), s.clone(), Ty::Int, Ty::Int])],
+        Op::Block(..) => vec![
+            inst(
+                Op::Block(Dim::Lit(1), Dim::Lit(2)),
+                &[m(2, 3), Ty::Int, Ty::Int],
+            ),
+            inst(
+                Op::Block(Dim::Lit(2), Dim::Lit(1)),
+                &[m(3, 3), Ty::Int, Ty::Int],
+            ),
+        ],
+        Op::SetBlock => vec![inst(Op::SetBlock, &[m(2, 3), m(1, 2), Ty::Int, Ty::Int])],
+        Op::Load => vec![Instance {
+            rules: Rules::TangentOnly,
+            ..inst(
+                Op::Load,
+                &[
+                    Ty::Array(Box::new(m(2, 1)), crate::ir::SymInt::Lit(3)),
+                    Ty::Int,
+                ],
+            )
+        }],
+        // Loops and branches own regions: their rules are checked on whole programs in
+        // `tests/regions.rs`.
+        Op::Loop(_) | Op::Cond(_) => Vec::new(),
         Op::Field(_) => {
             let tuple = Ty::Tuple(vec![Ty::Scalar, m(3, 1), m(2, 2)]);
             (0..3)
@@ -290,6 +329,7 @@ fn setup(inst: &Instance) -> Setup {
             path: parse_quote!(inner),
             by_ref: vec![true, false],
             scalar_args: vec![false, true],
+            int_args: vec![false, false],
         };
         assert_eq!(g.add_callee(callee), 0);
     }
@@ -521,14 +561,32 @@ fn check_instance(env: &Env, inst: &Instance, rng: &mut Rng) {
 #[test]
 fn every_op_has_a_case() {
     for op in Op::all() {
-        let leaf = matches!(
+        // Leaves, integers and conditions have no derivative; loops and branches are
+        // checked on whole programs (`tests/regions.rs`).
+        let exempt = matches!(
             op,
-            Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity
+            Op::Param(_)
+                | Op::Lit(_)
+                | Op::IntConst(_)
+                | Op::FloatConst(_)
+                | Op::Identity
+                | Op::Int(_)
+                | Op::SymConst(_)
+                | Op::IntBin(_)
+                | Op::Cmp(_)
+                | Op::Bool(_)
+                | Op::Not
+                | Op::IntToFloat
+                | Op::Assert(_)
+                | Op::ConstAt(_)
+                | Op::Loop(_)
+                | Op::Cond(_)
         );
         assert_eq!(
             instances(&op).is_empty(),
-            leaf,
-            "{op:?}: only the leaves Param, Lit, IntConst, FloatConst and Identity may go without a rule test"
+            exempt,
+            "{op:?}: only leaves, integer and condition ops, loops and branches may go without \
+             a rule test here"
         );
     }
 }

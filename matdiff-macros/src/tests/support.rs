@@ -76,6 +76,13 @@ impl Rng {
             Ty::Tuple(items) => {
                 return Value::Tuple(items.iter().map(|ty| self.value(ty, domain)).collect())
             }
+            // Small integers: valid indices of the 2x3 and larger matrices the tests use.
+            Ty::Int => return Value::Int(i64::from(self.next_u64().is_multiple_of(2))),
+            Ty::Bool => return Value::Bool(self.next_u64().is_multiple_of(2)),
+            Ty::Array(item, crate::ir::SymInt::Lit(n)) => {
+                return Value::Array((0..*n).map(|_| self.value(item, domain)).collect())
+            }
+            Ty::Array(..) => panic!("tests use tapes of literal length"),
             Ty::Mat(..) => (),
         }
         let (r, c) = dims(ty);

@@ -2,7 +2,7 @@ use matdiff::differentiate;
 
 #[differentiate(wrt = x)]
 fn f(x: f64) -> f64 {
-    x * x + f64::EPSILON
+    x * x + f64::DIGITS
 }
 
 fn main() {}

@@ -1,0 +1,491 @@
+//! The rules of the nodes that own sub-programs (`Op::Loop`, `Op::Cond`), derived from their
+//! bodies by the ordinary transforms, as JAX derives `scan`'s and `cond`'s.
+//!
+//! * The tangent of a loop is a loop over the body's tangent: the carried values and their
+//!   tangents are carried together. The tangent of a branch is a branch over the branches'
+//!   tangents.
+//! * The adjoint of a loop runs backwards. A taped copy of the forward loop records each
+//!   iteration's carried values in stack arrays; the reverse loop reads them back, recomputes
+//!   that iteration's body and applies its adjoint, carrying the cotangents of the carried
+//!   values and accumulating those of the captured ones. The adjoint of a branch is a branch
+//!   over the branches' adjoints, so the side not taken is never evaluated.
+//!
+//! The new bodies are ordinary graphs, so `hvp = jvp(grad)` needs nothing more: the tangent of
+//! a reverse loop is again a loop (`Op::Load` of a tape has the tangent `Load` of the tangent
+//! tape).
+
+use crate::ir::{Graph, Id, Region, Ty};
+use crate::ops::{CondSpec, LoopSpec, Op};
+use crate::{forward, reverse};
+use proc_macro2::Span;
+
+/// Tangents of the components of the tuple that region node `y` computes, given the tangents
+/// `d` of its arguments.
+pub fn jvp(g: &mut Graph, y: Id, d: &[Option<Id>]) -> Vec<Option<Id>> {
+    match g.op(y).clone() {
+        Op::Loop(spec) => loop_jvp(g, y, &spec, d),
+        Op::Cond(spec) => cond_jvp(g, y, &spec, d),
+        _ => unreachable!("only loops and branches own regions"),
+    }
+}
+
+/// Contributions to the adjoints of region node `y`'s arguments, given the cotangents of the
+/// components of its tuple; `active` says which arguments depend on a differentiated input.
+pub fn vjp(g: &mut Graph, y: Id, ybar: &[Option<Id>], active: &[bool]) -> Vec<Option<Id>> {
+    match g.op(y).clone() {
+        Op::Loop(spec) => loop_vjp(g, y, &spec, ybar, active),
+        Op::Cond(spec) => cond_vjp(g, y, &spec, ybar, active),
+        _ => unreachable!("only loops and branches own regions"),
+    }
+}
+
+/// Whether values of this type have derivatives (integers and conditions do not).
+pub fn differentiable(ty: &Ty) -> bool {
+    !matches!(ty, Ty::Int | Ty::Bool)
+}
+
+/// Which nodes of `body` depend on a parameter `p` with `active(p)`.
+fn depends_on_params(body: &Graph, active: impl Fn(usize) -> bool) -> Vec<bool> {
+    let mut mask = vec![false; body.len()];
+    for id in body.ids() {
+        let node = body.node(id);
+        let depends = match node.op {
+            Op::Param(p) => active(p),
+            _ => node.args.iter().any(|a| mask[a.index()]),
+        };
+        mask[id.index()] = depends && differentiable(&node.ty);
+    }
+    mask
+}
+
+/// Parameter nodes for `types` in a new body, in order.
+fn params(body: &mut Graph, types: &[Ty], span: Span) -> Vec<Id> {
+    types
+        .iter()
+        .enumerate()
+        .map(|(p, ty)| body.add_typed(Op::Param(p), &[], ty.clone(), span))
+        .collect()
+}
+
+/// A zero of `ty`.
+fn zeros(g: &mut Graph, ty: &Ty, span: Span) -> Id {
+    let zero = g.lit(0.0, span);
+    match ty {
+        Ty::Scalar => zero,
+        ty => g.add_typed(Op::Fill, &[zero], ty.clone(), span),
+    }
+}
+
+fn field(g: &mut Graph, tuple: Id, k: usize, span: Span) -> Id {
+    g.add(Op::Field(k), &[tuple], span)
+}
+
+fn positions(mask: &[bool]) -> Vec<usize> {
+    mask.iter()
+        .enumerate()
+        .filter_map(|(k, &on)| on.then_some(k))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loops.
+
+/// Which carried values have a nonzero tangent: those seeded, and those an iteration makes
+/// depend on an active value (a fixed point over the body).
+fn active_carries(region: &Region, n: usize, carries: Vec<bool>, captures: &[bool]) -> Vec<bool> {
+    let mut carries = carries;
+    loop {
+        let mask = depends_on_params(&region.graph, |p| match p {
+            0 | 1 => false,
+            p if p < 2 + n => carries[p - 2],
+            p => captures[p - 2 - n],
+        });
+        let next: Vec<bool> = carries
+            .iter()
+            .zip(&region.outputs)
+            .map(|(&on, out)| on || mask[out.index()])
+            .collect();
+        if next == carries {
+            return carries;
+        }
+        carries = next;
+    }
+}
+
+fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Option<Id>> {
+    let node = g.node(y).clone();
+    let span = node.span;
+    let region = g.regions[spec.region].clone();
+    let n = spec.n_carries;
+    let n_captures = node.args.len() - n;
+    let seeded: Vec<bool> = (0..n).map(|j| d[j].is_some()).collect();
+    let captures_on: Vec<bool> = (0..n_captures).map(|c| d[n + c].is_some()).collect();
+    let carries_on = active_carries(&region, n, seeded, &captures_on);
+    let tangents_of = positions(&carries_on);
+    let dcaptures = positions(&captures_on);
+    let no_result = vec![None; if spec.tape { 2 * n } else { n }];
+    if tangents_of.is_empty() {
+        return no_result;
+    }
+
+    // Parameters: i, k, carried, their tangents, captured, their tangents.
+    let carry_tys = &region.params[2..2 + n];
+    let capture_tys = &region.params[2 + n..];
+    let mut tys: Vec<Ty> = region.params[..2 + n].to_vec();
+    tys.extend(tangents_of.iter().map(|&j| carry_tys[j].clone()));
+    tys.extend(capture_tys.iter().cloned());
+    tys.extend(dcaptures.iter().map(|&c| capture_tys[c].clone()));
+    let mut body = Graph::new(g.elem);
+    let ps = params(&mut body, &tys, span);
+    let m = tangents_of.len();
+    let old: Vec<Id> = ps[..2 + n]
+        .iter()
+        .chain(&ps[2 + n + m..2 + n + m + n_captures])
+        .copied()
+        .collect();
+    let map = body.import(&region.graph, &old);
+    let mut seeds: Vec<(Id, Id)> = tangents_of
+        .iter()
+        .enumerate()
+        .map(|(t, &j)| (ps[2 + j], ps[2 + n + t]))
+        .collect();
+    seeds.extend(
+        dcaptures
+            .iter()
+            .enumerate()
+            .map(|(t, &c)| (ps[2 + n + m + c], ps[2 + n + m + n_captures + t])),
+    );
+    let upto = body.len();
+    let tangent = forward::tangents(&mut body, &seeds, upto);
+    let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
+    for &j in &tangents_of {
+        let out = map[region.outputs[j].index()];
+        let dout = tangent[out.index()].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
+        outputs.push(dout);
+    }
+    let new_region = g.add_region(Region {
+        graph: body,
+        params: tys,
+        outputs,
+    });
+
+    let mut args: Vec<Id> = node.args[..n].to_vec();
+    for &j in &tangents_of {
+        let init = d[j].unwrap_or_else(|| zeros(g, &carry_tys[j], span));
+        args.push(init);
+    }
+    args.extend_from_slice(&node.args[n..]);
+    args.extend(
+        dcaptures
+            .iter()
+            .map(|&c| d[n + c].expect("an active capture")),
+    );
+    let new_spec = LoopSpec {
+        region: new_region,
+        n_carries: n + m,
+        ..spec.clone()
+    };
+    let ty = loop_type(g, &new_spec, &g.regions[new_region].params.clone());
+    let tangent_loop = g.add_typed(Op::Loop(new_spec), &args, ty, span);
+    let mut result = no_result;
+    for (t, &j) in tangents_of.iter().enumerate() {
+        result[j] = Some(field(g, tangent_loop, n + t, span));
+        if spec.tape {
+            result[n + j] = Some(field(g, tangent_loop, 2 * n + m + t, span));
+        }
+    }
+    result
+}
+
+/// The tuple a loop node computes: the carried values, then their tapes when taped.
+pub fn loop_type(g: &Graph, spec: &LoopSpec, params: &[Ty]) -> Ty {
+    let carried = &params[2..2 + spec.n_carries];
+    let mut items = carried.to_vec();
+    if spec.tape {
+        let capacity = crate::ir::tape_capacity(&spec.trip).unwrap_or(crate::ir::SymInt::Lit(0));
+        items.extend(
+            carried
+                .iter()
+                .map(|ty| Ty::Array(Box::new(ty.clone()), capacity.clone())),
+        );
+    }
+    let _ = g;
+    Ty::Tuple(items)
+}
+
+fn loop_vjp(
+    g: &mut Graph,
+    y: Id,
+    spec: &LoopSpec,
+    ybar: &[Option<Id>],
+    active: &[bool],
+) -> Vec<Option<Id>> {
+    let node = g.node(y).clone();
+    let span = node.span;
+    let region = g.regions[spec.region].clone();
+    let n = spec.n_carries;
+    let n_captures = node.args.len() - n;
+    let mut none = vec![None; node.args.len()];
+    if spec.tape && ybar[n..].iter().any(Option::is_some) {
+        g.internal_errors.push((
+            span,
+            "the adjoint of a loop's tape is never needed".to_owned(),
+        ));
+        return none;
+    }
+    let captures_on: Vec<bool> = (0..n_captures).map(|c| active[n + c]).collect();
+    let inits_on: Vec<bool> = (0..n).map(|j| active[j]).collect();
+    let forward_on = active_carries(&region, n, inits_on, &captures_on);
+
+    // Carried values with a nonzero cotangent: those seeded, and those an iteration reads to
+    // compute one (a fixed point backwards over the body).
+    let mut cotangent_on: Vec<bool> = (0..n).map(|j| ybar[j].is_some() && forward_on[j]).collect();
+    loop {
+        let roots = positions(&cotangent_on)
+            .into_iter()
+            .map(|j| region.outputs[j]);
+        let read = region.graph.reachable(roots);
+        let params_read = |p: usize| {
+            region
+                .graph
+                .ids()
+                .any(|id| read[id.index()] && *region.graph.op(id) == Op::Param(p))
+        };
+        let next: Vec<bool> = (0..n)
+            .map(|j| cotangent_on[j] || (forward_on[j] && params_read(2 + j)))
+            .collect();
+        if next == cotangent_on {
+            break;
+        }
+        cotangent_on = next;
+    }
+    let bars = positions(&cotangent_on);
+    if bars.is_empty() {
+        return none;
+    }
+    let capture_bars = positions(&captures_on);
+
+    // The forward loop again, recording each iteration's carried values.
+    let taped_spec = LoopSpec {
+        tape: true,
+        ..spec.clone()
+    };
+    let ty = loop_type(g, &taped_spec, &region.params);
+    let taped = g.add_typed(Op::Loop(taped_spec), &node.args, ty, span);
+    let tapes: Vec<Id> = (0..n).map(|j| field(g, taped, n + j, span)).collect();
+
+    // The reverse body. Parameters: i, k, carried cotangents (carried values, then captured
+    // ones), then captured: the loop's captures and tapes.
+    let carry_tys = &region.params[2..2 + n];
+    let capture_tys = &region.params[2 + n..];
+    let mut tys: Vec<Ty> = region.params[..2].to_vec();
+    tys.extend(bars.iter().map(|&j| carry_tys[j].clone()));
+    tys.extend(capture_bars.iter().map(|&c| capture_tys[c].clone()));
+    tys.extend(capture_tys.iter().cloned());
+    tys.extend(tapes.iter().map(|&t| g.ty(t).clone()));
+    let mut body = Graph::new(g.elem);
+    let ps = params(&mut body, &tys, span);
+    let (nb, nc) = (bars.len(), capture_bars.len());
+    let captures_at = 2 + nb + nc;
+    let tapes_at = captures_at + n_captures;
+    let carried_in: Vec<Id> = (0..n)
+        .map(|j| body.add(Op::Load, &[ps[tapes_at + j], ps[1]], span))
+        .collect();
+    let mut old: Vec<Id> = vec![ps[0], ps[1]];
+    old.extend(&carried_in);
+    old.extend(&ps[captures_at..tapes_at]);
+    let map = body.import(&region.graph, &old);
+    let seeds: Vec<(Id, Id)> = bars
+        .iter()
+        .enumerate()
+        .map(|(t, &j)| (map[region.outputs[j].index()], ps[2 + t]))
+        .collect();
+    let mut inputs: Vec<Id> = bars.iter().map(|&j| carried_in[j]).collect();
+    inputs.extend(capture_bars.iter().map(|&c| ps[captures_at + c]));
+    let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
+    let mut outputs = Vec::with_capacity(nb + nc);
+    for (t, &j) in bars.iter().enumerate() {
+        let bar = cotangents[t].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
+        outputs.push(bar);
+    }
+    for t in 0..nc {
+        let sum = body.add_opt(Some(ps[2 + nb + t]), cotangents[nb + t], span);
+        outputs.push(sum.expect("an accumulator"));
+    }
+    let reverse_region = g.add_region(Region {
+        graph: body,
+        params: tys.clone(),
+        outputs,
+    });
+
+    let mut args: Vec<Id> = Vec::new();
+    for &j in &bars {
+        let seed = ybar[j].unwrap_or_else(|| zeros(g, &carry_tys[j], span));
+        args.push(seed);
+    }
+    for &c in &capture_bars {
+        args.push(zeros(g, &capture_tys[c], span));
+    }
+    args.extend_from_slice(&node.args[n..]);
+    args.extend(&tapes);
+    let reverse_spec = LoopSpec {
+        region: reverse_region,
+        n_carries: nb + nc,
+        backward: !spec.backward,
+        tape: false,
+        ..spec.clone()
+    };
+    let ty = loop_type(g, &reverse_spec, &tys);
+    let reverse_loop = g.add_typed(Op::Loop(reverse_spec), &args, ty, span);
+    for (t, &j) in bars.iter().enumerate() {
+        none[j] = Some(field(g, reverse_loop, t, span));
+    }
+    for (t, &c) in capture_bars.iter().enumerate() {
+        none[n + c] = Some(field(g, reverse_loop, nb + t, span));
+    }
+    none
+}
+
+// ---------------------------------------------------------------------------------------------
+// Branches.
+
+fn cond_jvp(g: &mut Graph, y: Id, spec: &CondSpec, d: &[Option<Id>]) -> Vec<Option<Id>> {
+    let node = g.node(y).clone();
+    let span = node.span;
+    let captures = &node.args[1..];
+    let captures_on: Vec<bool> = (0..captures.len()).map(|c| d[1 + c].is_some()).collect();
+    let dcaptures = positions(&captures_on);
+    let regions = [
+        g.regions[spec.then_region].clone(),
+        g.regions[spec.else_region].clone(),
+    ];
+    let n_out = regions[0].outputs.len();
+    let out_tys: Vec<Ty> = regions[0]
+        .outputs
+        .iter()
+        .map(|&o| regions[0].graph.ty(o).clone())
+        .collect();
+    // An output has a tangent if it depends on an active capture in either branch.
+    let mut outputs_on = vec![false; n_out];
+    for region in &regions {
+        let mask = depends_on_params(&region.graph, |p| captures_on[p]);
+        for (on, out) in outputs_on.iter_mut().zip(&region.outputs) {
+            *on |= mask[out.index()];
+        }
+    }
+    let tangents_of = positions(&outputs_on);
+    if tangents_of.is_empty() {
+        return vec![None; n_out];
+    }
+    let mut tys = regions[0].params.clone();
+    tys.extend(dcaptures.iter().map(|&c| regions[0].params[c].clone()));
+    let mut new_regions = Vec::new();
+    for region in &regions {
+        let mut body = Graph::new(g.elem);
+        let ps = params(&mut body, &tys, span);
+        let map = body.import(&region.graph, &ps[..captures.len()]);
+        let seeds: Vec<(Id, Id)> = dcaptures
+            .iter()
+            .enumerate()
+            .map(|(t, &c)| (ps[c], ps[captures.len() + t]))
+            .collect();
+        let upto = body.len();
+        let tangent = forward::tangents(&mut body, &seeds, upto);
+        let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
+        for &j in &tangents_of {
+            let out = map[region.outputs[j].index()];
+            let dout = tangent[out.index()].unwrap_or_else(|| zeros(&mut body, &out_tys[j], span));
+            outputs.push(dout);
+        }
+        new_regions.push(g.add_region(Region {
+            graph: body,
+            params: tys.clone(),
+            outputs,
+        }));
+    }
+    let mut args = node.args.clone();
+    args.extend(
+        dcaptures
+            .iter()
+            .map(|&c| d[1 + c].expect("an active capture")),
+    );
+    let mut items = out_tys.clone();
+    items.extend(tangents_of.iter().map(|&j| out_tys[j].clone()));
+    let new_spec = CondSpec {
+        then_region: new_regions[0],
+        else_region: new_regions[1],
+    };
+    let tangent_cond = g.add_typed(Op::Cond(new_spec), &args, Ty::Tuple(items), span);
+    let mut result = vec![None; n_out];
+    for (t, &j) in tangents_of.iter().enumerate() {
+        result[j] = Some(field(g, tangent_cond, n_out + t, span));
+    }
+    result
+}
+
+fn cond_vjp(
+    g: &mut Graph,
+    y: Id,
+    spec: &CondSpec,
+    ybar: &[Option<Id>],
+    active: &[bool],
+) -> Vec<Option<Id>> {
+    let node = g.node(y).clone();
+    let span = node.span;
+    let n_captures = node.args.len() - 1;
+    let mut result = vec![None; node.args.len()];
+    let seeded = positions(&ybar.iter().map(Option::is_some).collect::<Vec<_>>());
+    let capture_bars = positions(&active[1..]);
+    if seeded.is_empty() || capture_bars.is_empty() {
+        return result;
+    }
+    let regions = [
+        g.regions[spec.then_region].clone(),
+        g.regions[spec.else_region].clone(),
+    ];
+    let capture_tys = regions[0].params.clone();
+    let mut tys = capture_tys.clone();
+    tys.extend(
+        seeded
+            .iter()
+            .map(|&j| g.ty(ybar[j].expect("seeded")).clone()),
+    );
+    let mut new_regions = Vec::new();
+    for region in &regions {
+        let mut body = Graph::new(g.elem);
+        let ps = params(&mut body, &tys, span);
+        let map = body.import(&region.graph, &ps[..n_captures]);
+        let seeds: Vec<(Id, Id)> = seeded
+            .iter()
+            .enumerate()
+            .map(|(t, &j)| (map[region.outputs[j].index()], ps[n_captures + t]))
+            .collect();
+        let inputs: Vec<Id> = capture_bars.iter().map(|&c| ps[c]).collect();
+        let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
+        let outputs: Vec<Id> = capture_bars
+            .iter()
+            .zip(cotangents)
+            .map(|(&c, bar)| bar.unwrap_or_else(|| zeros(&mut body, &capture_tys[c], span)))
+            .collect();
+        new_regions.push(g.add_region(Region {
+            graph: body,
+            params: tys.clone(),
+            outputs,
+        }));
+    }
+    let mut args = node.args.clone();
+    args.extend(seeded.iter().map(|&j| ybar[j].expect("seeded")));
+    let items = capture_bars
+        .iter()
+        .map(|&c| capture_tys[c].clone())
+        .collect();
+    let adjoint_spec = CondSpec {
+        then_region: new_regions[0],
+        else_region: new_regions[1],
+    };
+    let adjoint = g.add_typed(Op::Cond(adjoint_spec), &args, Ty::Tuple(items), span);
+    for (t, &c) in capture_bars.iter().enumerate() {
+        result[1 + c] = Some(field(g, adjoint, t, span));
+    }
+    result
+}

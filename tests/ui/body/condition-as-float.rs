@@ -1,0 +1,8 @@
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    x * (x > 0.0)
+}
+
+fn main() {}

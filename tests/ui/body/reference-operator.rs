@@ -1,0 +1,9 @@
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    let y = x ^ x;
+    y
+}
+
+fn main() {}

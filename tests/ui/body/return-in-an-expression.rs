@@ -1,0 +1,8 @@
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    x * (return x)
+}
+
+fn main() {}

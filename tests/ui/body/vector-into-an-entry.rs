@@ -1,0 +1,11 @@
+use matdiff::differentiate;
+use matdiff::nalgebra::SVector;
+
+#[differentiate(wrt = x)]
+fn f(x: &SVector<f64, 3>) -> f64 {
+    let mut y = *x;
+    y[0] = *x;
+    y.sum()
+}
+
+fn main() {}

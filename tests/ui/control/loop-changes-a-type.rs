@@ -1,0 +1,13 @@
+use matdiff::differentiate;
+use matdiff::nalgebra::SVector;
+
+#[differentiate(wrt = x)]
+fn f(x: &SVector<f64, 100>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..100 {
+        s = x * x[i];
+    }
+    s
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use matdiff::differentiate;
+use matdiff::nalgebra::SVector;
+
+#[differentiate(wrt = x)]
+fn f(x: &SVector<f64, 3>) -> f64 {
+    let mut s = 0.0;
+    'outer: for i in 0..3 {
+        s += x[i];
+    }
+    s
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use matdiff::differentiate;
+
+#[differentiate(wrt = x)]
+fn f(x: f64) -> f64 {
+    let y = {
+        return x;
+    };
+    y
+}
+
+fn main() {}
