@@ -4,7 +4,7 @@
 //! adjoint from `Op::vjp`, or for a loop or branch from `regions::vjp`. Only nodes that depend
 //! on an input get adjoints, and an adjoint that is zero is never built (`None`).
 
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, Ty};
 use crate::ops::Op;
 use crate::regions;
 use std::collections::HashMap;
@@ -99,15 +99,17 @@ fn accumulate(
 }
 
 /// Which of the first `upto` nodes depend on one of `inputs`. Integers and conditions never
-/// do: they have no derivative.
+/// do: they have no derivative; nor do tapes, which only gradient programs hold and which
+/// are never differentiated backwards.
 fn depends_on(g: &Graph, inputs: &[Id], upto: usize) -> Vec<bool> {
+    let backwards = |ty: &Ty| regions::differentiable(ty) && !matches!(ty, Ty::Array(..));
     let mut active = vec![false; upto];
     for input in inputs {
-        active[input.index()] = regions::differentiable(g.ty(*input));
+        active[input.index()] = backwards(g.ty(*input));
     }
     for id in g.ids().take(upto) {
         let node = g.node(id);
-        if node.args.iter().any(|a| active[a.index()]) && regions::differentiable(&node.ty) {
+        if node.args.iter().any(|a| active[a.index()]) && backwards(&node.ty) {
             active[id.index()] = true;
         }
     }

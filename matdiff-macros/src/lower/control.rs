@@ -29,6 +29,26 @@ const UNROLL_TOKENS: usize = 2_000;
 /// And at most this many iterations.
 const UNROLL_TRIPS: i64 = 64;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests force every loop with a literal trip count to be unrolled (`Some(true)`) or
+    /// kept a loop (`Some(false)`), to compare the two.
+    pub(crate) static FORCE_UNROLL: std::cell::Cell<Option<bool>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Whether a loop of `n` iterations of a body of `cost` tokens is unrolled.
+fn unrolls(n: i64, cost: usize) -> bool {
+    #[cfg(test)]
+    if let Some(forced) = FORCE_UNROLL.with(std::cell::Cell::get) {
+        return forced;
+    }
+    let budget = usize::try_from(n.max(0))
+        .unwrap_or(usize::MAX)
+        .saturating_mul(cost);
+    n <= UNROLL_TRIPS && budget <= UNROLL_TOKENS
+}
+
 /// A lazy iterator: `trip` items, item `k` given by `source`.
 pub(super) struct Iter {
     source: Source,
@@ -639,10 +659,7 @@ impl Lowerer<'_> {
     ) -> Option<()> {
         let iterations = sym_sub(trip.clone(), SymInt::Lit(first));
         if let SymInt::Lit(n) = iterations {
-            let budget = usize::try_from(n.max(0))
-                .unwrap_or(usize::MAX)
-                .saturating_mul(cost);
-            if n <= UNROLL_TRIPS && budget <= UNROLL_TOKENS {
+            if unrolls(n, cost) {
                 self.in_loop += 1;
                 let mut ok = Some(());
                 for k in first..first + n.max(0) {

@@ -19,6 +19,9 @@
 mod control;
 mod expr;
 
+#[cfg(test)]
+pub(crate) use control::FORCE_UNROLL;
+
 use crate::ctxt::Ctxt;
 use crate::ir::{Graph, Id, Region, SymInt, Ty};
 use crate::ops::Op;

@@ -13,6 +13,7 @@ mod fuzz;
 mod interp;
 mod pipeline;
 mod random_programs;
+mod regions;
 mod regressions;
 mod rules;
 mod simplify_rules;

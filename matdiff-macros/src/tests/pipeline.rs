@@ -152,7 +152,7 @@ impl Differentiated {
         }
     }
 
-    fn check(&self, seed: u64, domain: Domain, trials: usize) -> Vec<(Point, Outputs)> {
+    pub(super) fn check(&self, seed: u64, domain: Domain, trials: usize) -> Vec<(Point, Outputs)> {
         self.checked().check(seed, domain, trials)
     }
 
