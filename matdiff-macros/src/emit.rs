@@ -318,10 +318,25 @@ fn tuple_body(
         .collect();
     let live = g.reachable(roots.iter().copied());
     let uses = fuse::Uses::count(g, &live, &roots);
+    let chains = scatter_chains(g, &live, &uses, &HashMap::new());
     let mut emitted = vec![false; g.len()];
     let mut lets = Vec::new();
     for id in g.ids().filter(|id| live[id.index()]) {
         if emitted[id.index()] {
+            continue;
+        }
+        if let Some(link) = chains.get(&id) {
+            lets.push(chain_link(g, id, link));
+            continue;
+        }
+        if let Some(taped) = taped_twin(g, &live, id) {
+            let mut cache = cache.borrow_mut();
+            let tokens = cache
+                .entry(taped)
+                .or_insert_with(|| binding(sig, g, directions, taped));
+            lets.push(tokens.clone());
+            lets.push(from_taped_twin(g, id, taped));
+            emitted[taped.index()] = true;
             continue;
         }
         if let Some((tokens, members)) = fuse::fused(g, &live, &uses, id) {
@@ -488,8 +503,9 @@ fn region_node(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
         Op::Cond(spec) => {
             let condition = &operands[0];
             let captures = &operands[1..];
-            let then_block = nested(|| region_block(g, spec.then_region, captures, &[]));
-            let else_block = nested(|| region_block(g, spec.else_region, captures, &[]));
+            let none = HashMap::new();
+            let then_block = nested(|| region_block(g, spec.then_region, captures, &[], &none));
+            let else_block = nested(|| region_block(g, spec.else_region, captures, &[], &none));
             quote!(if #condition #then_block else #else_block)
         }
         _ => unreachable!("only loops and branches own regions"),
@@ -518,20 +534,19 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
                 quote!(let mut #s: #value_ty = #init;)
             }
         });
-    let capacity = spec.tape.then(|| tape_capacity(&spec.trip)).flatten();
-    let (declare_tapes, record) = match &capacity {
-        Some(cap) => {
-            let cap = capacity_tokens(cap);
-            let declare = tapes.iter().zip(&carried_tys).map(|(tape, ty)| {
-                let value_ty = value_type(g.elem, ty);
-                let zero = zero_value(g.elem, ty);
-                quote!(let mut #tape: [#value_ty; #cap] = [#zero; #cap];)
-            });
-            let record = quote!(#(#tapes[#counter as usize] = #carried;)*);
-            (quote!(#(#declare)*), record)
-        }
-        None => (quote!(), quote!()),
-    };
+    let taped: Vec<usize> = spec.taped().collect();
+    let tapes: Vec<&Ident> = taped.iter().map(|&j| &tapes[j]).collect();
+    let recorded: Vec<&Ident> = taped.iter().map(|&j| &carried[j]).collect();
+    let capacity = tape_capacity(&spec.trip).map(|cap| capacity_tokens(&cap));
+    let declare_tapes = taped.iter().zip(&tapes).map(|(&j, tape)| {
+        let (value_ty, zero) = (
+            value_type(g.elem, carried_tys[j]),
+            zero_value(g.elem, carried_tys[j]),
+        );
+        quote!(let mut #tape: [#value_ty; #capacity] = [#zero; #capacity];)
+    });
+    let declare_tapes = quote!(#(#declare_tapes)*);
+    let record = quote!(#(#tapes[#counter as usize] = #recorded;)*);
     let mut params: Vec<TokenStream> = vec![quote!(#index), quote!(#counter)];
     params.extend(carried.iter().zip(&carried_tys).map(|(s, ty)| {
         if by_reference(ty) {
@@ -541,11 +556,15 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
         }
     }));
     params.extend(captures.iter().map(|c| quote!(#c)));
-    let body = nested(|| region_block(g, spec.region, &[], &params));
+    let in_place = in_place_updates(&region.graph, &region.outputs, &carried);
+    let body = nested(|| region_block(g, spec.region, &[], &params, &in_place));
     let next = depth_name("__next", None);
-    let update = carried.iter().enumerate().map(|(j, s)| {
+    let update = carried.iter().enumerate().filter_map(|(j, s)| {
+        if in_place.contains_key(&region.outputs[j]) {
+            return None;
+        }
         let j = Literal::usize_unsuffixed(j);
-        quote!(#s = #next.#j;)
+        Some(quote!(#s = #next.#j;))
     });
     let (start, step, trip) = (sym_int(&spec.start), spec.step, sym_int(&spec.trip));
     let step = Literal::i64_suffixed(step);
@@ -554,11 +573,7 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
     } else {
         quote!(0..#trip.max(0))
     };
-    let results = if capacity.is_some() {
-        quote!((#(#carried,)* #(#tapes,)*))
-    } else {
-        quote!((#(#carried,)*))
-    };
+    let results = quote!((#(#carried,)* #(#tapes,)*));
     quote!({
         #(#declare)*
         #declare_tapes
@@ -570,6 +585,164 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
         }
         #results
     })
+}
+
+/// For a loop whose gradient also runs it taped (to record what its reverse sweep reads):
+/// that taped copy, if it is live. It computes the same values and is written in the loop's
+/// place, so the loop runs once.
+fn taped_twin(g: &Graph, live: &[bool], id: Id) -> Option<Id> {
+    let Op::Loop(spec) = g.op(id) else {
+        return None;
+    };
+    if !spec.tape.is_empty() {
+        return None;
+    }
+    let args = &g.node(id).args;
+    g.ids().skip(id.index() + 1).find(|&other| {
+        live[other.index()]
+            && &g.node(other).args == args
+            && matches!(g.op(other), Op::Loop(s) if !s.tape.is_empty() && s.region == spec.region)
+    })
+}
+
+/// `let loop = (taped.0, .., taped.n-1);`: the loop's carried values from its taped copy.
+fn from_taped_twin(g: &Graph, id: Id, taped: Id) -> TokenStream {
+    let Op::Loop(spec) = g.op(id) else {
+        unreachable!("only loops have taped copies")
+    };
+    let (name, from, ty) = (var(id), var(taped), value_type(g.elem, g.ty(id)));
+    let fields = (0..spec.n_carries).map(Literal::usize_unsuffixed);
+    quote!(let #name: #ty = (#(#from.#fields,)*);)
+}
+
+/// The carried matrices a loop body updates entry by entry (`m[(i, j)] += s`, the
+/// accumulating adjoint of indexing) can be updated in place: each such output is a chain of
+/// `AddAt`/`SetAt`/`AddBlock`/`SetBlock` on the carried parameter, whose intermediate values
+/// nothing else reads, and which every other reader of the parameter precedes. Returns the
+/// chain's nodes, each with the carried variable it updates.
+fn in_place_updates(body: &Graph, outputs: &[Id], carried: &[Ident]) -> HashMap<Id, Ident> {
+    let live = body.reachable(outputs.iter().copied().chain(checks(body)));
+    let uses = fuse::Uses::count(body, &live, outputs);
+    let mut in_place = HashMap::new();
+    for (j, (&output, name)) in outputs.iter().zip(carried).enumerate() {
+        let mut chain = Vec::new();
+        let mut node = output;
+        while matches!(
+            body.op(node),
+            Op::AddAt | Op::SetAt | Op::AddBlock | Op::SetBlock
+        ) && uses.of(node) == 1
+        {
+            chain.push(node);
+            node = body.node(node).args[0];
+        }
+        let (Some(&first), true) = (chain.last(), body.op(node) == &Op::Param(2 + j)) else {
+            continue;
+        };
+        let read_later = body
+            .ids()
+            .any(|id| live[id.index()] && id > first && body.node(id).args.contains(&node));
+        if read_later {
+            continue;
+        }
+        for id in chain {
+            in_place.insert(id, name.clone());
+        }
+    }
+    in_place
+}
+
+/// Chains of entry and block updates (`AddAt`, `SetAt`, ..) each of whose intermediate
+/// values only the next update reads: the adjoint of a loop unrolled over `x[i]` is such a
+/// chain. Each is written as one `let mut` matrix updated in place, instead of a copy per
+/// update. Maps every member to the chain's variable and whether it starts or ends it.
+fn scatter_chains(
+    g: &Graph,
+    live: &[bool],
+    uses: &fuse::Uses,
+    skip: &HashMap<Id, Ident>,
+) -> HashMap<Id, ChainLink> {
+    let is_update = |id: Id| {
+        matches!(
+            g.op(id),
+            Op::AddAt | Op::SetAt | Op::AddBlock | Op::SetBlock
+        ) && !skip.contains_key(&id)
+    };
+    let continues = |id: Id| {
+        uses.consumer(id)
+            .is_some_and(|next| is_update(next) && g.node(next).args[0] == id)
+    };
+    let mut links: HashMap<Id, ChainLink> = HashMap::new();
+    for id in g.ids().filter(|&id| live[id.index()] && is_update(id)) {
+        let base = g.node(id).args[0];
+        let (name, first) = match links.get(&base) {
+            Some(link) if continues(base) => (link.name.clone(), false),
+            _ => (var_named("__acc", id), true),
+        };
+        let last = !continues(id);
+        links.insert(id, ChainLink { name, first, last });
+    }
+    links
+}
+
+/// A member of a chain of in-place updates.
+struct ChainLink {
+    name: Ident,
+    first: bool,
+    last: bool,
+}
+
+/// The statements of one chain member: the copy it starts from, its update, the binding of
+/// the chain's result.
+fn chain_link(g: &Graph, id: Id, link: &ChainLink) -> TokenStream {
+    let name = &link.name;
+    let ty = value_type(g.elem, g.ty(id));
+    let start = if link.first {
+        let base = var(g.node(id).args[0]);
+        quote!(let mut #name: #ty = *#base;)
+    } else {
+        quote!()
+    };
+    let update = update_in_place(g, id, name);
+    let end = if link.last {
+        let v = var(id);
+        quote!(let #v: &#ty = &#name;)
+    } else {
+        quote!()
+    };
+    quote!(#start #update #end)
+}
+
+/// A name of the current depth for node `id` (`__acc3`, `__acc1_3`).
+fn var_named(prefix: &str, id: Id) -> Ident {
+    let name = match DEPTH.with(std::cell::Cell::get) {
+        0 => format!("{prefix}{}", id.index()),
+        depth => format!("{prefix}{depth}_{}", id.index()),
+    };
+    Ident::new(&name, Span::mixed_site())
+}
+
+/// An entry or block update written into the carried variable `target`.
+fn update_in_place(g: &Graph, id: Id, target: &Ident) -> TokenStream {
+    let node = g.node(id);
+    let (v, i, j) = (var(node.args[1]), var(node.args[2]), var(node.args[3]));
+    let block_dims = || {
+        let Ty::Mat(r, c) = g.ty(node.args[1]) else {
+            unreachable!("a block update writes a matrix")
+        };
+        (dim(r), dim(c))
+    };
+    match node.op {
+        Op::AddAt => quote!(#target[(#i as usize, #j as usize)] += #v;),
+        Op::SetAt => quote!(#target[(#i as usize, #j as usize)] = #v;),
+        Op::AddBlock => {
+            let (r, c) = block_dims();
+            quote!(*&mut #target.fixed_view_mut::<#r, #c>(#i as usize, #j as usize) += #v;)
+        }
+        _ => {
+            let (r, c) = block_dims();
+            quote!(#target.fixed_view_mut::<#r, #c>(#i as usize, #j as usize).copy_from(#v);)
+        }
+    }
 }
 
 /// A tape's length as an array length: a literal, a bare const generic, or `DATA.len()`.
@@ -605,12 +778,14 @@ fn region_block(
     region: usize,
     captures: &[Ident],
     params: &[TokenStream],
+    in_place: &HashMap<Id, Ident>,
 ) -> TokenStream {
     let region = &g.regions[region];
     let body = &region.graph;
     let roots: Vec<Id> = region.outputs.iter().copied().chain(checks(body)).collect();
     let live = body.reachable(roots.iter().copied());
     let uses = fuse::Uses::count(body, &live, &roots);
+    let chains = scatter_chains(body, &live, &uses, in_place);
     let mut emitted = vec![false; body.len()];
     let mut lets = Vec::new();
     for id in body.ids().filter(|id| live[id.index()]) {
@@ -633,6 +808,20 @@ fn region_block(
             });
             continue;
         }
+        if let Some(target) = in_place.get(&id) {
+            lets.push(update_in_place(body, id, target));
+            continue;
+        }
+        if let Some(link) = chains.get(&id) {
+            lets.push(chain_link(body, id, link));
+            continue;
+        }
+        if let Some(taped) = taped_twin(body, &live, id) {
+            lets.push(computed(body, taped, var));
+            lets.push(from_taped_twin(body, id, taped));
+            emitted[taped.index()] = true;
+            continue;
+        }
         if let Some((tokens, members)) = fuse::fused(body, &live, &uses, id) {
             lets.push(tokens);
             for member in members {
@@ -644,7 +833,10 @@ fn region_block(
     }
     let results = region.outputs.iter().map(|&id| {
         let v = var(id);
-        if by_reference(body.ty(id)) {
+        if in_place.contains_key(&id) {
+            // Written in place: the loop carries it already.
+            quote!(())
+        } else if by_reference(body.ty(id)) {
             quote!(*#v)
         } else {
             quote!(#v)

@@ -24,6 +24,16 @@ pub struct Uses {
 }
 
 impl Uses {
+    /// How many live nodes (and roots) use `id`.
+    pub fn of(&self, id: Id) -> usize {
+        self.count[id.index()]
+    }
+
+    /// The one node that uses `id`, if exactly one does.
+    pub fn consumer(&self, id: Id) -> Option<Id> {
+        self.consumer[id.index()]
+    }
+
     pub fn count(g: &Graph, live: &[bool], roots: &[Id]) -> Uses {
         let mut count = vec![0; g.len()];
         let mut consumer = vec![None; g.len()];

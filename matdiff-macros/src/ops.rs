@@ -115,8 +115,16 @@ pub enum Op {
     Block(Dim, Dim),
     /// `m` with the block at `(i, j)` replaced by `b`: args `(m, b, i, j)`.
     SetBlock,
+    /// `m` with `s` added to entry `(i, j)`: args `(m, s, i, j)`. The adjoint of indexing;
+    /// sums of them stay sparse (`simplify.rs`), so a loop's reverse sweep accumulates an
+    /// entry per iteration, not a matrix.
+    AddAt,
+    /// `m` with `b` added to the block at `(i, j)`: args `(m, b, i, j)`; the adjoint of a view.
+    AddBlock,
     /// Entry `k` of a loop's tape: args `(tape, k)`.
     Load,
+    /// A tape of length 0, for a carried value a reverse sweep never reads.
+    EmptyTape,
     /// Entry `i` of a constant float array in scope (`const DATA: [f64; 8] = ..`): args `(i)`.
     ConstAt(proc_macro2::Ident),
     // Structured control flow: nodes that own sub-programs (`Graph::regions`); their rules
@@ -155,8 +163,9 @@ pub enum CmpOp {
 /// Its region's parameters are `i`, `k`, the `n_carries` loop-carried values (initialised
 /// by the node's first `n_carries` arguments), then the captured values (the remaining
 /// arguments); its outputs are the carried values after one iteration. The node's value is
-/// the tuple of the final carried values, followed, when `tape`, by one array per carried
-/// value holding its value at the start of each iteration.
+/// the tuple of the final carried values, followed by one array (a tape) per carried value
+/// `j` with `tape[j]`, holding its value at the start of each iteration (`tape` is empty for
+/// a loop that records nothing).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct LoopSpec {
     pub region: usize,
@@ -165,7 +174,17 @@ pub struct LoopSpec {
     pub trip: SymInt,
     pub n_carries: usize,
     pub backward: bool,
-    pub tape: bool,
+    pub tape: Vec<bool>,
+}
+
+impl LoopSpec {
+    /// The carried values this loop records, in order.
+    pub fn taped(&self) -> impl Iterator<Item = usize> + '_ {
+        self.tape
+            .iter()
+            .enumerate()
+            .filter_map(|(j, &on)| on.then_some(j))
+    }
 }
 
 /// A branch: both regions take the node's arguments after the condition as parameters and
@@ -283,8 +302,11 @@ impl Op {
             Op::SetAt,
             Op::Block(Dim::Lit(1), Dim::Lit(1)),
             Op::SetBlock,
+            Op::AddAt,
+            Op::AddBlock,
             Op::Load,
             Op::ConstAt(proc_macro2::Ident::new("DATA", Span::call_site())),
+            Op::EmptyTape,
         ]);
         ops
     }
@@ -306,7 +328,8 @@ impl Op {
             | Op::SymConst(_)
             | Op::Bool(_)
             | Op::Loop(_)
-            | Op::Cond(_) => Err("the type of this op is given, not inferred".to_owned()),
+            | Op::Cond(_)
+            | Op::EmptyTape => Err("the type of this op is given, not inferred".to_owned()),
             Op::IntBin(_) => integers(args).map(|()| Ty::Int),
             Op::Cmp(_) => match (args[0], args[1]) {
                 (Ty::Scalar, Ty::Scalar) | (Ty::Int, Ty::Int) => Ok(Ty::Bool),
@@ -324,7 +347,7 @@ impl Op {
                 integers(&args[1..])?;
                 matrix(args[0], "indexing").map(|_| Ty::Scalar)
             }
-            Op::SetAt => {
+            Op::SetAt | Op::AddAt => {
                 integers(&args[2..])?;
                 exactly(args[1], &Ty::Scalar, "a scalar entry")?;
                 matrix(args[0], "indexing").cloned()
@@ -333,7 +356,7 @@ impl Op {
                 integers(&args[1..])?;
                 matrix(args[0], "a view").map(|_| Ty::Mat(r.clone(), c.clone()))
             }
-            Op::SetBlock => {
+            Op::SetBlock | Op::AddBlock => {
                 integers(&args[2..])?;
                 matrix(args[1], "a view")?;
                 matrix(args[0], "a view").cloned()
@@ -478,6 +501,7 @@ impl Op {
             | Op::Not
             | Op::IntToFloat
             | Op::ConstAt(_)
+            | Op::EmptyTape
             | Op::Assert(_) => None,
             // Linear in the matrix, the indices fixed: d(m[(i, j)]) = dm[(i, j)].
             Op::At | Op::Block(..) | Op::Load => {
@@ -485,8 +509,8 @@ impl Op {
                 operands[0] = d[0]?;
                 Some(g.add(self.clone(), &operands, span))
             }
-            // Linear in (m, s): the tangent replaces the entry of dm by ds.
-            Op::SetAt | Op::SetBlock => {
+            // Linear in (m, s): the tangent replaces (adds to) the entry of dm by ds.
+            Op::SetAt | Op::SetBlock | Op::AddAt | Op::AddBlock => {
                 if d[0].is_none() && d[1].is_none() {
                     return None;
                 }
@@ -615,19 +639,29 @@ impl Op {
                 | Op::Not
                 | Op::IntToFloat
                 | Op::ConstAt(_)
+                | Op::EmptyTape
                 | Op::Assert(_),
                 _,
             )
             | (Op::At | Op::Block(..), 1..)
-            | (Op::SetAt | Op::SetBlock, 2..) => return None,
+            | (Op::SetAt | Op::SetBlock | Op::AddAt | Op::AddBlock, 2..) => return None,
             // m̄ = ȳ in entry (i, j), zero elsewhere.
             (Op::At, _) => {
                 let zeros = zeros_like(g, args[0], span);
-                g.add(Op::SetAt, &[zeros, ybar, args[1], args[2]], span)
+                g.add(Op::AddAt, &[zeros, ybar, args[1], args[2]], span)
             }
             (Op::Block(..), _) => {
                 let zeros = zeros_like(g, args[0], span);
-                g.add(Op::SetBlock, &[zeros, ybar, args[1], args[2]], span)
+                g.add(Op::AddBlock, &[zeros, ybar, args[1], args[2]], span)
+            }
+            // y = m + s e_ij: m̄ = ȳ, s̄ = ȳ[(i, j)].
+            (Op::AddAt | Op::AddBlock, 0) => ybar,
+            (Op::AddAt, _) => g.add(Op::At, &[ybar, args[2], args[3]], span),
+            (Op::AddBlock, _) => {
+                let Ty::Mat(r, c) = arg_ty else {
+                    return None;
+                };
+                g.add(Op::Block(r, c), &[ybar, args[2], args[3]], span)
             }
             // The replaced entry does not reach the result: m̄ = ȳ with it zeroed, s̄ = ȳ[(i, j)].
             (Op::SetAt | Op::SetBlock, 0) => {
@@ -841,6 +875,28 @@ impl Op {
                     #t
                 })
             }
+            Op::AddAt => {
+                let (m, s, i, j, t) = (&a[0], &a[1], &a[2], &a[3], local("m"));
+                quote!({
+                    let mut #t = *#m;
+                    #t[(#i as usize, #j as usize)] += #s;
+                    #t
+                })
+            }
+            Op::AddBlock => {
+                let (m, b, i, j, t) = (&a[0], &a[1], &a[2], &a[3], local("m"));
+                let view = local("view");
+                let Ty::Mat(r, c) = g.ty(g.node(id).args[1]) else {
+                    unreachable!("the shape rule admits matrices only")
+                };
+                let (r, c) = (crate::emit::dim(r), crate::emit::dim(c));
+                quote!({
+                    let mut #t = *#m;
+                    let mut #view = #t.fixed_view_mut::<#r, #c>(#i as usize, #j as usize);
+                    #view += #b;
+                    #t
+                })
+            }
             Op::Load => {
                 let (tape, k) = (&a[0], &a[1]);
                 quote!(#tape[#k as usize])
@@ -849,6 +905,7 @@ impl Op {
                 let i = &a[0];
                 quote!(#name[#i as usize])
             }
+            Op::EmptyTape => quote!([]),
             Op::Loop(_) | Op::Cond(_) => unreachable!("regions are emitted by emit.rs"),
             Op::EigenGaps => {
                 let (l, zero) = (&a[0], literal(elem, 0.0));
@@ -890,11 +947,16 @@ impl Op {
             Op::IntBin(_) => "integer arithmetic",
             Op::IntToFloat => "`as`",
             Op::Assert(_) => "`assert!`",
-            Op::At | Op::SetAt => "indexing",
-            Op::Block(..) | Op::SetBlock => "a view",
+            Op::At | Op::SetAt | Op::AddAt => "indexing",
+            Op::Block(..) | Op::SetBlock | Op::AddBlock => "a view",
             Op::Loop(_) => "a loop",
             Op::Cond(_) => "`if`",
-            Op::Int(_) | Op::SymConst(_) | Op::Bool(_) | Op::Load | Op::ConstAt(_) => "a value",
+            Op::Int(_)
+            | Op::SymConst(_)
+            | Op::Bool(_)
+            | Op::Load
+            | Op::ConstAt(_)
+            | Op::EmptyTape => "a value",
             Op::ArgMask(_)
             | Op::SymEigenvectors
             | Op::EigenGaps

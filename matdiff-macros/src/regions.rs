@@ -14,7 +14,7 @@
 //! a reverse loop is again a loop (`Op::Load` of a tape has the tangent `Load` of the tangent
 //! tape).
 
-use crate::ir::{Graph, Id, Region, Ty};
+use crate::ir::{Graph, Id, Region, SymInt, Ty};
 use crate::ops::{CondSpec, LoopSpec, Op};
 use crate::{forward, reverse};
 use proc_macro2::Span;
@@ -123,7 +123,7 @@ fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Opti
     let carries_on = active_carries(&region, n, seeded, &captures_on);
     let tangents_of = positions(&carries_on);
     let dcaptures = positions(&captures_on);
-    let no_result = vec![None; if spec.tape { 2 * n } else { n }];
+    let no_result = vec![None; n + spec.taped().count()];
     if tangents_of.is_empty() {
         return no_result;
     }
@@ -180,18 +180,26 @@ fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Opti
             .iter()
             .map(|&c| d[n + c].expect("an active capture")),
     );
+    // A taped loop's tangent also tapes the tangents of the values it tapes.
+    let mut tape = spec.tape.clone();
+    if !tape.is_empty() {
+        tape.extend(tangents_of.iter().map(|&j| spec.tape[j]));
+    }
     let new_spec = LoopSpec {
         region: new_region,
         n_carries: n + m,
+        tape,
         ..spec.clone()
     };
     let ty = loop_type(g, &new_spec, &g.regions[new_region].params.clone());
-    let tangent_loop = g.add_typed(Op::Loop(new_spec), &args, ty, span);
+    let rank = |spec: &LoopSpec, j: usize| spec.taped().take_while(|&k| k < j).count();
+    let tangent_loop = g.add_typed(Op::Loop(new_spec.clone()), &args, ty, span);
     let mut result = no_result;
     for (t, &j) in tangents_of.iter().enumerate() {
         result[j] = Some(field(g, tangent_loop, n + t, span));
-        if spec.tape {
-            result[n + j] = Some(field(g, tangent_loop, 2 * n + m + t, span));
+        if spec.tape.get(j) == Some(&true) {
+            let at = n + m + rank(&new_spec, n + t);
+            result[n + rank(spec, j)] = Some(field(g, tangent_loop, at, span));
         }
     }
     result
@@ -201,14 +209,11 @@ fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Opti
 pub fn loop_type(g: &Graph, spec: &LoopSpec, params: &[Ty]) -> Ty {
     let carried = &params[2..2 + spec.n_carries];
     let mut items = carried.to_vec();
-    if spec.tape {
-        let capacity = crate::ir::tape_capacity(&spec.trip).unwrap_or(crate::ir::SymInt::Lit(0));
-        items.extend(
-            carried
-                .iter()
-                .map(|ty| Ty::Array(Box::new(ty.clone()), capacity.clone())),
-        );
-    }
+    let capacity = crate::ir::tape_capacity(&spec.trip).unwrap_or(SymInt::Lit(0));
+    items.extend(
+        spec.taped()
+            .map(|j| Ty::Array(Box::new(carried[j].clone()), capacity.clone())),
+    );
     let _ = g;
     Ty::Tuple(items)
 }
@@ -226,7 +231,7 @@ fn loop_vjp(
     let n = spec.n_carries;
     let n_captures = node.args.len() - n;
     let mut none = vec![None; node.args.len()];
-    if spec.tape && ybar[n..].iter().any(Option::is_some) {
+    if ybar[n..].iter().any(Option::is_some) {
         g.internal_errors.push((
             span,
             "the adjoint of a loop's tape is never needed".to_owned(),
@@ -265,58 +270,42 @@ fn loop_vjp(
     }
     let capture_bars = positions(&captures_on);
 
-    // The forward loop again, recording each iteration's carried values.
+    // The reverse body, built once to see which carried values it reads back, then with
+    // tapes for those only.
+    let carry_tys = region.params[2..2 + n].to_vec();
+    let capture_tys = region.params[2 + n..].to_vec();
+    let shape = ReverseShape {
+        region: &region,
+        n,
+        bars: &bars,
+        capture_bars: &capture_bars,
+        span,
+    };
+    let all: Vec<bool> = vec![true; n];
+    let (_, read) = shape.build(g.elem, &all, &spec.trip);
     let taped_spec = LoopSpec {
-        tape: true,
+        tape: read.clone(),
         ..spec.clone()
     };
+    let (body, _) = shape.build(g.elem, &read, &spec.trip);
+    // The forward loop again, recording the carried values the reverse body reads.
     let ty = loop_type(g, &taped_spec, &region.params);
     let taped = g.add_typed(Op::Loop(taped_spec), &node.args, ty, span);
-    let tapes: Vec<Id> = (0..n).map(|j| field(g, taped, n + j, span)).collect();
-
-    // The reverse body. Parameters: i, k, carried cotangents (carried values, then captured
-    // ones), then captured: the loop's captures and tapes.
-    let carry_tys = &region.params[2..2 + n];
-    let capture_tys = &region.params[2 + n..];
-    let mut tys: Vec<Ty> = region.params[..2].to_vec();
-    tys.extend(bars.iter().map(|&j| carry_tys[j].clone()));
-    tys.extend(capture_bars.iter().map(|&c| capture_tys[c].clone()));
-    tys.extend(capture_tys.iter().cloned());
-    tys.extend(tapes.iter().map(|&t| g.ty(t).clone()));
-    let mut body = Graph::new(g.elem);
-    let ps = params(&mut body, &tys, span);
+    let mut recorded = 0..;
+    let tapes: Vec<Id> = (0..n)
+        .map(|j| {
+            if read[j] {
+                let t = recorded.next().expect("unbounded");
+                field(g, taped, n + t, span)
+            } else {
+                let ty = Ty::Array(Box::new(carry_tys[j].clone()), SymInt::Lit(0));
+                g.add_typed(Op::EmptyTape, &[], ty, span)
+            }
+        })
+        .collect();
     let (nb, nc) = (bars.len(), capture_bars.len());
-    let captures_at = 2 + nb + nc;
-    let tapes_at = captures_at + n_captures;
-    let carried_in: Vec<Id> = (0..n)
-        .map(|j| body.add(Op::Load, &[ps[tapes_at + j], ps[1]], span))
-        .collect();
-    let mut old: Vec<Id> = vec![ps[0], ps[1]];
-    old.extend(&carried_in);
-    old.extend(&ps[captures_at..tapes_at]);
-    let map = body.import(&region.graph, &old);
-    let seeds: Vec<(Id, Id)> = bars
-        .iter()
-        .enumerate()
-        .map(|(t, &j)| (map[region.outputs[j].index()], ps[2 + t]))
-        .collect();
-    let mut inputs: Vec<Id> = bars.iter().map(|&j| carried_in[j]).collect();
-    inputs.extend(capture_bars.iter().map(|&c| ps[captures_at + c]));
-    let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
-    let mut outputs = Vec::with_capacity(nb + nc);
-    for (t, &j) in bars.iter().enumerate() {
-        let bar = cotangents[t].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
-        outputs.push(bar);
-    }
-    for t in 0..nc {
-        let sum = body.add_opt(Some(ps[2 + nb + t]), cotangents[nb + t], span);
-        outputs.push(sum.expect("an accumulator"));
-    }
-    let reverse_region = g.add_region(Region {
-        graph: body,
-        params: tys.clone(),
-        outputs,
-    });
+    let tys = body.params.clone();
+    let reverse_region = g.add_region(body);
 
     let mut args: Vec<Id> = Vec::new();
     for &j in &bars {
@@ -332,7 +321,7 @@ fn loop_vjp(
         region: reverse_region,
         n_carries: nb + nc,
         backward: !spec.backward,
-        tape: false,
+        tape: Vec::new(),
         ..spec.clone()
     };
     let ty = loop_type(g, &reverse_spec, &tys);
@@ -344,6 +333,86 @@ fn loop_vjp(
         none[n + c] = Some(field(g, reverse_loop, nb + t, span));
     }
     none
+}
+
+/// What a loop's reverse body is made of.
+struct ReverseShape<'a> {
+    region: &'a Region,
+    n: usize,
+    /// The carried values with a cotangent, and the captured ones.
+    bars: &'a [usize],
+    capture_bars: &'a [usize],
+    span: Span,
+}
+
+impl ReverseShape<'_> {
+    /// The body of the reverse loop when the carried values `taped` are read back from tapes
+    /// (the others are not available), and which carried values it reads.
+    ///
+    /// Parameters: `i`, `k`, the carried cotangents (of carried values, then of captured
+    /// ones), then the captured: the loop's captures and the tapes. Each iteration recomputes
+    /// the forward body from the values the tapes hold and applies its adjoint.
+    fn build(&self, elem: crate::ir::Elem, taped: &[bool], trip: &SymInt) -> (Region, Vec<bool>) {
+        let (region, n, span) = (self.region, self.n, self.span);
+        let carry_tys = &region.params[2..2 + n];
+        let capture_tys = &region.params[2 + n..];
+        let n_captures = capture_tys.len();
+        let capacity = crate::ir::tape_capacity(trip).unwrap_or(SymInt::Lit(0));
+        let mut tys: Vec<Ty> = region.params[..2].to_vec();
+        tys.extend(self.bars.iter().map(|&j| carry_tys[j].clone()));
+        tys.extend(self.capture_bars.iter().map(|&c| capture_tys[c].clone()));
+        tys.extend(capture_tys.iter().cloned());
+        // A value the body does not read gets an empty tape: its load stays in the body (a
+        // literal in its place would fold away and drop the value's own cotangent), dead.
+        tys.extend((0..n).map(|j| {
+            let length = if taped[j] {
+                capacity.clone()
+            } else {
+                SymInt::Lit(0)
+            };
+            Ty::Array(Box::new(carry_tys[j].clone()), length)
+        }));
+        let mut body = Graph::new(elem);
+        let ps = params(&mut body, &tys, span);
+        let (nb, nc) = (self.bars.len(), self.capture_bars.len());
+        let captures_at = 2 + nb + nc;
+        let tapes_at = captures_at + n_captures;
+        let carried_in: Vec<Id> = (0..n)
+            .map(|j| body.add(Op::Load, &[ps[tapes_at + j], ps[1]], span))
+            .collect();
+        let mut old: Vec<Id> = vec![ps[0], ps[1]];
+        old.extend(&carried_in);
+        old.extend(&ps[captures_at..tapes_at]);
+        let map = body.import(&region.graph, &old);
+        let seeds: Vec<(Id, Id)> = self
+            .bars
+            .iter()
+            .enumerate()
+            .map(|(t, &j)| (map[region.outputs[j].index()], ps[2 + t]))
+            .collect();
+        let mut inputs: Vec<Id> = self.bars.iter().map(|&j| carried_in[j]).collect();
+        inputs.extend(self.capture_bars.iter().map(|&c| ps[captures_at + c]));
+        let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
+        let mut outputs = Vec::with_capacity(nb + nc);
+        for (t, &j) in self.bars.iter().enumerate() {
+            let bar = cotangents[t].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
+            outputs.push(bar);
+        }
+        for t in 0..nc {
+            let sum = body.add_opt(Some(ps[2 + nb + t]), cotangents[nb + t], span);
+            outputs.push(sum.expect("an accumulator"));
+        }
+        let live = body.reachable(outputs.iter().copied());
+        let read = (0..n)
+            .map(|j| taped[j] && live[carried_in[j].index()])
+            .collect();
+        let region = Region {
+            graph: body,
+            params: tys,
+            outputs,
+        };
+        (region, read)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

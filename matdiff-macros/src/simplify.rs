@@ -41,6 +41,11 @@ const RULES: &[(&str, Rule)] = &[
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
     ("component-mul-ones",  component_mul_ones),
+    ("add-zeros",           add_zeros),
+    ("add-into-scatter",    add_into_scatter),
+    ("add-embedded-entry",  add_embedded_entry),
+    ("fold-integers",       fold_integers),
+    ("integer-units",       integer_units),
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
@@ -58,6 +63,101 @@ pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id], ty: &Ty, span: Span) -> Opti
         return None;
     }
     Some(result)
+}
+
+/// `X + 0 → X`, `0 + X → X` for a matrix zero (`Fill(0)`), as adjoints of indexing build.
+fn add_zeros(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let zeros = |g: &Graph, id: Id| g.op(id) == &Op::Fill && is_lit(g, g.node(id).args[0], 0.0);
+    match op {
+        Op::Add if zeros(g, args[1]) => Some(args[0]),
+        Op::Add if zeros(g, args[0]) => Some(args[1]),
+        _ => None,
+    }
+}
+
+/// `X + (Y + s eᵢⱼ) → (X + Y) + s eᵢⱼ`, and the same for a block: a sum of adjoints of
+/// indexing stays a chain of entry updates of one matrix, never a sum of mostly-zero ones.
+fn add_into_scatter(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Add {
+        return None;
+    }
+    let scatter = |g: &Graph, id: Id| matches!(g.op(id), Op::AddAt | Op::AddBlock);
+    let (other, update) = if scatter(g, args[1]) {
+        (args[0], args[1])
+    } else if scatter(g, args[0]) {
+        (args[1], args[0])
+    } else {
+        return None;
+    };
+    let node = g.node(update).clone();
+    let base = g.add(Op::Add, &[other, node.args[0]], span);
+    Some(g.add(
+        node.op,
+        &[base, node.args[1], node.args[2], node.args[3]],
+        span,
+    ))
+}
+
+/// `X + s eᵢⱼ → X` with `s` added to entry `(i, j)`: the sum of the adjoints of `x[0]`,
+/// `x[1]`, .. (an unrolled loop's) is a chain of entry updates, not of matrix sums.
+fn add_embedded_entry(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Add {
+        return None;
+    }
+    let embedded = |g: &Graph, id: Id| matches!(g.op(id), Op::Embed(..));
+    let (other, entry) = if embedded(g, args[1]) {
+        (args[0], args[1])
+    } else if embedded(g, args[0]) {
+        (args[1], args[0])
+    } else {
+        return None;
+    };
+    let Op::Embed(i, j) = g.op(entry).clone() else {
+        return None;
+    };
+    let s = g.node(entry).args[0];
+    let to_int = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let i = g.add_typed(Op::Int(to_int(i)), &[], Ty::Int, span);
+    let j = g.add_typed(Op::Int(to_int(j)), &[], Ty::Int, span);
+    Some(g.add(Op::AddAt, &[other, s, i, j], span))
+}
+
+fn int(g: &Graph, id: Id) -> Option<i64> {
+    match g.op(id) {
+        Op::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// `2 + 3 → 5` on integers.
+fn fold_integers(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let Op::IntBin(int_op) = op else {
+        return None;
+    };
+    let (a, b) = (int(g, args[0])?, int(g, args[1])?);
+    let value = match int_op {
+        crate::ops::IntOp::Add => a.checked_add(b),
+        crate::ops::IntOp::Sub => a.checked_sub(b),
+        crate::ops::IntOp::Mul => a.checked_mul(b),
+        crate::ops::IntOp::Div => a.checked_div(b),
+        crate::ops::IntOp::Rem => a.checked_rem(b),
+    }?;
+    Some(g.add_typed(Op::Int(value), &[], Ty::Int, span))
+}
+
+/// `i + 0 → i`, `0 + i → i`, `i - 0 → i`, `1 * i → i`, `i * 1 → i`, `i / 1 → i`.
+fn integer_units(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    use crate::ops::IntOp;
+    let Op::IntBin(int_op) = op else {
+        return None;
+    };
+    match (int_op, int(g, args[0]), int(g, args[1])) {
+        (IntOp::Add | IntOp::Sub, _, Some(0)) | (IntOp::Mul | IntOp::Div, _, Some(1)) => {
+            Some(args[0])
+        }
+        (IntOp::Add, Some(0), _) | (IntOp::Mul, Some(1), _) => Some(args[1]),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -25,9 +25,9 @@ pub(super) const UNBOUNDED_LOOP: &str = "`while`, `loop`, `break` and `continue`
 
 /// Unrolled loops: at most this many copies of the body's tokens. A longer loop stays a loop
 /// in the generated code (its size does not grow with the trip count).
-const UNROLL_TOKENS: usize = 2_000;
+const UNROLL_TOKENS: usize = 4_000;
 /// And at most this many iterations.
-const UNROLL_TRIPS: i64 = 64;
+const UNROLL_TRIPS: i64 = 128;
 
 #[cfg(test)]
 thread_local! {
@@ -65,6 +65,7 @@ enum Source {
     Elements {
         matrix: Val,
         rows: Dim,
+        cols: Dim,
     },
     /// Entry `k` of a float array constant in scope (`DATA.iter()`).
     ConstantArray(proc_macro2::Ident),
@@ -95,7 +96,7 @@ impl Iter {
             _ => sym_mul(dim_sym(&rows), dim_sym(&cols)),
         };
         Iter {
-            source: Source::Elements { matrix, rows },
+            source: Source::Elements { matrix, rows, cols },
             trip,
         }
     }
@@ -763,7 +764,7 @@ impl Lowerer<'_> {
             trip: trip.clone(),
             n_carries: n,
             backward: false,
-            tape: false,
+            tape: Vec::new(),
         };
         let node = self
             .g()
@@ -853,11 +854,12 @@ impl Lowerer<'_> {
                 let offset = self.int_arith(IntOp::Mul, &Val::Int(*step), k, span)?;
                 self.int_arith(IntOp::Add, start, &offset, span)
             }
-            Source::Elements { matrix, rows } => {
+            Source::Elements { matrix, rows, cols } => {
                 let m = self.node_of(matrix, span, "a matrix")?;
-                let (i, j) = match rows {
-                    Dim::Lit(1) => (Val::Int(0), k.clone()),
-                    rows => {
+                let (i, j) = match (rows, cols) {
+                    (_, Dim::Lit(1)) => (k.clone(), Val::Int(0)),
+                    (Dim::Lit(1), _) => (Val::Int(0), k.clone()),
+                    (rows, _) => {
                         let r = match rows {
                             Dim::Lit(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
                             Dim::Param(name) => Val::Sym(SymInt::Name(name.clone())),

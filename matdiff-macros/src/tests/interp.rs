@@ -191,9 +191,14 @@ pub fn eval_in(env: &Env, g: &Graph, params: &[Value], roots: &[Id]) -> Vec<Valu
             })
             .collect();
         let value = eval_node(env, g, &node.op, &node.ty, &args, params);
+        // An empty tape's item type is not in its value.
+        let declared = match (&node.ty, &value) {
+            (Ty::Array(..), Value::Array(items)) if items.is_empty() => value.ty(),
+            _ => node.ty.clone(),
+        };
         assert_eq!(
             value.ty(),
-            node.ty,
+            declared,
             "node {id} = {:?} declares type {} but evaluates to a {}\n{}",
             node.op,
             node.ty,
@@ -381,11 +386,24 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
                 .copy_from(b);
             Mat(m)
         }
+        Op::AddAt => {
+            let mut m = a[0].mat().clone();
+            m[(a[2].index(), a[3].index())] += a[1].scalar();
+            Mat(m)
+        }
+        Op::AddBlock => {
+            let mut m = a[0].mat().clone();
+            let b = a[1].mat();
+            let mut view = m.view_mut((a[2].index(), a[3].index()), b.shape());
+            view += b;
+            Mat(m)
+        }
         Op::Load => match a[0] {
             Value::Array(items) => items[a[1].index()].clone(),
             other => panic!("Load of a {}", other.ty()),
         },
         Op::ConstAt(name) => panic!("`{name}` has no value in the interpreter"),
+        Op::EmptyTape => Value::Array(Vec::new()),
         Op::Loop(spec) => run_loop(env, g, spec, a),
         Op::Cond(spec) => {
             let region = if a[0].condition() {
@@ -458,27 +476,24 @@ fn run_loop(env: &Env, g: &Graph, spec: &crate::ops::LoopSpec, a: &[&Value]) -> 
     let mut carried: Vec<Value> = a[..n].iter().map(|&v| v.clone()).collect();
     let captures: Vec<Value> = a[n..].iter().map(|&v| v.clone()).collect();
     let trip = sym_value(&spec.trip).max(0);
-    let mut tapes: Vec<Vec<Value>> = vec![Vec::new(); n];
+    let taped: Vec<usize> = spec.taped().collect();
     let mut order: Vec<i64> = (0..trip).collect();
     if spec.backward {
         order.reverse();
     }
-    if spec.tape {
-        let capacity = match crate::ir::tape_capacity(&spec.trip) {
-            Some(SymInt::Lit(c)) => usize::try_from(c).expect("a tape's length"),
-            other => panic!("a tape of capacity {other:?}"),
-        };
-        for (tape, value) in tapes.iter_mut().zip(&carried) {
-            *tape = vec![Value::zero(&value.ty()); capacity];
-        }
-    }
+    let capacity = match crate::ir::tape_capacity(&spec.trip) {
+        Some(SymInt::Lit(c)) => usize::try_from(c).expect("a tape's length"),
+        other => panic!("a tape of capacity {other:?}"),
+    };
+    let mut tapes: Vec<Vec<Value>> = taped
+        .iter()
+        .map(|&j| vec![Value::zero(&carried[j].ty()); capacity])
+        .collect();
     for k in order {
         let i = sym_value(&spec.start) + spec.step * k;
-        if spec.tape {
-            let slot = usize::try_from(k).expect("k >= 0");
-            for (tape, value) in tapes.iter_mut().zip(&carried) {
-                tape[slot] = value.clone();
-            }
+        let slot = usize::try_from(k).expect("k >= 0");
+        for (tape, &j) in tapes.iter_mut().zip(&taped) {
+            tape[slot] = carried[j].clone();
         }
         let mut params = vec![Value::Int(i), Value::Int(k)];
         params.extend(carried.iter().cloned());
@@ -486,9 +501,7 @@ fn run_loop(env: &Env, g: &Graph, spec: &crate::ops::LoopSpec, a: &[&Value]) -> 
         carried = eval_in(env, &region.graph, &params, &region.outputs);
     }
     let mut items = carried;
-    if spec.tape {
-        items.extend(tapes.into_iter().map(Value::Array));
-    }
+    items.extend(tapes.into_iter().map(Value::Array));
     Value::Tuple(items)
 }
 

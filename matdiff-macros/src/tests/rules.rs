@@ -246,7 +246,8 @@ fn instances(op: &Op) -> Vec<Instance> {
         | Op::Not
         | Op::IntToFloat
         | Op::Assert(_)
-        | Op::ConstAt(_) => Vec::new(),
+        | Op::ConstAt(_)
+        | Op::EmptyTape => Vec::new(),
         Op::At => vec![
             inst(Op::At, &[m(2, 3), Ty::Int, Ty::Int]),
             inst(Op::At, &[m(3, 2), Ty::Int, Ty::Int]),
@@ -263,6 +264,8 @@ fn instances(op: &Op) -> Vec<Instance> {
             ),
         ],
         Op::SetBlock => vec![inst(Op::SetBlock, &[m(2, 3), m(1, 2), Ty::Int, Ty::Int])],
+        Op::AddAt => vec![inst(Op::AddAt, &[m(2, 3), s.clone(), Ty::Int, Ty::Int])],
+        Op::AddBlock => vec![inst(Op::AddBlock, &[m(2, 3), m(1, 2), Ty::Int, Ty::Int])],
         Op::Load => vec![Instance {
             rules: Rules::TangentOnly,
             ..inst(
@@ -579,6 +582,7 @@ fn every_op_has_a_case() {
                 | Op::IntToFloat
                 | Op::Assert(_)
                 | Op::ConstAt(_)
+                | Op::EmptyTape
                 | Op::Loop(_)
                 | Op::Cond(_)
         );

@@ -6,7 +6,7 @@
 use super::interp::{eval, Value};
 use super::support::{assert_close, param, sp, Domain, Rng};
 use crate::ir::{Elem, Graph, Id, Ty};
-use crate::ops::{Fun, Op};
+use crate::ops::{Fun, IntOp, Op};
 use expect_test::{expect, Expect};
 use nalgebra::DMatrix;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -610,6 +610,120 @@ fn cases() -> Vec<Case> {
                 %4: 3x1 = MatMul %1 %2
                 %5: 3x1 = Scale %0 %4
                 out %5
+            "#]],
+        ),
+        case(
+            "add-zeros",
+            &[m(2, 3)],
+            |g, p| {
+                let zero = lit(g, 0.0);
+                let zeros = g.add_typed(Op::Fill, &[zero], m(2, 3), sp());
+                let left = add(g, Op::Add, &[zeros, p[0]]);
+                add(g, Op::Add, &[left, zeros])
+            },
+            |v| mt(v[0].mat().clone()),
+            expect![[r#"
+                %0: 2x3 = Param(0)
+                out %0
+            "#]],
+        ),
+        // Two adjoints of indexing summed into a third matrix: entry updates of it.
+        case(
+            "add-into-scatter",
+            &[m(2, 3), s(), s(), Ty::Int, Ty::Int],
+            |g, p| {
+                let zero = lit(g, 0.0);
+                let zeros = g.add_typed(Op::Fill, &[zero], m(2, 3), sp());
+                let one = g.add_typed(Op::Int(1), &[], Ty::Int, sp());
+                let a = add(g, Op::AddAt, &[zeros, p[1], p[3], p[4]]);
+                let b = add(g, Op::AddAt, &[zeros, p[2], one, p[4]]);
+                let ab = add(g, Op::Add, &[a, b]);
+                add(g, Op::Add, &[p[0], ab])
+            },
+            |v| {
+                let mut m = v[0].mat().clone();
+                let (i, j) = (v[3].index(), v[4].index());
+                m[(i, j)] += v[1].scalar();
+                m[(1, j)] += v[2].scalar();
+                mt(m)
+            },
+            expect![[r#"
+                %0: 2x3 = Param(0)
+                %1: scalar = Param(1)
+                %2: scalar = Param(2)
+                %3: int = Param(3)
+                %4: int = Param(4)
+                %7: int = Int(1)
+                %11: 2x3 = AddAt %0 %1 %3 %4
+                %12: 2x3 = AddAt %11 %2 %7 %4
+                out %12
+            "#]],
+        ),
+        case(
+            "add-embedded-entry",
+            &[m(2, 3), s(), s()],
+            |g, p| {
+                let a = g.add_typed(Op::Embed(1, 2), &[p[1]], m(2, 3), sp());
+                let b = g.add_typed(Op::Embed(0, 0), &[p[2]], m(2, 3), sp());
+                let ab = add(g, Op::Add, &[a, b]);
+                add(g, Op::Add, &[p[0], ab])
+            },
+            |v| {
+                let mut m = v[0].mat().clone();
+                m[(1, 2)] += v[1].scalar();
+                m[(0, 0)] += v[2].scalar();
+                mt(m)
+            },
+            expect![[r#"
+                %0: 2x3 = Param(0)
+                %1: scalar = Param(1)
+                %2: scalar = Param(2)
+                %5: int = Int(0)
+                %7: int = Int(1)
+                %8: int = Int(2)
+                %9: 2x3 = AddAt %0 %1 %7 %8
+                %10: 2x3 = AddAt %9 %2 %5 %5
+                out %10
+            "#]],
+        ),
+        case(
+            "fold-integers",
+            &[m(3, 1)],
+            |g, p| {
+                let two = g.add_typed(Op::Int(2), &[], Ty::Int, sp());
+                let three = g.add_typed(Op::Int(3), &[], Ty::Int, sp());
+                let five = add(g, Op::IntBin(IntOp::Add), &[two, three]);
+                let one = add(g, Op::IntBin(IntOp::Rem), &[five, two]);
+                let zero = g.add_typed(Op::Int(0), &[], Ty::Int, sp());
+                add(g, Op::At, &[p[0], one, zero])
+            },
+            |v| sc(v[0].mat()[1]),
+            expect![[r#"
+                %0: 3x1 = Param(0)
+                %4: int = Int(1)
+                %5: int = Int(0)
+                %6: scalar = At %0 %4 %5
+                out %6
+            "#]],
+        ),
+        case(
+            "integer-units",
+            &[m(3, 1), Ty::Int],
+            |g, p| {
+                let zero = g.add_typed(Op::Int(0), &[], Ty::Int, sp());
+                let one = g.add_typed(Op::Int(1), &[], Ty::Int, sp());
+                let a = add(g, Op::IntBin(IntOp::Add), &[zero, p[1]]);
+                let b = add(g, Op::IntBin(IntOp::Mul), &[a, one]);
+                let c = add(g, Op::IntBin(IntOp::Sub), &[b, zero]);
+                add(g, Op::At, &[p[0], c, zero])
+            },
+            |v| sc(v[0].mat()[v[1].index()]),
+            expect![[r#"
+                %0: 3x1 = Param(0)
+                %1: int = Param(1)
+                %2: int = Int(0)
+                %4: scalar = At %0 %1 %2
+                out %4
             "#]],
         ),
         // Not when the product is larger than the scaled factor.

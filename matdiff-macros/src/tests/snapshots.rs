@@ -230,25 +230,27 @@ fn entries() {
             %3: scalar = Index(1, 0) %0
             %7: scalar = Fun(Cos) %3
             %8: 2x2 = Embed(1, 0) %7
-            %9: 2x2 = Embed(0, 1) %2
-            %10: 2x2 = Add %8 %9
-            out %10
+            %10: int = Int(0)
+            %11: int = Int(1)
+            %12: 2x2 = AddAt %8 %2 %10 %11
+            out %12
             hvp m:
             %0: 2x2 = Param(0)
             %1: scalar = Index(0, 1) %0
             %2: scalar = Fun(Exp) %1
             %3: scalar = Index(1, 0) %0
             %4: scalar = Fun(Sin) %3
-            %11: 2x2 = Param(1)
-            %12: scalar = Index(0, 1) %11
-            %13: scalar = Mul %2 %12
-            %14: scalar = Index(1, 0) %11
-            %17: scalar = Neg %4
-            %18: scalar = Mul %17 %14
-            %19: 2x2 = Embed(1, 0) %18
-            %20: 2x2 = Embed(0, 1) %13
-            %21: 2x2 = Add %19 %20
-            out %21
+            %10: int = Int(0)
+            %11: int = Int(1)
+            %13: 2x2 = Param(1)
+            %14: scalar = Index(0, 1) %13
+            %15: scalar = Mul %2 %14
+            %16: scalar = Index(1, 0) %13
+            %19: scalar = Neg %4
+            %20: scalar = Mul %19 %16
+            %21: 2x2 = Embed(1, 0) %20
+            %23: 2x2 = AddAt %21 %15 %10 %11
+            out %23
         "#]],
     );
 }

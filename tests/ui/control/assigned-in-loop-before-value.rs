@@ -2,9 +2,9 @@ use matdiff::differentiate;
 use matdiff::nalgebra::SVector;
 
 #[differentiate(wrt = x)]
-fn f(x: &SVector<f64, 100>) -> f64 {
+fn f(x: &SVector<f64, 200>) -> f64 {
     let s;
-    for i in 0..100 {
+    for i in 0..200 {
         s = x[i];
     }
     x.sum()
