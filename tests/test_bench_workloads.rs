@@ -105,3 +105,38 @@ fn mlp4_8_2() {
 fn mlp32_64_10() {
     run::<workloads::Mlp32_64_10>();
 }
+
+#[test]
+fn rosen_loop10() {
+    run::<workloads::RosenLoop10>();
+}
+
+#[test]
+fn rosen_loop100() {
+    run::<workloads::RosenLoop100>();
+}
+
+#[test]
+fn rosen_iter10() {
+    run::<workloads::RosenIter10>();
+}
+
+#[test]
+fn rosen_iter100() {
+    run::<workloads::RosenIter100>();
+}
+
+#[test]
+fn mpc50() {
+    run::<workloads::Mpc50>();
+}
+
+#[test]
+fn huber100x5() {
+    run::<workloads::Huber100x5>();
+}
+
+#[test]
+fn logistic200x5() {
+    run::<workloads::Logistic200x5>();
+}

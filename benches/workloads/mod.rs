@@ -22,6 +22,11 @@
     reason = "each bench and test binary uses a different subset"
 )]
 
+mod control_flow;
+pub use control_flow::{
+    Huber100x5, Logistic200x5, Mpc50, RosenIter10, RosenIter100, RosenLoop10, RosenLoop100,
+};
+
 use matdiff::differentiate;
 use matdiff::nalgebra::{Const, DimMin, RealField, SMatrix, SVector, U1};
 use matdiff::runtime::{Rng, VectorSpace};
@@ -718,6 +723,7 @@ pub fn visit_all(v: &mut impl Visitor) {
     v.visit::<LogDet8>();
     v.visit::<Mlp4_8_2>();
     v.visit::<Mlp32_64_10>();
+    control_flow::visit_control_flow(v);
 }
 
 /// Seed of the inputs of every workload.
