@@ -108,35 +108,35 @@ fn mlp32_64_10() {
 
 #[test]
 fn rosen_loop10() {
-    run::<workloads::RosenLoop10>();
+    run::<workloads::control_flow::RosenLoop10>();
 }
 
 #[test]
 fn rosen_loop100() {
-    run::<workloads::RosenLoop100>();
+    run::<workloads::control_flow::RosenLoop100>();
 }
 
 #[test]
 fn rosen_iter10() {
-    run::<workloads::RosenIter10>();
+    run::<workloads::control_flow::RosenIter10>();
 }
 
 #[test]
 fn rosen_iter100() {
-    run::<workloads::RosenIter100>();
+    run::<workloads::control_flow::RosenIter100>();
 }
 
 #[test]
 fn mpc50() {
-    run::<workloads::Mpc50>();
+    run::<workloads::control_flow::Mpc50>();
 }
 
 #[test]
 fn huber100x5() {
-    run::<workloads::Huber100x5>();
+    run::<workloads::control_flow::Huber100x5>();
 }
 
 #[test]
 fn logistic200x5() {
-    run::<workloads::Logistic200x5>();
+    run::<workloads::control_flow::Logistic200x5>();
 }

@@ -22,10 +22,7 @@
     reason = "each bench and test binary uses a different subset"
 )]
 
-mod control_flow;
-pub use control_flow::{
-    Huber100x5, Logistic200x5, Mpc50, RosenIter10, RosenIter100, RosenLoop10, RosenLoop100,
-};
+pub mod control_flow;
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{Const, DimMin, RealField, SMatrix, SVector, U1};

@@ -1,7 +1,8 @@
 //! The pipeline: arguments -> signature -> lowering -> reverse sweep -> forward over the
-//! gradient -> emission. Simplification happens as nodes are built (`simplify.rs`).
+//! gradient -> emission. Simplification happens as nodes are built (`build.rs`).
 
 use crate::args::Args;
+use crate::build::Build;
 use crate::ctxt::Ctxt;
 use crate::emit::{self, Program};
 use crate::ir::{Graph, Id};
@@ -168,4 +169,83 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         gradient_all,
         tangent_all,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::{quote, ToTokens};
+    use std::collections::BTreeMap;
+
+    /// The stubs must have exactly the signatures of the real generated functions, or a
+    /// caller of a function with an error would see follow-on errors.
+    #[test]
+    fn stubs_have_the_generated_signatures() {
+        let cases = [
+            (
+                quote!(wrt = x),
+                quote!(
+                    pub fn quad(x: &SVector<f64, 3>, a: &SMatrix<f64, 3, 3>) -> f64 {
+                        x.dot(&(a * x))
+                    }
+                ),
+            ),
+            (
+                quote!(wrt = (w, s)),
+                quote!(
+                    fn two<const N: usize>(w: SVector<f32, N>, s: f32, c: &Matrix2<f32>) -> f32 {
+                        s * w.norm_squared() + c.trace()
+                    }
+                ),
+            ),
+        ];
+        for (args, item) in cases {
+            let func: syn::ItemFn = syn::parse2(item).expect("test function parses");
+            let real = super::differentiate(args.clone(), quote!(#func));
+            let parsed = crate::args::Args::from_tokens(args).expect("valid arguments");
+            let sig = crate::sig::Signature::from_syn(&func, &parsed).expect("valid signature");
+            let error = syn::Error::new(proc_macro2::Span::call_site(), "test");
+            let stubbed = crate::fallback::expand(&func, Some(&sig), &error);
+            let expected = signatures(&real);
+            assert!(
+                expected.len() >= 4,
+                "the user's function and the generated ones"
+            );
+            assert_eq!(expected, signatures(&stubbed), "for {}", func.sig.ident);
+        }
+    }
+
+    /// Each generated function's name and signature, printed.
+    fn signatures(tokens: &proc_macro2::TokenStream) -> BTreeMap<String, String> {
+        let file: syn::File = syn::parse2(tokens.clone()).expect("expansion parses as items");
+        file.items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f) => {
+                    let sig = &f.sig;
+                    let vis = &f.vis;
+                    let attrs: Vec<_> = f
+                        .attrs
+                        .iter()
+                        .filter(|a| !a.path().is_ident("doc"))
+                        .collect();
+                    // Parameter names are free: callers pass arguments by position.
+                    let inputs: Vec<String> = sig
+                        .inputs
+                        .iter()
+                        .map(|arg| match arg {
+                            syn::FnArg::Typed(t) => t.ty.to_token_stream().to_string(),
+                            syn::FnArg::Receiver(r) => r.to_token_stream().to_string(),
+                        })
+                        .collect();
+                    let (generics, output) = (&sig.generics, &sig.output);
+                    let shown = quote!(#(#attrs)* #vis #generics -> #output).to_string();
+                    Some((
+                        sig.ident.to_string(),
+                        format!("{shown} ({})", inputs.join(", ")),
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
+    }
 }

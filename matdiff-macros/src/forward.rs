@@ -2,11 +2,13 @@
 //!
 //! Walks the graph front to back and builds, for every node that depends on a seeded input,
 //! the node of its tangent. It knows nothing of individual operations: each node's rule is
-//! `Op::jvp`. Applied to the gradient program it gives the Hessian-vector product.
+//! `rules::jvp`, or for an op that owns a body (a `.map()` closure, a loop, a branch) the
+//! rule `regions.rs` derives from this transform applied to the body. Applied to the gradient
+//! program it gives the Hessian-vector product.
 
 use crate::ir::{Graph, Id};
 use crate::ops::Op;
-use crate::regions;
+use crate::{regions, rules};
 use std::collections::HashMap;
 
 /// The tangent of every node among the first `upto` ids, given the tangents of some inputs.
@@ -17,7 +19,7 @@ pub fn tangents(g: &mut Graph, seeds: &[(Id, Id)], upto: usize) -> Vec<Option<Id
     let mut tangent: Vec<Option<Id>> = vec![None; upto];
     for (input, direction) in seeds {
         // Integers and conditions have no tangent, whatever direction a caller passes.
-        if regions::differentiable(g.ty(*input)) {
+        if g.ty(*input).is_differentiable() {
             tangent[input.index()] = Some(*direction);
         }
     }
@@ -39,11 +41,14 @@ pub fn tangents(g: &mut Graph, seeds: &[(Id, Id)], upto: usize) -> Vec<Option<Id
             continue;
         }
         if let Op::Loop(_) | Op::Cond(_) = node.op {
-            let items = regions::jvp(g, id, &d);
+            let items = regions::jvp(g, id, &d, tangents);
             components.insert(id, items);
             continue;
         }
-        tangent[id.index()] = node.op.jvp(g, id, &node.args, &d);
+        tangent[id.index()] = match &node.op {
+            Op::Map(f) => regions::map_jvp(g, id, *f, node.args[0], d[0], tangents),
+            op => rules::jvp(g, op, id, &node.args, &d),
+        };
     }
     tangent
 }

@@ -1,57 +1,20 @@
-//! The intermediate representation: an append-only, hash-consed arena of typed nodes.
+//! The intermediate representation: an append-only, hash-consed arena of typed nodes, with the
+//! tables its nodes index (closures, callees, regions).
 //!
 //! A node's arguments always have smaller ids than the node itself, so the arena is a
 //! topological order: the forward transform walks it front to back, the reverse sweep back to
-//! front. Building a node that already exists returns the existing id, which makes common
-//! subexpression elimination free.
+//! front. Interning a node that already exists returns the existing id, which makes common
+//! subexpression elimination free. The arena does not rewrite: nodes are built with
+//! `Build::add` (`build.rs`), which infers their types and simplifies them before interning.
+
+// The vocabulary of a graph, defined below the arena (`types.rs`) so that `ops.rs` can use it
+// too, and re-exported: a module that builds or reads graphs names it with the graph.
+pub use crate::types::{tape_capacity, Dim, Elem, Id, SymInt, Ty};
 
 use crate::ops::Op;
-use proc_macro2::{Ident, Span};
+use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::HashMap;
-use std::fmt;
-
-/// Index of a node in a [`Graph`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Id(u32);
-
-impl Id {
-    /// The first node of a graph: a closure body's argument.
-    pub fn first() -> Id {
-        Id(0)
-    }
-
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-/// A static dimension: a literal or the name of a const generic parameter.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum Dim {
-    Lit(usize),
-    Param(Ident),
-}
-
-/// The static type of a value: a scalar of the function's element type, or a matrix.
-///
-/// A vector is an `n x 1` matrix and a row vector a `1 x n` one; a `1 x 1` matrix is not a
-/// scalar (nalgebra keeps them apart too).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum Ty {
-    Scalar,
-    Mat(Dim, Dim),
-    /// What a call into another differentiated function, a loop or a branch returns: several
-    /// values, read with `Op::Field`.
-    Tuple(Vec<Ty>),
-    /// An integer (a loop index, a size, a `usize` parameter): never differentiated.
-    Int,
-    /// A condition: never differentiated.
-    Bool,
-    /// A fixed-size stack array of values, one per loop iteration: what a loop's reverse
-    /// sweep reads back (its tape).
-    Array(Box<Ty>, SymInt),
-}
 
 /// A sub-program owned by a loop or branch node: its own graph, the types of its
 /// parameters (`Op::Param(p)` inside it; a parameter the body does not use has no node) and
@@ -61,30 +24,6 @@ pub struct Region {
     pub graph: Graph,
     pub params: Vec<Ty>,
     pub outputs: Vec<Id>,
-}
-
-/// An integer known at compile time, possibly only symbolically: a loop's start and trip
-/// count in terms of literals and const generics (`N - 1`).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum SymInt {
-    Lit(i64),
-    Name(Ident),
-    /// The length of a constant array in scope (`DATA.len()`).
-    Len(Ident),
-    Add(Box<SymInt>, Box<SymInt>),
-    Sub(Box<SymInt>, Box<SymInt>),
-    Mul(Box<SymInt>, Box<SymInt>),
-    Div(Box<SymInt>, Box<SymInt>),
-    Rem(Box<SymInt>, Box<SymInt>),
-    Min(Box<SymInt>, Box<SymInt>),
-    Max(Box<SymInt>, Box<SymInt>),
-}
-
-/// The element type of every value in a function.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Elem {
-    F32,
-    F64,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +52,7 @@ pub struct Graph {
     /// How many nodes are the user's own operations (lowering built them first; derivative
     /// programs come after): the ones whose panics every generated function keeps.
     pub primal_len: usize,
+    /// The derivative of each scalar function built so far (`None`: it is constant).
     derivatives: HashMap<usize, Option<usize>>,
     /// Shape errors in nodes built by derivative rules. They are bugs in a rule, reported as
     /// a compile error rather than a panic.
@@ -156,7 +96,9 @@ impl Graph {
         self.callees.len() - 1
     }
 
-    fn push_scalar_fn(&mut self, f: ScalarFn) -> usize {
+    /// Registers one more output of a registered closure body (a derivative of it); the
+    /// same one registered twice gets the same index.
+    pub fn push_scalar_fn(&mut self, f: ScalarFn) -> usize {
         if let Some(existing) = self.scalar_fns.iter().position(|g| *g == f) {
             return existing;
         }
@@ -164,24 +106,14 @@ impl Graph {
         self.scalar_fns.len() - 1
     }
 
-    /// The scalar function `f'`, built by the forward transform on `f`'s body with `dt = 1`;
-    /// `None` when `f` is constant.
-    pub fn scalar_fn_derivative(&mut self, f: usize) -> Option<usize> {
-        if let Some(&known) = self.derivatives.get(&f) {
-            return known;
-        }
-        let ScalarFn { body, output } = self.scalar_fns[f];
-        let graph = &mut self.bodies[body];
-        let argument = graph.ids().next();
-        let derivative = argument.and_then(|t| {
-            let span = graph.node(output).span;
-            let one = graph.lit(1.0, span);
-            let upto = graph.len();
-            crate::forward::tangents(graph, &[(t, one)], upto)[output.index()]
-        });
-        let derivative = derivative.map(|output| self.push_scalar_fn(ScalarFn { body, output }));
+    /// The derivative of scalar function `f` if it was built already (`regions.rs` builds it
+    /// and records it with [`Graph::record_derivative`]): `Some(None)` when `f` is constant.
+    pub fn known_derivative(&self, f: usize) -> Option<Option<usize>> {
+        self.derivatives.get(&f).copied()
+    }
+
+    pub fn record_derivative(&mut self, f: usize, derivative: Option<usize>) {
         self.derivatives.insert(f, derivative);
-        derivative
     }
 
     /// Stores a loop's or branch's body and returns its index for the node's spec.
@@ -190,28 +122,9 @@ impl Graph {
         self.regions.len() - 1
     }
 
-    /// Copies every node of `src` into this graph, parameter `p` of `src` replaced by
-    /// `params[p]`, and returns the id each node of `src` became. Closures, callees and
-    /// regions that `src` refers to come along.
-    pub fn import(&mut self, src: &Graph, params: &[Id]) -> Vec<Id> {
-        let mut map: Vec<Id> = Vec::with_capacity(src.len());
-        for id in src.ids() {
-            let node = src.node(id);
-            let new = match &node.op {
-                Op::Param(p) => params[*p],
-                op => {
-                    let op = self.import_op(src, op);
-                    let args: Vec<Id> = node.args.iter().map(|a| map[a.index()]).collect();
-                    self.add_typed(op, &args, node.ty.clone(), node.span)
-                }
-            };
-            map.push(new);
-        }
-        map
-    }
-
-    /// `op` of `src` with its indices into `src`'s tables moved to this graph's.
-    fn import_op(&mut self, src: &Graph, op: &Op) -> Op {
+    /// `op` of `src` with its indices into `src`'s tables (closures, callees, regions)
+    /// moved to this graph's, for `Build::import`.
+    pub fn import_op(&mut self, src: &Graph, op: &Op) -> Op {
         match op {
             Op::Map(f) => {
                 let ScalarFn { body, output } = src.scalar_fns[*f];
@@ -252,45 +165,18 @@ impl Graph {
     }
 
     pub fn ids(&self) -> impl DoubleEndedIterator<Item = Id> + ExactSizeIterator {
-        (0..self.nodes.len()).map(|i| Id(u32::try_from(i).expect("graph fits in u32 ids")))
+        (0..self.nodes.len()).map(Id::from_index)
     }
 
-    /// Builds `op(args)`, inferring its type from the op's shape rule and simplifying it with
-    /// the rewrite table. Use [`Graph::try_add`] where a shape error is the user's.
-    pub fn add(&mut self, op: Op, args: &[Id], span: Span) -> Id {
-        match self.try_add(op.clone(), args, span) {
-            Ok(id) => id,
-            Err(message) => {
-                self.internal_errors
-                    .push((span, format!("{op:?}: {message}")));
-                let ty = args.first().map_or(Ty::Scalar, |&a| self.ty(a).clone());
-                self.push(op, args.to_vec(), ty, span)
-            }
-        }
-    }
-
-    /// Like [`Graph::add`], but a shape mismatch is returned as a message for the user.
-    pub fn try_add(&mut self, op: Op, args: &[Id], span: Span) -> Result<Id, String> {
-        let tys: Vec<&Ty> = args.iter().map(|&a| self.ty(a)).collect();
-        let ty = op.shape(&tys)?;
-        Ok(self.add_typed(op, args, ty, span))
-    }
-
-    /// Builds a node whose type is not determined by its arguments (`Identity`, `Fill`, ...).
-    pub fn add_typed(&mut self, op: Op, args: &[Id], ty: Ty, span: Span) -> Id {
-        if let Some(id) = crate::simplify::rewrite(self, &op, args, &ty, span) {
-            return id;
-        }
-        self.push(op, args.to_vec(), ty, span)
-    }
-
-    /// Appends a node as it is, unless an identical one exists.
-    fn push(&mut self, op: Op, args: Vec<Id>, ty: Ty, span: Span) -> Id {
+    /// Appends a node as it is, unless an identical one exists: then returns that one. Nodes
+    /// are built with `Build::add` (`build.rs`), which simplifies them first; this is its
+    /// last step.
+    pub fn intern(&mut self, op: Op, args: Vec<Id>, ty: Ty, span: Span) -> Id {
         let key = (op, args, ty);
         if let Some(&id) = self.dedup.get(&key) {
             return id;
         }
-        let id = Id(u32::try_from(self.nodes.len()).expect("graph fits in u32 ids"));
+        let id = Id::from_index(self.nodes.len());
         debug_assert!(
             key.1.iter().all(|&a| a < id),
             "arguments must precede a node"
@@ -299,29 +185,6 @@ impl Graph {
         self.nodes.push(Node { op, args, ty, span });
         self.dedup.insert(key, id);
         id
-    }
-
-    /// A literal of the element type. In an `f32` function it is rounded to `f32` here, so
-    /// that literals folded together round as the user's `f32` arithmetic does.
-    pub fn lit(&mut self, value: f64, span: Span) -> Id {
-        let value = match self.elem {
-            #[allow(
-                clippy::cast_possible_truncation,
-                reason = "rounding to f32 is the point"
-            )]
-            Elem::F32 => f64::from(value as f32),
-            Elem::F64 => value,
-        };
-        self.add_typed(Op::lit(value), &[], Ty::Scalar, span)
-    }
-
-    /// `a + b` where `None` is a symbolic zero.
-    pub fn add_opt(&mut self, a: Option<Id>, b: Option<Id>, span: Span) -> Option<Id> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(self.add(Op::Add, &[a, b], span)),
-            (a, None) => a,
-            (None, b) => b,
-        }
     }
 
     /// The nodes that `roots` depend on, as a mask indexed by id.
@@ -387,96 +250,4 @@ pub struct Callee {
 pub struct ScalarFn {
     pub body: usize,
     pub output: Id,
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "%{}", self.0)
-    }
-}
-
-impl fmt::Display for Dim {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Dim::Lit(n) => write!(f, "{n}"),
-            Dim::Param(name) => write!(f, "{name}"),
-        }
-    }
-}
-
-impl fmt::Display for Ty {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Ty::Scalar => write!(f, "scalar"),
-            Ty::Mat(r, c) => write!(f, "{r}x{c}"),
-            Ty::Tuple(items) => {
-                let items: Vec<String> = items.iter().map(ToString::to_string).collect();
-                write!(f, "({})", items.join(", "))
-            }
-            Ty::Int => write!(f, "int"),
-            Ty::Bool => write!(f, "bool"),
-            Ty::Array(item, n) => write!(f, "[{item}; {n}]"),
-        }
-    }
-}
-
-/// The length of a loop's tape: its trip count, or a bound of it that Rust accepts as an
-/// array length (`N` for `N - 1`): a literal, a const generic or a constant array's length.
-pub fn tape_capacity(trip: &SymInt) -> Option<SymInt> {
-    match trip {
-        SymInt::Lit(n) => Some(SymInt::Lit((*n).max(0))),
-        SymInt::Name(_) | SymInt::Len(_) => Some(trip.clone()),
-        SymInt::Sub(a, b) if matches!(**b, SymInt::Lit(n) if n >= 0) => tape_capacity(a),
-        SymInt::Div(a, b) if matches!(**b, SymInt::Lit(n) if n >= 1) => tape_capacity(a),
-        SymInt::Min(a, b) => tape_capacity(a).or_else(|| tape_capacity(b)),
-        _ => None,
-    }
-}
-
-impl fmt::Display for SymInt {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            SymInt::Lit(n) => write!(f, "{n}"),
-            SymInt::Name(name) => write!(f, "{name}"),
-            SymInt::Len(name) => write!(f, "{name}.len()"),
-            SymInt::Add(a, b) => write!(f, "({a} + {b})"),
-            SymInt::Sub(a, b) => write!(f, "({a} - {b})"),
-            SymInt::Mul(a, b) => write!(f, "({a} * {b})"),
-            SymInt::Div(a, b) => write!(f, "({a} / {b})"),
-            SymInt::Rem(a, b) => write!(f, "({a} % {b})"),
-            SymInt::Min(a, b) => write!(f, "min({a}, {b})"),
-            SymInt::Max(a, b) => write!(f, "max({a}, {b})"),
-        }
-    }
-}
-
-impl Ty {
-    pub fn mat(rows: usize, cols: usize) -> Ty {
-        Ty::Mat(Dim::Lit(rows), Dim::Lit(cols))
-    }
-
-    pub fn is_scalar(&self) -> bool {
-        matches!(self, Ty::Scalar)
-    }
-
-    pub fn transposed(&self) -> Ty {
-        match self {
-            Ty::Mat(r, c) => Ty::Mat(c.clone(), r.clone()),
-            _ => self.clone(),
-        }
-    }
-
-    /// How the user would name this shape in a message: `scalar`, `3x3 matrix`, `vector of 3`.
-    pub fn describe(&self) -> String {
-        match self {
-            Ty::Scalar => "scalar".to_owned(),
-            Ty::Mat(r, Dim::Lit(1)) => format!("{r}x1 vector"),
-            Ty::Mat(Dim::Lit(1), c) => format!("1x{c} row vector"),
-            Ty::Mat(r, c) => format!("{r}x{c} matrix"),
-            Ty::Tuple(_) => "tuple".to_owned(),
-            Ty::Int => "integer".to_owned(),
-            Ty::Bool => "condition".to_owned(),
-            Ty::Array(item, n) => format!("tape of {n} {item}"),
-        }
-    }
 }

@@ -1,6 +1,9 @@
-//! The rules of the nodes that own sub-programs (`Op::Loop`, `Op::Cond`), derived from their
-//! bodies by the ordinary transforms, as JAX derives `scan`'s and `cond`'s.
+//! The rules of the ops that own sub-programs (`Op::Map`'s closure, `Op::Loop`'s and
+//! `Op::Cond`'s regions), derived from their bodies by the ordinary transforms, as JAX derives
+//! `scan`'s and `cond`'s.
 //!
+//! * The tangent of `map(f)` is `f'` applied entry-wise times the tangent, and `f'` is the
+//!   forward transform applied to the closure's body; so is `f''`, and so on.
 //! * The tangent of a loop is a loop over the body's tangent: the carried values and their
 //!   tangents are carried together. The tangent of a branch is a branch over the branches'
 //!   tangents.
@@ -13,36 +16,102 @@
 //! The new bodies are ordinary graphs, so `hvp = jvp(grad)` needs nothing more: the tangent of
 //! a reverse loop is again a loop (`Op::Load` of a tape has the tangent `Load` of the tangent
 //! tape).
+//!
+//! The transforms are passed in (`forward.rs` and `reverse.rs` call these rules with
+//! themselves), not imported: a body's rule is a function of the transform, and this module
+//! stays below the transforms that use it.
 
-use crate::ir::{Graph, Id, Region, SymInt, Ty};
+use crate::build::Build;
+use crate::ir::{tape_capacity, Elem, Graph, Id, Region, ScalarFn, SymInt, Ty};
 use crate::ops::{CondSpec, LoopSpec, Op};
-use crate::{forward, reverse};
 use proc_macro2::Span;
+
+/// The forward transform, `forward::tangents`: the tangent of every node among the first
+/// `upto`, given `(input, direction)` seeds.
+pub type Tangents = fn(&mut Graph, &[(Id, Id)], usize) -> Vec<Option<Id>>;
+
+/// The reverse transform, `reverse::vjp`: the cotangents of `inputs`, given
+/// `(output, cotangent)` seeds.
+pub type Cotangents = fn(&mut Graph, &[(Id, Id)], &[Id]) -> Vec<Option<Id>>;
 
 /// Tangents of the components of the tuple that region node `y` computes, given the tangents
 /// `d` of its arguments.
-pub fn jvp(g: &mut Graph, y: Id, d: &[Option<Id>]) -> Vec<Option<Id>> {
+pub fn jvp(g: &mut Graph, y: Id, d: &[Option<Id>], tangents: Tangents) -> Vec<Option<Id>> {
     match g.op(y).clone() {
-        Op::Loop(spec) => loop_jvp(g, y, &spec, d),
-        Op::Cond(spec) => cond_jvp(g, y, &spec, d),
+        Op::Loop(spec) => loop_jvp(g, y, &spec, d, tangents),
+        Op::Cond(spec) => cond_jvp(g, y, &spec, d, tangents),
         _ => unreachable!("only loops and branches own regions"),
     }
 }
 
 /// Contributions to the adjoints of region node `y`'s arguments, given the cotangents of the
 /// components of its tuple; `active` says which arguments depend on a differentiated input.
-pub fn vjp(g: &mut Graph, y: Id, ybar: &[Option<Id>], active: &[bool]) -> Vec<Option<Id>> {
+pub fn vjp(
+    g: &mut Graph,
+    y: Id,
+    ybar: &[Option<Id>],
+    active: &[bool],
+    cotangents: Cotangents,
+) -> Vec<Option<Id>> {
     match g.op(y).clone() {
-        Op::Loop(spec) => loop_vjp(g, y, &spec, ybar, active),
-        Op::Cond(spec) => cond_vjp(g, y, &spec, ybar, active),
+        Op::Loop(spec) => loop_vjp(g, y, &spec, ybar, active, cotangents),
+        Op::Cond(spec) => cond_vjp(g, y, &spec, ybar, active, cotangents),
         _ => unreachable!("only loops and branches own regions"),
     }
 }
 
-/// Whether values of this type have derivatives (integers and conditions do not).
-pub fn differentiable(ty: &Ty) -> bool {
-    !matches!(ty, Ty::Int | Ty::Bool)
+// ---------------------------------------------------------------------------------------------
+// Closures.
+
+/// `dy = f'.(A) ∘ dA` for `y = map(f)(A)`.
+pub fn map_jvp(
+    g: &mut Graph,
+    y: Id,
+    f: usize,
+    a: Id,
+    da: Option<Id>,
+    tangents: Tangents,
+) -> Option<Id> {
+    let span = g.node(y).span;
+    let slope = map_slope(g, f, a, span, tangents)?;
+    Some(g.add(Op::ComponentMul, &[slope, da?], span))
 }
+
+/// `Ā = ȳ ∘ f'.(A)` for `y = map(f)(A)`.
+pub fn map_vjp(g: &mut Graph, y: Id, f: usize, a: Id, ybar: Id, tangents: Tangents) -> Option<Id> {
+    let span = g.node(y).span;
+    let slope = map_slope(g, f, a, span, tangents)?;
+    Some(g.add(Op::ComponentMul, &[ybar, slope], span))
+}
+
+/// The scalar function `f'`, built by the forward transform on `f`'s body with `dt = 1`;
+/// `None` when `f` is constant. Built once per function.
+fn scalar_fn_derivative(g: &mut Graph, f: usize, tangents: Tangents) -> Option<usize> {
+    if let Some(known) = g.known_derivative(f) {
+        return known;
+    }
+    let ScalarFn { body, output } = g.scalar_fns[f];
+    let graph = &mut g.bodies[body];
+    let argument = graph.ids().next();
+    let derivative = argument.and_then(|t| {
+        let span = graph.node(output).span;
+        let one = graph.lit(1.0, span);
+        let upto = graph.len();
+        tangents(graph, &[(t, one)], upto)[output.index()]
+    });
+    let derivative = derivative.map(|output| g.push_scalar_fn(ScalarFn { body, output }));
+    g.record_derivative(f, derivative);
+    derivative
+}
+
+/// The entry-wise derivative `f'.(A)` of `map(f)` at `A`.
+fn map_slope(g: &mut Graph, f: usize, a: Id, span: Span, tangents: Tangents) -> Option<Id> {
+    let derivative = scalar_fn_derivative(g, f, tangents)?;
+    Some(g.add(Op::Map(derivative), &[a], span))
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the rules of loops and branches share.
 
 /// Which nodes of `body` depend on a parameter `p` with `active(p)`.
 fn depends_on_params(body: &Graph, active: impl Fn(usize) -> bool) -> Vec<bool> {
@@ -53,7 +122,7 @@ fn depends_on_params(body: &Graph, active: impl Fn(usize) -> bool) -> Vec<bool> 
             Op::Param(p) => active(p),
             _ => node.args.iter().any(|a| mask[a.index()]),
         };
-        mask[id.index()] = depends && differentiable(&node.ty);
+        mask[id.index()] = depends && node.ty.is_differentiable();
     }
     mask
 }
@@ -112,7 +181,13 @@ fn active_carries(region: &Region, n: usize, carries: Vec<bool>, captures: &[boo
     }
 }
 
-fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Option<Id>> {
+fn loop_jvp(
+    g: &mut Graph,
+    y: Id,
+    spec: &LoopSpec,
+    d: &[Option<Id>],
+    tangents: Tangents,
+) -> Vec<Option<Id>> {
     let node = g.node(y).clone();
     let span = node.span;
     let region = g.regions[spec.region].clone();
@@ -156,7 +231,7 @@ fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Opti
             .map(|(t, &c)| (ps[2 + n + m + c], ps[2 + n + m + n_captures + t])),
     );
     let upto = body.len();
-    let tangent = forward::tangents(&mut body, &seeds, upto);
+    let tangent = tangents(&mut body, &seeds, upto);
     let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
     for &j in &tangents_of {
         let out = map[region.outputs[j].index()];
@@ -209,7 +284,7 @@ fn loop_jvp(g: &mut Graph, y: Id, spec: &LoopSpec, d: &[Option<Id>]) -> Vec<Opti
 pub fn loop_type(g: &Graph, spec: &LoopSpec, params: &[Ty]) -> Ty {
     let carried = &params[2..2 + spec.n_carries];
     let mut items = carried.to_vec();
-    let capacity = crate::ir::tape_capacity(&spec.trip).unwrap_or(SymInt::Lit(0));
+    let capacity = tape_capacity(&spec.trip).unwrap_or(SymInt::Lit(0));
     items.extend(
         spec.taped()
             .map(|j| Ty::Array(Box::new(carried[j].clone()), capacity.clone())),
@@ -224,6 +299,7 @@ fn loop_vjp(
     spec: &LoopSpec,
     ybar: &[Option<Id>],
     active: &[bool],
+    cotangents: Cotangents,
 ) -> Vec<Option<Id>> {
     let node = g.node(y).clone();
     let span = node.span;
@@ -280,6 +356,7 @@ fn loop_vjp(
         bars: &bars,
         capture_bars: &capture_bars,
         span,
+        cotangents,
     };
     let all: Vec<bool> = vec![true; n];
     let (_, read) = shape.build(g.elem, &all, &spec.trip);
@@ -343,6 +420,7 @@ struct ReverseShape<'a> {
     bars: &'a [usize],
     capture_bars: &'a [usize],
     span: Span,
+    cotangents: Cotangents,
 }
 
 impl ReverseShape<'_> {
@@ -352,12 +430,12 @@ impl ReverseShape<'_> {
     /// Parameters: `i`, `k`, the carried cotangents (of carried values, then of captured
     /// ones), then the captured: the loop's captures and the tapes. Each iteration recomputes
     /// the forward body from the values the tapes hold and applies its adjoint.
-    fn build(&self, elem: crate::ir::Elem, taped: &[bool], trip: &SymInt) -> (Region, Vec<bool>) {
+    fn build(&self, elem: Elem, taped: &[bool], trip: &SymInt) -> (Region, Vec<bool>) {
         let (region, n, span) = (self.region, self.n, self.span);
         let carry_tys = &region.params[2..2 + n];
         let capture_tys = &region.params[2 + n..];
         let n_captures = capture_tys.len();
-        let capacity = crate::ir::tape_capacity(trip).unwrap_or(SymInt::Lit(0));
+        let capacity = tape_capacity(trip).unwrap_or(SymInt::Lit(0));
         let mut tys: Vec<Ty> = region.params[..2].to_vec();
         tys.extend(self.bars.iter().map(|&j| carry_tys[j].clone()));
         tys.extend(self.capture_bars.iter().map(|&c| capture_tys[c].clone()));
@@ -392,7 +470,7 @@ impl ReverseShape<'_> {
             .collect();
         let mut inputs: Vec<Id> = self.bars.iter().map(|&j| carried_in[j]).collect();
         inputs.extend(self.capture_bars.iter().map(|&c| ps[captures_at + c]));
-        let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
+        let cotangents = (self.cotangents)(&mut body, &seeds, &inputs);
         let mut outputs = Vec::with_capacity(nb + nc);
         for (t, &j) in self.bars.iter().enumerate() {
             let bar = cotangents[t].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
@@ -418,7 +496,13 @@ impl ReverseShape<'_> {
 // ---------------------------------------------------------------------------------------------
 // Branches.
 
-fn cond_jvp(g: &mut Graph, y: Id, spec: &CondSpec, d: &[Option<Id>]) -> Vec<Option<Id>> {
+fn cond_jvp(
+    g: &mut Graph,
+    y: Id,
+    spec: &CondSpec,
+    d: &[Option<Id>],
+    tangents: Tangents,
+) -> Vec<Option<Id>> {
     let node = g.node(y).clone();
     let span = node.span;
     let captures = &node.args[1..];
@@ -459,7 +543,7 @@ fn cond_jvp(g: &mut Graph, y: Id, spec: &CondSpec, d: &[Option<Id>]) -> Vec<Opti
             .map(|(t, &c)| (ps[c], ps[captures.len() + t]))
             .collect();
         let upto = body.len();
-        let tangent = forward::tangents(&mut body, &seeds, upto);
+        let tangent = tangents(&mut body, &seeds, upto);
         let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
         for &j in &tangents_of {
             let out = map[region.outputs[j].index()];
@@ -498,6 +582,7 @@ fn cond_vjp(
     spec: &CondSpec,
     ybar: &[Option<Id>],
     active: &[bool],
+    cotangents: Cotangents,
 ) -> Vec<Option<Id>> {
     let node = g.node(y).clone();
     let span = node.span;
@@ -530,10 +615,10 @@ fn cond_vjp(
             .map(|(t, &j)| (map[region.outputs[j].index()], ps[n_captures + t]))
             .collect();
         let inputs: Vec<Id> = capture_bars.iter().map(|&c| ps[c]).collect();
-        let cotangents = reverse::vjp(&mut body, &seeds, &inputs);
+        let bars = cotangents(&mut body, &seeds, &inputs);
         let outputs: Vec<Id> = capture_bars
             .iter()
-            .zip(cotangents)
+            .zip(bars)
             .map(|(&c, bar)| bar.unwrap_or_else(|| zeros(&mut body, &capture_tys[c], span)))
             .collect();
         new_regions.push(g.add_region(Region {

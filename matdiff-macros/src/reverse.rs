@@ -1,12 +1,15 @@
 //! The adjoint (reverse-mode) sweep: IR -> IR.
 //!
 //! Walks the graph back to front from the seeded outputs and accumulates each argument's
-//! adjoint from `Op::vjp`, or for a loop or branch from `regions::vjp`. Only nodes that depend
-//! on an input get adjoints, and an adjoint that is zero is never built (`None`).
+//! adjoint from `rules::vjp`, or for an op that owns a body (a `.map()` closure, a loop, a
+//! branch) from the rule `regions.rs` derives from the transforms applied to the body. Only
+//! nodes that depend on an input get adjoints, and an adjoint that is zero is never built
+//! (`None`).
 
+use crate::build::Build;
 use crate::ir::{Graph, Id, Ty};
 use crate::ops::Op;
-use crate::regions;
+use crate::{forward, regions, rules};
 use std::collections::HashMap;
 
 /// The gradient of the scalar node `output` with respect to each of `inputs`; `None` where
@@ -48,7 +51,7 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         let node = g.node(id).clone();
         if let Some(ybars) = components.remove(&id) {
             let arg_active: Vec<bool> = node.args.iter().map(|a| active[a.index()]).collect();
-            let contributions = regions::vjp(g, id, &ybars, &arg_active);
+            let contributions = regions::vjp(g, id, &ybars, &arg_active, vjp);
             accumulate(g, &mut adjoint, &active, &node.args, contributions);
             continue;
         }
@@ -57,7 +60,7 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         };
         if let (Op::Field(k), [tuple]) = (&node.op, node.args.as_slice()) {
             if let Op::Loop(_) | Op::Cond(_) = g.op(*tuple) {
-                let Some(crate::ir::Ty::Tuple(items)) = Some(g.ty(*tuple).clone()) else {
+                let Some(Ty::Tuple(items)) = Some(g.ty(*tuple).clone()) else {
                     unreachable!()
                 };
                 let slots = components
@@ -71,7 +74,7 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         let contributions: Vec<Option<Id>> = (0..node.args.len())
             .map(|k| {
                 if active[node.args[k].index()] {
-                    node.op.vjp(g, id, &node.args, ybar, k)
+                    contribution(g, &node.op, id, &node.args, ybar, k)
                 } else {
                     None
                 }
@@ -80,6 +83,16 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         accumulate(g, &mut adjoint, &active, &node.args, contributions);
     }
     inputs.iter().map(|input| adjoint[input.index()]).collect()
+}
+
+/// The contribution of `ȳ`, the cotangent of node `y = op(args)` (not a loop or branch), to
+/// the adjoint of argument `k`: the rule table's, or for a `.map()` the rule derived from its
+/// closure. `None` when it is zero.
+pub fn contribution(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Option<Id> {
+    match op {
+        Op::Map(f) => regions::map_vjp(g, y, *f, args[0], ybar, forward::tangents),
+        op => rules::vjp(g, op, y, args, ybar, k),
+    }
 }
 
 fn accumulate(
@@ -102,7 +115,7 @@ fn accumulate(
 /// do: they have no derivative; nor do tapes, which only gradient programs hold and which
 /// are never differentiated backwards.
 fn depends_on(g: &Graph, inputs: &[Id], upto: usize) -> Vec<bool> {
-    let backwards = |ty: &Ty| regions::differentiable(ty) && !matches!(ty, Ty::Array(..));
+    let backwards = |ty: &Ty| ty.is_differentiable() && !matches!(ty, Ty::Array(..));
     let mut active = vec![false; upto];
     for input in inputs {
         active[input.index()] = backwards(g.ty(*input));

@@ -7,7 +7,7 @@
 
 use crate::args::Args;
 use crate::ctxt::Ctxt;
-use crate::ir::{Dim, Elem, Ty};
+use crate::types::{Dim, Elem, Ty};
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, Pat, PathArguments, ReturnType, Type};

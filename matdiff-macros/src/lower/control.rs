@@ -8,9 +8,12 @@
 //! an `Op::Loop` whose body is lowered once. Iterator chains are lazy values (`Iter`) until a
 //! consumer (`sum`, `product`, `fold`, `count`, a `for` loop) turns them into a loop.
 
-use super::expr::{integer_literal, is_update_method, sym_arith};
-use super::{Lowerer, Val};
-use crate::ir::{Dim, Id, Region, SymInt, Ty};
+use super::methods::{IteratorMethod, Receiver};
+use super::symbolic::{sym_arith, sym_min, sym_sub};
+use super::syntax::{compound_assignment, integer_literal, is_update_method, returns_early};
+use super::{Iter, Lowerer, Source, Val};
+use crate::build::Build;
+use crate::ir::{tape_capacity, Dim, Id, Region, SymInt, Ty};
 use crate::ops::{CondSpec, IntOp, LoopSpec, Op};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -19,141 +22,22 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, ExprClosure};
 
-pub(super) const UNBOUNDED_LOOP: &str = "`while`, `loop`, `break` and `continue` are not \
-     supported: matdiff needs a trip count known at compile time; write a `for` loop over a \
-     range such as `0..N` or an iterator chain over a matrix";
-
 /// Unrolled loops: at most this many copies of the body's tokens. A longer loop stays a loop
 /// in the generated code (its size does not grow with the trip count).
 const UNROLL_TOKENS: usize = 4_000;
 /// And at most this many iterations.
 const UNROLL_TRIPS: i64 = 128;
 
-#[cfg(test)]
-thread_local! {
-    /// Tests force every loop with a literal trip count to be unrolled (`Some(true)`) or
-    /// kept a loop (`Some(false)`), to compare the two.
-    pub(crate) static FORCE_UNROLL: std::cell::Cell<Option<bool>> =
-        const { std::cell::Cell::new(None) };
-}
-
 /// Whether a loop of `n` iterations of a body of `cost` tokens is unrolled.
 fn unrolls(n: i64, cost: usize) -> bool {
     #[cfg(test)]
-    if let Some(forced) = FORCE_UNROLL.with(std::cell::Cell::get) {
+    if let Some(forced) = super::FORCE_UNROLL.with(std::cell::Cell::get) {
         return forced;
     }
     let budget = usize::try_from(n.max(0))
         .unwrap_or(usize::MAX)
         .saturating_mul(cost);
     n <= UNROLL_TRIPS && budget <= UNROLL_TOKENS
-}
-
-/// A lazy iterator: `trip` items, item `k` given by `source`.
-pub(super) struct Iter {
-    source: Source,
-    trip: SymInt,
-}
-
-enum Source {
-    /// `start + step k`.
-    Range {
-        start: Val,
-        step: i64,
-    },
-    /// Entry `k` of a matrix in column-major order (`m.iter()`).
-    Elements {
-        matrix: Val,
-        rows: Dim,
-        cols: Dim,
-    },
-    /// Entry `k` of a float array constant in scope (`DATA.iter()`).
-    ConstantArray(proc_macro2::Ident),
-    Zip(Rc<Iter>, Rc<Iter>),
-    Enumerate(Rc<Iter>),
-    Map(Rc<Iter>, Rc<ExprClosure>),
-    /// Item `k + n` of the inner iterator.
-    Skip(Rc<Iter>, Val),
-    /// Item `k s` of the inner iterator.
-    StepBy(Rc<Iter>, i64),
-    /// Item `trip − 1 − k` of the inner iterator.
-    Rev(Rc<Iter>),
-}
-
-impl Iter {
-    /// `DATA.iter()`.
-    pub(super) fn constant_array(name: proc_macro2::Ident, len: SymInt) -> Iter {
-        Iter {
-            source: Source::ConstantArray(name),
-            trip: len,
-        }
-    }
-
-    /// `m.iter()`.
-    pub(super) fn elements(matrix: Val, rows: Dim, cols: Dim) -> Iter {
-        let trip = match (&rows, &cols) {
-            (Dim::Lit(r), Dim::Lit(c)) => SymInt::Lit(i64::try_from(r * c).unwrap_or(i64::MAX)),
-            _ => sym_mul(dim_sym(&rows), dim_sym(&cols)),
-        };
-        Iter {
-            source: Source::Elements { matrix, rows, cols },
-            trip,
-        }
-    }
-}
-
-fn dim_sym(d: &Dim) -> SymInt {
-    match d {
-        Dim::Lit(n) => SymInt::Lit(i64::try_from(*n).unwrap_or(i64::MAX)),
-        Dim::Param(name) => SymInt::Name(name.clone()),
-    }
-}
-
-fn sym_mul(a: SymInt, b: SymInt) -> SymInt {
-    match (&a, &b) {
-        (SymInt::Lit(1), _) => b,
-        (_, SymInt::Lit(1)) => a,
-        (SymInt::Lit(x), SymInt::Lit(y)) => SymInt::Lit(x * y),
-        _ => sym_arith(IntOp::Mul, a, b),
-    }
-}
-
-/// `a − b`, folded where the sides allow (`(N − 1) − 1` stays symbolic).
-fn sym_sub(a: SymInt, b: SymInt) -> SymInt {
-    match (&a, &b) {
-        (SymInt::Lit(x), SymInt::Lit(y)) => SymInt::Lit(x - y),
-        (_, SymInt::Lit(0)) => a,
-        _ => sym_arith(IntOp::Sub, a, b),
-    }
-}
-
-/// The smaller of two trip counts, where it is clear which (`N` and `N − 1`).
-fn sym_min(a: SymInt, b: SymInt) -> SymInt {
-    if a == b {
-        return a;
-    }
-    if let (SymInt::Lit(x), SymInt::Lit(y)) = (&a, &b) {
-        return SymInt::Lit(*x.min(y));
-    }
-    let below = |small: &SymInt, large: &SymInt| matches!(small, SymInt::Sub(base, k) if **base == *large && matches!(**k, SymInt::Lit(k) if k >= 0));
-    if below(&a, &b) {
-        return a;
-    }
-    if below(&b, &a) {
-        return b;
-    }
-    SymInt::Min(Box::new(a), Box::new(b))
-}
-
-/// Whether an `if` without `else` (or whose every branch) ends in `return`.
-pub(super) fn returns_early(branch: &syn::ExprIf) -> bool {
-    let ends_in_return = |block: &syn::Block| {
-        matches!(
-            block.stmts.last(),
-            Some(syn::Stmt::Expr(Expr::Return(_), _))
-        )
-    };
-    ends_in_return(&branch.then_branch)
 }
 
 /// The names assigned in `tokens` (`x = ..`, `x += ..`, `x[i] = ..`, `x.set_column(..)`).
@@ -189,7 +73,7 @@ impl<'ast> Visit<'ast> for Assigned {
     }
 
     fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
-        if super::expr::compound_assignment(&binary.op).is_some() {
+        if compound_assignment(&binary.op).is_some() {
             self.target(&binary.left);
         }
         syn::visit::visit_expr_binary(self, binary);
@@ -685,7 +569,7 @@ impl Lowerer<'_> {
         span: Span,
         mut body: impl FnMut(&mut Self, Val) -> Option<()>,
     ) -> Option<()> {
-        if crate::ir::tape_capacity(trip).is_none() {
+        if tape_capacity(trip).is_none() {
             self.cx.error_at(
                 span,
                 "this loop's trip count cannot be the length of a stack array in Rust \
@@ -925,40 +809,45 @@ impl Lowerer<'_> {
         Some(self.val(id))
     }
 
-    /// A method of an iterator: an adapter (a new lazy iterator) or a consumer (a loop).
+    /// A method of an iterator, its arity checked: an adapter (a new lazy iterator) or a
+    /// consumer (a loop).
     pub(super) fn iterator_method(
         &mut self,
         call: &syn::ExprMethodCall,
         iter: &Rc<Iter>,
+        method: &IteratorMethod,
     ) -> Option<Val> {
         let span = call.span();
-        let name = call.method.to_string();
         let args: Vec<&Expr> = call.args.iter().collect();
         let adapted =
             |source: Source, trip: SymInt| Some(Val::Iter(Rc::new(Iter { source, trip })));
-        match (name.as_str(), args.as_slice()) {
-            ("iter" | "into_iter" | "copied" | "cloned" | "by_ref", []) => {
-                Some(Val::Iter(iter.clone()))
-            }
-            ("zip", [other]) => {
-                let other = self.value(other, None)?;
+        match method {
+            IteratorMethod::Same => Some(Val::Iter(iter.clone())),
+            IteratorMethod::Zip => {
+                let other = self.value(args[0], None)?;
                 let other = self.as_iter(other, args[0])?;
                 let trip = sym_min(iter.trip.clone(), other.trip.clone());
                 adapted(Source::Zip(iter.clone(), other), trip)
             }
-            ("enumerate", []) => adapted(Source::Enumerate(iter.clone()), iter.trip.clone()),
-            ("map", [Expr::Closure(closure)]) => adapted(
-                Source::Map(iter.clone(), Rc::new(closure.clone())),
-                iter.trip.clone(),
-            ),
-            ("rev", []) => adapted(Source::Rev(iter.clone()), iter.trip.clone()),
-            ("skip" | "take", [n]) => {
-                let n_val = self.value(n, None)?;
+            IteratorMethod::Enumerate => {
+                adapted(Source::Enumerate(iter.clone()), iter.trip.clone())
+            }
+            IteratorMethod::Map => {
+                let Expr::Closure(closure) = args[0] else {
+                    self.unknown_method(call, Receiver::Iterator, "an iterator");
+                    return None;
+                };
+                let source = Source::Map(iter.clone(), Rc::new(closure.clone()));
+                adapted(source, iter.trip.clone())
+            }
+            IteratorMethod::Rev => adapted(Source::Rev(iter.clone()), iter.trip.clone()),
+            IteratorMethod::Skip | IteratorMethod::Take => {
+                let n_val = self.value(args[0], None)?;
                 let Some(Ok(count)) = self.int_of(&n_val, span) else {
                     self.static_count(call);
                     return None;
                 };
-                if name == "take" {
+                if matches!(method, IteratorMethod::Take) {
                     let trip = sym_min(iter.trip.clone(), count);
                     return adapted(Source::Skip(iter.clone(), Val::Int(0)), trip);
                 }
@@ -968,8 +857,8 @@ impl Lowerer<'_> {
                 };
                 adapted(Source::Skip(iter.clone(), n_val), trip)
             }
-            ("step_by", [s]) => {
-                let Some(step) = integer_literal(s).filter(|&s| s > 0) else {
+            IteratorMethod::StepBy => {
+                let Some(step) = integer_literal(args[0]).filter(|&s| s > 0) else {
                     self.static_count(call);
                     return None;
                 };
@@ -983,13 +872,14 @@ impl Lowerer<'_> {
                 };
                 adapted(Source::StepBy(iter.clone(), step), trip)
             }
-            ("count" | "len", []) => Some(match &iter.trip {
+            IteratorMethod::Count => Some(match &iter.trip {
                 SymInt::Lit(n) => Val::Int(*n),
                 other => Val::Sym(other.clone()),
             }),
-            ("sum", []) => self.reduce(iter, None, &Combine::Add, span),
-            ("product", []) => self.reduce(iter, None, &Combine::Mul, span),
-            ("fold", [init, f]) => {
+            IteratorMethod::Sum => self.reduce(iter, None, &Combine::Add, span),
+            IteratorMethod::Product => self.reduce(iter, None, &Combine::Mul, span),
+            IteratorMethod::Fold => {
+                let (init, f) = (args[0], args[1]);
                 let init = self.value(init, None)?;
                 let combine = match f {
                     Expr::Closure(closure) => Combine::Closure(Rc::new(closure.clone())),
@@ -1013,18 +903,6 @@ impl Lowerer<'_> {
                     }
                 };
                 self.reduce(iter, Some(init), &combine, span)
-            }
-            _ => {
-                self.cx.error_spanned_by(
-                    &call.method,
-                    format!(
-                        "unsupported iterator method `.{name}()`; supported are `.zip()`, \
-                         `.enumerate()`, `.map(|..| ..)`, `.skip(n)`, `.take(n)`, `.rev()`, \
-                         `.step_by(k)`, `.copied()`, `.sum()`, `.product()`, `.fold(init, |acc, \
-                         t| ..)` and `.count()`"
-                    ),
-                );
-                None
             }
         }
     }

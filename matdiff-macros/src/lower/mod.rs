@@ -6,9 +6,14 @@
 //! errors.
 //!
 //! * `mod.rs` (this file): the lowerer's state (frames, scopes, values) and statements:
-//!   `let`, assignment, `assert!`, `const` items, blocks and early `return`.
-//! * `expr.rs`: expressions, operators, methods, indexing, calls and constructors.
+//!   `let`, `assert!`, `const` items, blocks and early `return`.
+//! * `expr.rs`: expressions: literals, names, operators, casts, assignment, indexing.
+//! * `methods.rs`: the table of supported methods, which drives their lowering and the
+//!   messages that list them, and the methods of scalars, matrices and integers.
+//! * `calls.rs`: calls of other differentiated functions, of `f64::` functions, and
+//!   constructors such as `Matrix3::identity()`.
 //! * `control.rs`: `if`, `match`, `for`, iterator chains and closures.
+//! * `syntax.rs`, `symbolic.rs`: reading syntax, and integers known symbolically.
 //!
 //! Values the macro knows at compile time (integer literals, sizes, loop indices of an
 //! unrolled loop, conditions on them) are folded here and never reach the IR; everything else
@@ -16,21 +21,35 @@
 //! sub-program (a frame here, a `Region` of the IR): names of the code around it that the body
 //! reads become its captured parameters, and names it assigns become its results.
 
+mod calls;
 mod control;
 mod expr;
+mod methods;
+mod symbolic;
+mod syntax;
 
-#[cfg(test)]
-pub(crate) use control::FORCE_UNROLL;
-
+use crate::build::Build;
 use crate::ctxt::Ctxt;
-use crate::ir::{Graph, Id, Region, SymInt, Ty};
+use crate::ir::{Dim, Graph, Id, Region, SymInt, Ty};
 use crate::ops::Op;
 use crate::sig::Signature;
 use proc_macro2::Span;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use symbolic::{dim_sym, sym_mul};
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt};
+use syntax::{
+    compound_assignment, integer_literal, is_update_method, returns_early, UNBOUNDED_LOOP,
+};
+
+#[cfg(test)]
+thread_local! {
+    /// Tests force every loop with a literal trip count to be unrolled (`Some(true)`) or
+    /// kept a loop (`Some(false)`), to compare the two; `control.rs` reads it where it decides.
+    pub(crate) static FORCE_UNROLL: std::cell::Cell<Option<bool>> =
+        const { std::cell::Cell::new(None) };
+}
 
 /// Lowers `sig.func`'s body into `g`; returns the node of its value. Parameter `k` becomes
 /// `Op::Param(k)`.
@@ -102,7 +121,7 @@ enum Val {
     /// A closure bound with `let`, lowered where it is called.
     Closure(Rc<syn::ExprClosure>),
     /// A lazy iterator, lowered where it is consumed.
-    Iter(Rc<control::Iter>),
+    Iter(Rc<Iter>),
     /// An upper-case name not bound in the body: a constant in scope, a float or an integer
     /// or a float array according to its use.
     Named(proc_macro2::Ident),
@@ -110,6 +129,59 @@ enum Val {
     Uninit,
     /// The value of a statement.
     Unit,
+}
+
+/// A lazy iterator: `trip` items, item `k` given by `source`.
+struct Iter {
+    source: Source,
+    trip: SymInt,
+}
+
+enum Source {
+    /// `start + step k`.
+    Range {
+        start: Val,
+        step: i64,
+    },
+    /// Entry `k` of a matrix in column-major order (`m.iter()`).
+    Elements {
+        matrix: Val,
+        rows: Dim,
+        cols: Dim,
+    },
+    /// Entry `k` of a float array constant in scope (`DATA.iter()`).
+    ConstantArray(proc_macro2::Ident),
+    Zip(Rc<Iter>, Rc<Iter>),
+    Enumerate(Rc<Iter>),
+    Map(Rc<Iter>, Rc<syn::ExprClosure>),
+    /// Item `k + n` of the inner iterator.
+    Skip(Rc<Iter>, Val),
+    /// Item `k s` of the inner iterator.
+    StepBy(Rc<Iter>, i64),
+    /// Item `trip − 1 − k` of the inner iterator.
+    Rev(Rc<Iter>),
+}
+
+impl Iter {
+    /// `DATA.iter()`.
+    fn constant_array(name: proc_macro2::Ident, len: SymInt) -> Iter {
+        Iter {
+            source: Source::ConstantArray(name),
+            trip: len,
+        }
+    }
+
+    /// `m.iter()`.
+    fn elements(matrix: Val, rows: Dim, cols: Dim) -> Iter {
+        let trip = match (&rows, &cols) {
+            (Dim::Lit(r), Dim::Lit(c)) => SymInt::Lit(i64::try_from(r * c).unwrap_or(i64::MAX)),
+            _ => sym_mul(dim_sym(&rows), dim_sym(&cols)),
+        };
+        Iter {
+            source: Source::Elements { matrix, rows, cols },
+            trip,
+        }
+    }
 }
 
 /// A name's binding.
@@ -434,7 +506,7 @@ impl Lowerer<'_> {
                 Stmt::Item(item) => self.lower_item(item),
                 Stmt::Macro(mac) => ok &= self.lower_macro(&mac.mac).is_some(),
                 Stmt::Expr(Expr::Return(ret), _) => return self.lower_return(ret, returns),
-                Stmt::Expr(Expr::If(branch), _) if returns && control::returns_early(branch) => {
+                Stmt::Expr(Expr::If(branch), _) if returns && returns_early(branch) => {
                     return self.lower_early_return(branch, &stmts[i + 1..], close);
                 }
                 Stmt::Expr(expr, None) if last => {
@@ -471,16 +543,16 @@ impl Lowerer<'_> {
     fn lower_statement(&mut self, expr: &Expr) -> bool {
         match expr {
             Expr::Assign(assign) => self.lower_assign(assign).is_some(),
-            Expr::Binary(binary) if expr::compound_assignment(&binary.op).is_some() => {
+            Expr::Binary(binary) if compound_assignment(&binary.op).is_some() => {
                 self.lower_compound_assign(binary).is_some()
             }
             Expr::ForLoop(for_loop) => self.lower_for(for_loop).is_some(),
-            Expr::MethodCall(call) if expr::is_update_method(call) => {
+            Expr::MethodCall(call) if is_update_method(call) => {
                 self.lower_update_method(call).is_some()
             }
             Expr::Macro(mac) => self.lower_macro(&mac.mac).is_some(),
             Expr::While(_) | Expr::Loop(_) | Expr::Break(_) | Expr::Continue(_) => {
-                self.cx.error_spanned_by(expr, control::UNBOUNDED_LOOP);
+                self.cx.error_spanned_by(expr, UNBOUNDED_LOOP);
                 false
             }
             // An `if` or a block as a statement: its value is dropped, its assignments are not.
@@ -621,7 +693,7 @@ impl Lowerer<'_> {
     fn lower_item(&mut self, item: &syn::Item) {
         match item {
             syn::Item::Const(constant) => {
-                let value = expr::integer_literal(&constant.expr).map(Val::Int);
+                let value = integer_literal(&constant.expr).map(Val::Int);
                 let name = constant.ident.to_string();
                 let value = value.unwrap_or_else(|| Val::Named(constant.ident.clone()));
                 self.bind(name, Some(value), false);

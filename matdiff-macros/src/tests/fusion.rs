@@ -1,4 +1,4 @@
-//! What the emitter writes for fused nodes (`fuse.rs`): one test per fusion, on the text of
+//! What the emitter writes for fused nodes (`emit/fuse.rs`): one test per fusion, on the text of
 //! the generated functions. The numbers they compute are checked by the integration tests.
 
 use proc_macro2::TokenStream;

@@ -481,7 +481,7 @@ fn run_loop(env: &Env, g: &Graph, spec: &crate::ops::LoopSpec, a: &[&Value]) -> 
     if spec.backward {
         order.reverse();
     }
-    let capacity = match crate::ir::tape_capacity(&spec.trip) {
+    let capacity = match crate::types::tape_capacity(&spec.trip) {
         Some(SymInt::Lit(c)) => usize::try_from(c).expect("a tape's length"),
         other => panic!("a tape of capacity {other:?}"),
     };
@@ -598,6 +598,7 @@ pub fn apply(fun: Fun, x: f64) -> f64 {
 /// Tests of the interpreter itself, against hand-computed values.
 mod sanity {
     use super::*;
+    use crate::build::Build;
     use crate::ir::Elem;
     use proc_macro2::Span;
 

@@ -5,12 +5,18 @@
 //! * `pipeline`: gradients and Hessian-vector products of whole functions, numerically;
 //! * `snapshots`: the printed IR of a few functions, reviewed by hand;
 //! * `simplify_rules`: one case per rewrite rule, printed and evaluated;
-//! * `fusion`: what the emitter writes for the nodes `fuse.rs` computes together;
-//! * `fuzz`: mutated and random inputs never make the macro panic.
+//! * `fusion`: what the emitter writes for the nodes `emit/fuse.rs` computes together;
+//! * `layers`: the module graph goes down the layers of `ARCHITECTURE.md`, without cycles;
+//! * `fuzz`: mutated and random inputs never make the macro panic;
+//! * `random_programs`: random well-typed programs against the interpreter and a reference
+//!   evaluator of their source; `generated_programs`: a sample of them written out for
+//!   `tests/test_random_programs.rs`, which compiles them through the real macro.
 
 mod fusion;
 mod fuzz;
+mod generated_programs;
 mod interp;
+mod layers;
 mod pipeline;
 mod random_programs;
 mod regions;

@@ -13,27 +13,50 @@
 //!
 //! The generator tracks shapes, so every program type-checks: parameters of scalar, vector,
 //! row and matrix shapes with literal dimensions 1 to 4 (spelled `SMatrix`, `SVector`,
-//! `RowSVector` or as nalgebra's aliases, by reference or by value), one or two of them `wrt`;
-//! `let` chains; `+ - * /`, transposes, traces, dots, sums, norms, `component_mul`, indexing,
-//! explicitly sized identities, scalar functions, `.map` closures, inverses, determinants and
-//! log-determinants of well-conditioned matrices. Points near a singularity (an argument of
-//! `ln`, `sqrt`, `1/x` or `.norm()` close to 0, a near-singular matrix, huge intermediate
-//! values) are resampled closer to 0. A finite difference that disagrees is retried with
-//! Richardson extrapolation at several steps before it counts as a failure.
+//! `RowSVector` or as nalgebra's aliases, by reference or by value), one or two of them `wrt`,
+//! now and then a vector of length 6 to 70; `let` chains; `+ - * /`, transposes, traces, dots,
+//! sums, norms, `component_mul`, indexing, explicitly sized identities, scalar functions,
+//! `.map` closures, inverses, determinants and log-determinants of well-conditioned matrices.
+//! And control flow: `let mut` variables updated by `=`, `+=`, `-=`, `*=`, `/=` (also entry by
+//! entry, `v[i] += ..`, `m[(i, j)] = ..`) in `for` loops short enough to be unrolled and longer
+//! than the unrolling limits (65 to 100 and 129 to 200 iterations), nested, over `0..n` and
+//! `0..x.len()`, each iteration a small perturbation or a contraction (iterated maps can be
+//! chaotic, with derivatives no finite difference reproduces), whose bodies index with
+//! the loop index (`x[i]`, `x[i % n]`, `m[(i % r, i / r % c)]`, `x[i - 1]` under `if i > 0`,
+//! `.column(i)`, `i as f64`), branch on it (`if i == 0`, `else if`, `match i % 3`) and on values;
+//! value-dependent `if`/`else if`/`else` as expressions, as statements assigning a `let mut`, and
+//! with deferred initialisation; `&&`, `||`, `!`; iterator chains (`.iter()`, `.zip()`,
+//! `.skip()`, `.take()`, `.step_by()`, `.rev()`, `.enumerate()`, `.map(|..| ..)`, `.sum()`,
+//! `.fold()`, `(0..n).map(..)`) whose closures read the values in scope; closures bound with
+//! `let` and called; tuple `let`s. Every program with a loop is checked a second time with
+//! every loop lowered to an `Op::Loop` region (the `FORCE_UNROLL` test hook), whatever the
+//! unrolling policy decides for it by default.
+//!
+//! Points near a singularity (an argument of `ln`, `sqrt`, `1/x` or `.norm()` close to 0, a
+//! near-singular matrix, huge intermediate values) or near a branch switch (the two sides of a
+//! comparison of floats closer than [`BRANCH_MARGIN`], where a finite difference would straddle
+//! the switch) are resampled, at smaller and at full scale. The reference evaluator of the
+//! source finds them inside loops and branches too; the summary counts the skipped points by
+//! reason. A finite difference that disagrees is retried with Richardson extrapolation at
+//! several steps before it counts as a failure.
 //!
 //! The default seed keeps CI reproducible; `MATDIFF_RANDOM_SEED=<n>` explores another
 //! sequence. A failure prints the program, its `wrt`, the seed of its points and the checks
 //! that failed; `check_source(source, wrt, point_seed)` reproduces it.
+//!
+//! `generated_programs.rs` compiles a sample of the same programs through the real macro.
 
 use super::interp::{dims, eval, Env, Value};
 use super::support::{differentiate, Differentiated, Outputs, Point, Rng, FD_STEP};
 use crate::ir::{Id, Ty};
+use crate::lower::FORCE_UNROLL;
 use crate::ops::{Fun, Op};
 use nalgebra::DMatrix;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::str::FromStr;
 use syn::ItemFn;
 
@@ -56,11 +79,14 @@ const MIN_ARGUMENT: f64 = 0.1;
 const MIN_SINGULAR_VALUE: f64 = 0.05;
 /// ... or an argument of `exp` exceeds this ...
 const MAX_EXP_ARGUMENT: f64 = 6.0;
-/// ... or an entry `.map` applies a closure to exceeds this (the closure's own intermediate
-/// values are not checked: `sin(t³)` oscillates too fast for finite differences at large `t`).
+/// ... or an entry `.map` applies a closure to exceeds this (`sin(t³)` oscillates too fast for
+/// finite differences at large `t`; the closure's own values are checked as any other) ...
 const MAX_MAP_ARGUMENT: f64 = 10.0;
-/// Attempts at a point before the program is skipped; the inputs shrink every other one.
-const ATTEMPTS: usize = 8;
+/// ... or the two sides of a comparison of floats are closer than this ...
+const BRANCH_MARGIN: f64 = 1e-3;
+/// Attempts at a point before the program is skipped, with inputs shrunk by 1, 1, 1/2, 1, 1/2,
+/// 1/4, ..
+const ATTEMPTS: usize = 12;
 
 #[test]
 fn random_programs_have_consistent_derivatives() {
@@ -71,39 +97,93 @@ fn random_programs_have_consistent_derivatives() {
     let mut failures = Vec::new();
     let (mut points, mut skipped, mut nonlinear) = (0, 0, 0);
     let mut ops: BTreeMap<String, usize> = BTreeMap::new();
+    let mut constructs: BTreeMap<&str, usize> = BTreeMap::new();
+    // Programs with loops, checked again with every loop kept a loop (`Op::Loop`).
+    let (mut with_loops, mut region_points, mut region_skipped) = (0, 0, 0);
+    let mut region_ops: BTreeMap<String, usize> = BTreeMap::new();
+    let mut skip_reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut tally = |reasons: &[String]| {
+        for reason in reasons {
+            let category = reason.split(':').next().unwrap_or_default().to_owned();
+            *skip_reasons.entry(category).or_default() += 1;
+        }
+    };
     for i in 0..PROGRAMS {
         let program_seed =
             Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)).next_u64();
         let mut rng = Rng::new(program_seed);
         let program = generate(&mut rng);
+        for construct in &program.constructs {
+            *constructs.entry(construct).or_default() += 1;
+        }
         let point_seed = rng.next_u64();
         let report = check_source(&program.source, &program.wrt, point_seed);
         points += report.points;
         skipped += report.skipped;
+        tally(&report.skip_reasons);
         nonlinear += usize::from(report.nonlinear);
         for op in report.ops {
             *ops.entry(op).or_default() += 1;
         }
-        if !report.failures.is_empty() {
+        let mut found = report.failures;
+        if has_loops(&program) {
+            with_loops += 1;
+            let report =
+                with_loop_regions(|| check_source(&program.source, &program.wrt, point_seed));
+            region_points += report.points;
+            region_skipped += report.skipped;
+            tally(&report.skip_reasons);
+            for op in report.ops {
+                *region_ops.entry(op).or_default() += 1;
+            }
+            found.extend(
+                report
+                    .failures
+                    .into_iter()
+                    .map(|failure| format!("(every loop a region) {failure}")),
+            );
+        }
+        if !found.is_empty() {
             failures.push(format!(
                 "program {i} (MATDIFF_RANDOM_SEED={seed}), point seed {point_seed}:\n\
                  #[differentiate({})]\n{}\n  {}",
                 program.wrt,
                 program.source,
-                report.failures.join("\n  ")
+                found.join("\n  ")
             ));
         }
     }
-    let ops: Vec<String> = ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    let count = |ops: &BTreeMap<String, usize>, op: &str| ops.get(op).copied().unwrap_or(0);
+    let ops_list: Vec<String> = ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    let constructs: Vec<String> = constructs
+        .iter()
+        .map(|(construct, n)| format!("  {n:4}  {construct}"))
+        .collect();
+    let skip_reasons: Vec<String> = skip_reasons
+        .iter()
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
     eprintln!(
         "random programs (seed {seed}): {PROGRAMS} programs ({nonlinear} with a nonzero \
-         Hessian), {points} points checked, {skipped} points skipped near singularities; \
-         programs using each op: {}",
-        ops.join(", ")
+         Hessian), {points} points checked, {skipped} points skipped near singularities or \
+         branch switches; programs using each op: {}\n\
+         {with_loops} programs with loops, {} of them with an `Op::Loop`, {} with an `Op::Cond`; \
+         checked again with every loop a region (`Op::Loop` in {}, `Op::Cond` in {}): \
+         {region_points} points checked, {region_skipped} skipped\n\
+         points skipped, by the reason of the last attempt: {}\n\
+         programs using each construct:\n{}",
+        ops_list.join(", "),
+        count(&ops, "Loop"),
+        count(&ops, "Cond"),
+        count(&region_ops, "Loop"),
+        count(&region_ops, "Cond"),
+        skip_reasons.join(", "),
+        constructs.join("\n")
     );
     assert!(
-        skipped * 10 <= PROGRAMS * POINTS,
-        "too many points skipped ({skipped}): the generator drifted towards singular programs"
+        (skipped + region_skipped) * 10 <= (PROGRAMS + with_loops) * POINTS,
+        "too many points skipped ({skipped} + {region_skipped}): the generator drifted \
+         towards singular programs"
     );
     assert!(
         failures.is_empty(),
@@ -113,29 +193,48 @@ fn random_programs_have_consistent_derivatives() {
     );
 }
 
+/// Whether a program has a loop or an iterator chain (which lowers to a loop).
+fn has_loops(program: &Program) -> bool {
+    program.source.contains("for ")
+        || program.source.contains(".iter()")
+        || program.source.contains("(0..")
+}
+
+/// `f` with every loop whose trip count is a literal lowered to an `Op::Loop` region, however
+/// short: the unrolled and the region lowering of the same programs are both checked.
+fn with_loop_regions<T>(f: impl FnOnce() -> T) -> T {
+    FORCE_UNROLL.with(|forced| forced.set(Some(false)));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    FORCE_UNROLL.with(|forced| forced.set(None));
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks.
 
 /// What checking one program found.
-struct Report {
-    points: usize,
-    skipped: usize,
-    failures: Vec<String>,
+pub(super) struct Report {
+    pub points: usize,
+    pub skipped: usize,
+    pub failures: Vec<String>,
     /// The ops of the differentiated program (value and derivatives), by name.
-    ops: BTreeSet<String>,
+    pub ops: BTreeSet<String>,
     /// Whether some Hessian-vector product is not a symbolic zero.
-    nonlinear: bool,
+    pub nonlinear: bool,
+    /// Why each skipped point was skipped.
+    pub skip_reasons: Vec<String>,
 }
 
 /// Every check on `source` differentiated with `wrt` (`"wrt = x"`), at [`POINTS`] points drawn
 /// from `point_seed`.
-fn check_source(source: &str, wrt: &str, point_seed: u64) -> Report {
+pub(super) fn check_source(source: &str, wrt: &str, point_seed: u64) -> Report {
     let mut report = Report {
         points: 0,
         skipped: 0,
         failures: Vec::new(),
         ops: BTreeSet::new(),
         nonlinear: false,
+        skip_reasons: Vec::new(),
     };
     let func: ItemFn = match syn::parse_str(source) {
         Ok(func) => func,
@@ -162,9 +261,13 @@ fn check_source(source: &str, wrt: &str, point_seed: u64) -> Report {
     let harness = Harness { f: &f, func: &func };
     let mut rng = Rng::new(point_seed);
     for point in 0..POINTS {
-        let Some(p) = harness.tame_point(&mut rng) else {
-            report.skipped += 1;
-            continue;
+        let p = match harness.tame_point(&mut rng) {
+            Ok(p) => p,
+            Err(reason) => {
+                report.skipped += 1;
+                report.skip_reasons.push(reason);
+                continue;
+            }
         };
         report.points += 1;
         let failures = catch_unwind(AssertUnwindSafe(|| harness.check(&p)))
@@ -260,43 +363,58 @@ impl Harness<'_> {
         self.f.outputs(&Env::default(), x, dirs)
     }
 
-    /// A random point where the program is far from its singularities; inputs shrink towards
-    /// 0 as attempts fail. `None` after [`ATTEMPTS`] attempts.
-    fn tame_point(&self, rng: &mut Rng) -> Option<Point> {
+    /// A random point where the program is far from its singularities and branch switches;
+    /// inputs shrink towards 0 as attempts fail (and grow back: a value may be too close to 0).
+    /// After [`ATTEMPTS`] attempts, why the last one failed.
+    fn tame_point(&self, rng: &mut Rng) -> Result<Point, String> {
         let params = &self.f.params;
-        let mut scale = 1.0;
+        let mut why = String::new();
         for attempt in 0..ATTEMPTS {
-            if attempt % 2 == 1 {
-                scale *= 0.5;
-            }
+            // 1, 1, 0.5, 1, 0.5, 0.25, ..: a value too close to 0 gets other chances too.
+            let scale = 0.5_f64.powi(
+                i32::try_from(attempt % 4)
+                    .unwrap_or(0)
+                    .min(i32::try_from(attempt / 2).unwrap_or(0)),
+            );
             let x: Vec<Value> = params.iter().map(|ty| random(rng, ty, scale)).collect();
             let v = params.iter().map(|ty| random(rng, ty, 1.0)).collect();
             let w = params.iter().map(|ty| random(rng, ty, 1.0)).collect();
-            if self.is_tame(&x) {
-                return Some(Point { x, v, w });
+            match self.is_tame(&x) {
+                Ok(()) => return Ok(Point { x, v, w }),
+                Err(reason) => why = reason,
             }
         }
-        None
+        Err(why)
     }
 
-    /// Whether every value the program computes at `x` is moderate and every argument of a
-    /// function with a singularity is away from it.
-    fn is_tame(&self, x: &[Value]) -> bool {
+    /// Whether every value the program computes at `x` is moderate, every argument of a
+    /// function with a singularity is away from it, and every comparison of floats away from
+    /// switching: in the lowered program (where rewrites may have introduced functions) and in
+    /// the source (whose loops and branches are regions of the lowered program).
+    fn is_tame(&self, x: &[Value]) -> Result<(), String> {
+        if let Ok(Evaluation {
+            wild: Some(reason), ..
+        }) = reference(self.func, x)
+        {
+            return Err(reason);
+        }
         let g = &self.f.program.graph;
         let live = g.reachable([self.f.program.value]);
         let ids: Vec<Id> = g.ids().filter(|id| live[id.index()]).collect();
         let values = match catch_unwind(AssertUnwindSafe(|| eval(g, x, &ids))) {
             Ok(values) => values,
             // Overflow made an inverted matrix singular: too far out.
-            Err(panic) if panic_message(&*panic).contains("singular") => return false,
+            Err(panic) if panic_message(&*panic).contains("singular") => {
+                return Err("singular matrix: an inverse in the program".to_owned())
+            }
             // Another panic (an ill-typed node) is reported by the checks that follow.
-            Err(_) => return true,
+            Err(_) => return Ok(()),
         };
         let mut by_id: Vec<Option<&Value>> = vec![None; g.len()];
         for (id, value) in ids.iter().zip(&values) {
             by_id[id.index()] = Some(value);
         }
-        ids.iter().zip(&values).all(|(&id, value)| {
+        let tame = ids.iter().zip(&values).all(|(&id, value)| {
             if value
                 .entries()
                 .iter()
@@ -320,7 +438,12 @@ impl Harness<'_> {
                 }
                 _ => true,
             }
-        })
+        });
+        if tame {
+            Ok(())
+        } else {
+            Err("in the lowered program: a value or an argument out of range".to_owned())
+        }
     }
 
     /// Every check at `p`; the failed ones, described.
@@ -552,7 +675,8 @@ fn random(rng: &mut Rng, ty: &Ty, scale: f64) -> Value {
 
 fn smallest_singular_value(value: &Value) -> f64 {
     let m = value.mat();
-    if !m.is_square() {
+    // An overflowed matrix is as bad as a singular one (and nalgebra's SVD panics on it).
+    if !m.is_square() || m.iter().any(|e| !e.is_finite()) {
         return 0.0;
     }
     m.clone().singular_values().min()
@@ -561,12 +685,39 @@ fn smallest_singular_value(value: &Value) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // A reference: the generated source evaluated from its syntax, with nalgebra.
 
-type Scope = HashMap<String, Value>;
+/// What evaluating a generated function's source at a point found.
+pub(super) struct Evaluation {
+    pub value: f64,
+    /// `left − right` of every comparison of floats evaluated, in order: the branches taken
+    /// change only where one of these changes sign (or the sequence changes).
+    pub gaps: Vec<f64>,
+    /// Why finite differences at this point are not to be trusted (an argument close to a
+    /// singularity, a huge intermediate value, a branch condition close to switching) as
+    /// `"category: detail"`, or `None`.
+    pub wild: Option<String>,
+}
+
+impl Evaluation {
+    /// Whether the same branches are taken as in `other`.
+    pub fn same_branches(&self, other: &Evaluation) -> bool {
+        self.gaps.len() == other.gaps.len()
+            && self
+                .gaps
+                .iter()
+                .zip(&other.gaps)
+                .all(|(a, b)| (*a > 0.0) == (*b > 0.0) && (*a < 0.0) == (*b < 0.0))
+    }
+}
 
 /// `func` at the parameter values `x`, evaluated directly from its syntax (the grammar of
 /// [`generate`]), independently of lowering and rewriting.
 fn reference_value(func: &ItemFn, x: &[Value]) -> Result<f64, String> {
-    let mut scope = Scope::new();
+    reference(func, x).map(|evaluation| evaluation.value)
+}
+
+/// [`reference_value`], with what the evaluation saw on the way.
+pub(super) fn reference(func: &ItemFn, x: &[Value]) -> Result<Evaluation, String> {
+    let mut frame = HashMap::new();
     for (input, value) in func.sig.inputs.iter().zip(x) {
         let syn::FnArg::Typed(typed) = input else {
             return Err("a receiver parameter".to_owned());
@@ -574,199 +725,786 @@ fn reference_value(func: &ItemFn, x: &[Value]) -> Result<f64, String> {
         let syn::Pat::Ident(ident) = &*typed.pat else {
             return Err("a parameter pattern".to_owned());
         };
-        scope.insert(ident.ident.to_string(), value.clone());
+        frame.insert(ident.ident.to_string(), Binding::Value(value.clone()));
     }
-    for statement in &func.block.stmts {
-        match statement {
-            syn::Stmt::Local(local) => {
-                let (syn::Pat::Ident(ident), Some(init)) = (&local.pat, &local.init) else {
-                    return Err("a `let` the generator does not write".to_owned());
-                };
-                let value = evaluate(&init.expr, &scope)?;
-                scope.insert(ident.ident.to_string(), value);
-            }
-            syn::Stmt::Expr(expr, None) => return Ok(evaluate(expr, &scope)?.scalar()),
-            _ => return Err("a statement the generator does not write".to_owned()),
-        }
-    }
-    Err("no tail expression".to_owned())
-}
-
-fn evaluate(expr: &syn::Expr, scope: &Scope) -> Result<Value, String> {
-    use syn::Expr;
-    use Value::{Mat, Scalar};
-    let unsupported = || Err(format!("unsupported: {}", expr.to_token_stream()));
-    Ok(match expr {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Float(f),
-            ..
-        }) => Scalar(f.base10_parse().map_err(|e| e.to_string())?),
-        Expr::Path(path) => {
-            let name = path.path.get_ident().map(ToString::to_string);
-            match name.and_then(|name| scope.get(&name)) {
-                Some(value) => value.clone(),
-                None => return unsupported(),
-            }
-        }
-        Expr::Paren(e) => evaluate(&e.expr, scope)?,
-        Expr::Reference(e) => evaluate(&e.expr, scope)?,
-        Expr::Unary(syn::ExprUnary {
-            op: syn::UnOp::Neg(_),
-            expr,
-            ..
-        }) => evaluate(expr, scope)?.scaled(-1.0),
-        Expr::Binary(b) => {
-            let (l, r) = (evaluate(&b.left, scope)?, evaluate(&b.right, scope)?);
-            match (&b.op, &l, &r) {
-                (syn::BinOp::Add(_), _, _) if l.ty() == r.ty() => l.axpy(1.0, &r),
-                (syn::BinOp::Sub(_), _, _) if l.ty() == r.ty() => l.axpy(-1.0, &r),
-                (syn::BinOp::Mul(_), Scalar(a), _) => r.scaled(*a),
-                (syn::BinOp::Mul(_), _, Scalar(b)) => l.scaled(*b),
-                (syn::BinOp::Mul(_), Mat(a), Mat(b)) if a.ncols() == b.nrows() => Mat(a * b),
-                (syn::BinOp::Div(_), _, Scalar(b)) => l.scaled(1.0 / b),
-                _ => return Err(format!("ill-typed: {}", expr.to_token_stream())),
-            }
-        }
-        Expr::Index(index) => {
-            let m = evaluate(&index.expr, scope)?;
-            let m = m.mat();
-            let usize_of = |e: &Expr| match e {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                }) => i.base10_parse::<usize>().ok(),
-                _ => None,
-            };
-            let entry = match &*index.index {
-                Expr::Tuple(t) if t.elems.len() == 2 => usize_of(&t.elems[0])
-                    .zip(usize_of(&t.elems[1]))
-                    .map(|ij| m[ij]),
-                // nalgebra's linear index is column-major.
-                linear => usize_of(linear).map(|k| m[k]),
-            };
-            Scalar(entry.ok_or_else(|| format!("bad index: {}", expr.to_token_stream()))?)
-        }
-        Expr::Call(call) if call.args.is_empty() => {
-            // `SMatrix::<f64, r, c>::identity()`, `Matrix2x3::identity()`, `Matrix3::identity()`
-            let Expr::Path(path) = &*call.func else {
-                return unsupported();
-            };
-            let text = path.to_token_stream().to_string();
-            let numbers: Vec<usize> = text
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|s| !s.is_empty())
-                .filter_map(|s| s.parse().ok())
-                .filter(|&n| n != 64)
-                .collect();
-            match (text.ends_with("identity"), numbers.as_slice()) {
-                (true, &[r, c]) => Mat(DMatrix::identity(r, c)),
-                (true, &[n]) => Mat(DMatrix::identity(n, n)),
-                _ => return unsupported(),
-            }
-        }
-        Expr::MethodCall(call) => method(call, scope)?,
-        _ => return unsupported(),
+    let mut reference = Reference {
+        frames: vec![frame],
+        gaps: Vec::new(),
+        wild: None,
+    };
+    let value = match reference.stmts(&func.block.stmts)? {
+        Value::Scalar(value) => value,
+        other => return Err(format!("the function returns a {}", other.ty())),
+    };
+    Ok(Evaluation {
+        value,
+        gaps: reference.gaps,
+        wild: reference.wild,
     })
 }
 
-fn method(call: &syn::ExprMethodCall, scope: &Scope) -> Result<Value, String> {
-    use Value::{Mat, Scalar};
-    let name = call.method.to_string();
-    if name == "unwrap" {
-        let syn::Expr::MethodCall(inner) = &*call.receiver else {
-            return Err("`unwrap` of something else than `try_inverse`".to_owned());
-        };
-        let m = evaluate(&inner.receiver, scope)?;
-        let inverse = m.mat().clone().try_inverse().ok_or("a singular inverse")?;
-        return Ok(Mat(inverse));
+/// What a name is bound to.
+#[derive(Clone)]
+enum Binding {
+    Value(Value),
+    /// `let y;`, before its assignment.
+    Unset,
+    /// `let c = |t: f64| ..;`: its body is evaluated where it is called (the generator's
+    /// closures capture only variables that are never assigned, and names are not reused).
+    Closure(Rc<syn::ExprClosure>),
+}
+
+/// The value of statements and expressions that have none (`()`).
+fn unit() -> Value {
+    Value::Tuple(Vec::new())
+}
+
+/// An evaluator of the generated language: blocks are frames of bindings, iterators are
+/// evaluated eagerly into `Value::Array`s of their items.
+struct Reference {
+    frames: Vec<HashMap<String, Binding>>,
+    gaps: Vec<f64>,
+    wild: Option<String>,
+}
+
+type Evaluated = Result<Value, String>;
+
+impl Reference {
+    /// Marks the point as unfit for finite differences (the first reason is kept).
+    fn flag(&mut self, reason: impl FnOnce() -> String) {
+        if self.wild.is_none() {
+            self.wild = Some(reason());
+        }
     }
-    let receiver = evaluate(&call.receiver, scope)?;
-    let arg = |k: usize| evaluate(&call.args[k], scope);
-    let int_arg = || match &call.args[0] {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse::<i32>().ok(),
-        syn::Expr::Unary(syn::ExprUnary { expr, .. }) => match &**expr {
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.frames.iter().rev().find_map(|frame| frame.get(name))
+    }
+
+    fn declare(&mut self, name: String, binding: Binding) {
+        self.frames
+            .last_mut()
+            .expect("a frame")
+            .insert(name, binding);
+    }
+
+    fn assign(&mut self, name: &str, value: Value) -> Result<(), String> {
+        let frame = self
+            .frames
+            .iter_mut()
+            .rev()
+            .find(|frame| frame.contains_key(name))
+            .ok_or_else(|| format!("assignment to `{name}`, which is not in scope"))?;
+        frame.insert(name.to_owned(), Binding::Value(value));
+        Ok(())
+    }
+
+    fn in_frame<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.frames.push(HashMap::new());
+        let result = f(self);
+        self.frames.pop();
+        result
+    }
+
+    /// Statements in the current frame; the value of the last one if it has no `;`.
+    fn stmts(&mut self, stmts: &[syn::Stmt]) -> Evaluated {
+        let mut last = unit();
+        for stmt in stmts {
+            last = unit();
+            match stmt {
+                syn::Stmt::Local(local) => self.local(local)?,
+                syn::Stmt::Expr(expr, semi) => {
+                    let value = self.eval(expr)?;
+                    if semi.is_none() {
+                        last = value;
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "a statement the generator does not write: {}",
+                        other.to_token_stream()
+                    ))
+                }
+            }
+        }
+        Ok(last)
+    }
+
+    fn block(&mut self, block: &syn::Block) -> Evaluated {
+        self.in_frame(|this| this.stmts(&block.stmts))
+    }
+
+    fn local(&mut self, local: &syn::Local) -> Result<(), String> {
+        let Some(init) = &local.init else {
+            let mut names = Vec::new();
+            pattern_names(&local.pat, &mut names);
+            for name in names {
+                self.declare(name, Binding::Unset);
+            }
+            return Ok(());
+        };
+        if let syn::Expr::Closure(closure) = &*init.expr {
+            let mut names = Vec::new();
+            pattern_names(&local.pat, &mut names);
+            let [name] = names.as_slice() else {
+                return Err("a closure bound to a pattern".to_owned());
+            };
+            self.declare(name.clone(), Binding::Closure(Rc::new(closure.clone())));
+            return Ok(());
+        }
+        let value = self.eval(&init.expr)?;
+        self.bind(&local.pat, value)
+    }
+
+    /// Binds the names of `pat` to the parts of `value` in the current frame.
+    fn bind(&mut self, pat: &syn::Pat, value: Value) -> Result<(), String> {
+        match pat {
+            syn::Pat::Ident(ident) => {
+                self.declare(ident.ident.to_string(), Binding::Value(value));
+                Ok(())
+            }
+            syn::Pat::Type(typed) => self.bind(&typed.pat, value),
+            syn::Pat::Reference(reference) => self.bind(&reference.pat, value),
+            syn::Pat::Paren(paren) => self.bind(&paren.pat, value),
+            syn::Pat::Wild(_) => Ok(()),
+            syn::Pat::Tuple(tuple) => match value {
+                Value::Tuple(parts) if parts.len() == tuple.elems.len() => {
+                    for (pat, part) in tuple.elems.iter().zip(parts) {
+                        self.bind(pat, part)?;
+                    }
+                    Ok(())
+                }
+                other => Err(format!(
+                    "a tuple pattern of {} for a {}",
+                    tuple.elems.len(),
+                    other.ty()
+                )),
+            },
+            other => Err(format!("the pattern {}", other.to_token_stream())),
+        }
+    }
+
+    /// `expr`, with its value checked for size.
+    fn eval(&mut self, expr: &syn::Expr) -> Evaluated {
+        let value = self.eval_inner(expr)?;
+        if matches!(value, Value::Scalar(_) | Value::Mat(_))
+            && value
+                .entries()
+                .iter()
+                .any(|e| !e.is_finite() || e.abs() > MAX_MAGNITUDE)
+        {
+            self.flag(|| format!("large value: {}", expr.to_token_stream()));
+        }
+        Ok(value)
+    }
+
+    fn eval_inner(&mut self, expr: &syn::Expr) -> Evaluated {
+        use syn::Expr;
+        use Value::{Mat, Scalar};
+        let unsupported = || Err(format!("unsupported: {}", expr.to_token_stream()));
+        Ok(match expr {
+            Expr::Lit(lit) => match &lit.lit {
+                syn::Lit::Float(f) => Scalar(f.base10_parse().map_err(|e| e.to_string())?),
+                syn::Lit::Int(i) if i.suffix().starts_with('f') => {
+                    Scalar(i.base10_parse().map_err(|e| e.to_string())?)
+                }
+                syn::Lit::Int(i) => Value::Int(i.base10_parse().map_err(|e| e.to_string())?),
+                syn::Lit::Bool(b) => Value::Bool(b.value),
+                _ => return unsupported(),
+            },
+            Expr::Path(path) => {
+                let name = path.path.get_ident().map(ToString::to_string);
+                match name.as_deref().and_then(|name| self.lookup(name)) {
+                    Some(Binding::Value(value)) => value.clone(),
+                    Some(Binding::Unset) => {
+                        return Err(format!("`{}` read unset", name.unwrap_or_default()))
+                    }
+                    Some(Binding::Closure(_)) | None => return unsupported(),
+                }
+            }
+            Expr::Paren(e) => self.eval(&e.expr)?,
+            Expr::Group(e) => self.eval(&e.expr)?,
+            Expr::Reference(e) => self.eval(&e.expr)?,
+            Expr::Unary(unary) => {
+                let value = self.eval(&unary.expr)?;
+                match (&unary.op, value) {
+                    (syn::UnOp::Neg(_), Value::Int(n)) => Value::Int(-n),
+                    (syn::UnOp::Neg(_), value @ (Scalar(_) | Mat(_))) => value.scaled(-1.0),
+                    (syn::UnOp::Not(_), Value::Bool(b)) => Value::Bool(!b),
+                    _ => return unsupported(),
+                }
+            }
+            Expr::Binary(binary) => self.binary(binary)?,
+            Expr::Assign(assign) => {
+                let value = self.eval(&assign.right)?;
+                self.store(&assign.left, value)?;
+                unit()
+            }
+            Expr::Index(index) => {
+                let m = self.eval(&index.expr)?;
+                let position = self.eval(&index.index)?;
+                let (i, j) = position_in(m.mat(), &position)?;
+                Scalar(m.mat()[(i, j)])
+            }
+            Expr::Cast(cast) => {
+                let value = self.eval(&cast.expr)?;
+                let target = cast.ty.to_token_stream().to_string();
+                match (value, target.as_str()) {
+                    #[allow(clippy::cast_precision_loss, reason = "as the source's `as`")]
+                    (Value::Int(n), "f64") => Scalar(n as f64),
+                    (Scalar(s), "f64") => Scalar(s),
+                    (Value::Int(n), "usize" | "i32" | "i64") => Value::Int(n),
+                    _ => return unsupported(),
+                }
+            }
+            Expr::If(branch) => {
+                if self.eval(&branch.cond)?.condition() {
+                    self.block(&branch.then_branch)?
+                } else if let Some((_, other)) = &branch.else_branch {
+                    self.eval(other)?
+                } else {
+                    unit()
+                }
+            }
+            Expr::Match(m) => {
+                let n = self.eval(&m.expr)?.int();
+                for arm in &m.arms {
+                    if arm.guard.is_none() && pattern_matches(&arm.pat, n)? {
+                        return self.in_frame(|this| {
+                            if let syn::Pat::Ident(ident) = &arm.pat {
+                                this.declare(
+                                    ident.ident.to_string(),
+                                    Binding::Value(Value::Int(n)),
+                                );
+                            }
+                            this.eval(&arm.body)
+                        });
+                    }
+                }
+                return Err(format!("no arm matches {n}"));
+            }
+            Expr::ForLoop(for_loop) => {
+                let items = match self.eval(&for_loop.expr)? {
+                    Value::Array(items) => items,
+                    Mat(m) => m.iter().map(|&e| Scalar(e)).collect(),
+                    _ => return unsupported(),
+                };
+                for item in items {
+                    self.in_frame(|this| {
+                        this.bind(&for_loop.pat, item)?;
+                        this.stmts(&for_loop.body.stmts)
+                    })?;
+                }
+                unit()
+            }
+            Expr::Block(block) => self.block(&block.block)?,
+            Expr::Range(range) => {
+                let bound = |this: &mut Self, e: &Option<Box<Expr>>| match e {
+                    Some(e) => this.eval(e).map(|v| v.int()),
+                    None => Err("an open range".to_owned()),
+                };
+                let start = bound(self, &range.start)?;
+                let mut end = bound(self, &range.end)?;
+                if matches!(range.limits, syn::RangeLimits::Closed(_)) {
+                    end += 1;
+                }
+                Value::Array((start..end).map(Value::Int).collect())
+            }
+            Expr::Tuple(tuple) => Value::Tuple(
+                tuple
+                    .elems
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Call(call) => self.call(call)?,
+            Expr::MethodCall(call) => self.method(call)?,
+            _ => return unsupported(),
+        })
+    }
+
+    fn binary(&mut self, binary: &syn::ExprBinary) -> Evaluated {
+        use syn::BinOp;
+        match binary.op {
+            BinOp::And(_) | BinOp::Or(_) => {
+                let left = self.eval(&binary.left)?.condition();
+                let decided = matches!(binary.op, BinOp::Or(_)) == left;
+                return Ok(Value::Bool(if decided {
+                    left
+                } else {
+                    self.eval(&binary.right)?.condition()
+                }));
+            }
+            BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_) => {
+                let right = self.eval(&binary.right)?;
+                let left = self.eval(&binary.left)?;
+                let op = match binary.op {
+                    BinOp::AddAssign(_) => BinOp::Add(Default::default()),
+                    BinOp::SubAssign(_) => BinOp::Sub(Default::default()),
+                    BinOp::MulAssign(_) => BinOp::Mul(Default::default()),
+                    _ => BinOp::Div(Default::default()),
+                };
+                let value = self.arithmetic(&op, left, right, binary)?;
+                self.store(&binary.left, value)?;
+                return Ok(unit());
+            }
+            _ => {}
+        }
+        let left = self.eval(&binary.left)?;
+        let right = self.eval(&binary.right)?;
+        let holds = match (&left, &right) {
+            (Value::Scalar(a), Value::Scalar(b)) => comparison_holds(&binary.op, a, b),
+            (Value::Int(a), Value::Int(b)) => comparison_holds(&binary.op, a, b),
+            _ => None,
+        };
+        if let Some(holds) = holds {
+            if let (Value::Scalar(a), Value::Scalar(b)) = (&left, &right) {
+                let gap = a - b;
+                self.gaps.push(gap);
+                if gap.abs() < BRANCH_MARGIN {
+                    self.flag(|| format!("branch switch: {}", binary.to_token_stream()));
+                }
+            }
+            return Ok(Value::Bool(holds));
+        }
+        self.arithmetic(&binary.op, left, right, binary)
+    }
+
+    fn arithmetic(
+        &mut self,
+        op: &syn::BinOp,
+        l: Value,
+        r: Value,
+        expr: &syn::ExprBinary,
+    ) -> Evaluated {
+        use syn::BinOp;
+        use Value::{Int, Mat, Scalar};
+        Ok(match (op, &l, &r) {
+            (BinOp::Add(_), Int(a), Int(b)) => Int(a + b),
+            (BinOp::Sub(_), Int(a), Int(b)) => Int(a - b),
+            (BinOp::Mul(_), Int(a), Int(b)) => Int(a * b),
+            (BinOp::Div(_), Int(a), Int(b)) => Int(a / b),
+            (BinOp::Rem(_), Int(a), Int(b)) => Int(a % b),
+            (BinOp::Add(_), Scalar(_) | Mat(_), _) if l.ty() == r.ty() => l.axpy(1.0, &r),
+            (BinOp::Sub(_), Scalar(_) | Mat(_), _) if l.ty() == r.ty() => l.axpy(-1.0, &r),
+            (BinOp::Mul(_), Scalar(a), Scalar(_) | Mat(_)) => r.scaled(*a),
+            (BinOp::Mul(_), Mat(_), Scalar(b)) => l.scaled(*b),
+            (BinOp::Mul(_), Mat(a), Mat(b)) if a.ncols() == b.nrows() => Mat(a * b),
+            (BinOp::Div(_), Scalar(_) | Mat(_), Scalar(b)) => {
+                if b.abs() < MIN_ARGUMENT {
+                    self.flag(|| format!("small divisor: {}", expr.right.to_token_stream()));
+                }
+                l.scaled(1.0 / b)
+            }
+            _ => return Err(format!("ill-typed: {}", expr.to_token_stream())),
+        })
+    }
+
+    /// `target = value` for a variable or an entry of one.
+    fn store(&mut self, target: &syn::Expr, value: Value) -> Result<(), String> {
+        match target {
+            syn::Expr::Path(path) => {
+                let name = path.path.get_ident().ok_or("an assignment to a path")?;
+                self.assign(&name.to_string(), value)
+            }
+            syn::Expr::Paren(paren) => self.store(&paren.expr, value),
+            syn::Expr::Index(index) => {
+                let position = self.eval(&index.index)?;
+                let mut m = self.eval(&index.expr)?;
+                let Value::Mat(entries) = &mut m else {
+                    return Err("an entry of a non-matrix".to_owned());
+                };
+                let ij = position_in(entries, &position)?;
+                entries[ij] = value.scalar();
+                self.store(&index.expr, m)
+            }
+            other => Err(format!("an assignment to {}", other.to_token_stream())),
+        }
+    }
+
+    fn call(&mut self, call: &syn::ExprCall) -> Evaluated {
+        let syn::Expr::Path(path) = &*call.func else {
+            return Err(format!("the call {}", call.to_token_stream()));
+        };
+        if let Some(name) = path.path.get_ident() {
+            let Some(Binding::Closure(closure)) = self.lookup(&name.to_string()).cloned() else {
+                return Err(format!("a call of `{name}`"));
+            };
+            let args = call
+                .args
+                .iter()
+                .map(|a| self.eval(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            return self.apply(&closure, args);
+        }
+        // `SMatrix::<f64, r, c>::identity()`, `Matrix2x3::identity()`, `Matrix3::zeros()`
+        let text = path.to_token_stream().to_string();
+        let numbers: Vec<usize> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .filter(|&n| n != 64)
+            .collect();
+        let (r, c) = match *numbers.as_slice() {
+            [r, c] => (r, c),
+            [n] => (n, n),
+            _ => return Err(format!("the constructor {text}")),
+        };
+        if text.ends_with("identity") {
+            Ok(Value::Mat(DMatrix::identity(r, c)))
+        } else if text.ends_with("zeros") {
+            Ok(Value::Mat(DMatrix::zeros(r, c)))
+        } else {
+            Err(format!("the constructor {text}"))
+        }
+    }
+
+    /// A closure applied to values; its body sees the names in scope where it is called.
+    fn apply(&mut self, closure: &syn::ExprClosure, args: Vec<Value>) -> Evaluated {
+        if closure.inputs.len() != args.len() {
+            return Err(format!(
+                "{} arguments for {}",
+                args.len(),
+                closure.to_token_stream()
+            ));
+        }
+        self.in_frame(|this| {
+            for (pat, arg) in closure.inputs.iter().zip(args) {
+                this.bind(pat, arg)?;
+            }
+            this.eval(&closure.body)
+        })
+    }
+
+    /// A `.map` argument (a closure or `f64::name`) applied to a scalar.
+    fn apply_fn(&mut self, f: &syn::Expr, t: f64) -> Result<f64, String> {
+        match f {
+            syn::Expr::Closure(closure) => {
+                Ok(self.apply(closure, vec![Value::Scalar(t)])?.scalar())
+            }
+            syn::Expr::Path(path) => {
+                let name = path.path.segments.last().map(|s| s.ident.to_string());
+                let name = name.unwrap_or_default();
+                self.scalar_method(&name, t, f)
+                    .ok_or_else(|| format!("the function {}", path.to_token_stream()))
+            }
+            other => Err(format!("the map argument {}", other.to_token_stream())),
+        }
+    }
+
+    fn method(&mut self, call: &syn::ExprMethodCall) -> Evaluated {
+        use Value::{Array, Int, Mat, Scalar};
+        let name = call.method.to_string();
+        if name == "unwrap" {
+            let syn::Expr::MethodCall(inner) = &*call.receiver else {
+                return Err("`unwrap` of something else than `try_inverse`".to_owned());
+            };
+            let m = self.eval(&inner.receiver)?;
+            if smallest_singular_value(&m) < MIN_SINGULAR_VALUE {
+                self.flag(|| format!("singular matrix: {}", inner.to_token_stream()));
+            }
+            let inverse = m.mat().clone().try_inverse().ok_or("a singular inverse")?;
+            return Ok(Mat(inverse));
+        }
+        let receiver = self.eval(&call.receiver)?;
+        let arg = |this: &mut Self, k: usize| match call.args.iter().nth(k) {
+            Some(a) => this.eval(a),
+            None => Err(format!("`.{name}()` without argument {k}")),
+        };
+        let int_arg = || match &call.args[0] {
             syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(i),
                 ..
-            }) => i.base10_parse::<i32>().ok().map(|n| -n),
+            }) => i.base10_parse::<i32>().ok(),
+            syn::Expr::Unary(syn::ExprUnary { expr, .. }) => match &**expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                }) => i.base10_parse::<i32>().ok().map(|n| -n),
+                _ => None,
+            },
             _ => None,
-        },
-        _ => None,
-    };
-    Ok(match (name.as_str(), &receiver) {
-        ("transpose", Mat(m)) => Mat(m.transpose()),
-        ("trace", Mat(m)) => Scalar(m.trace()),
-        ("dot", Mat(m)) => Scalar(m.dot(arg(0)?.mat())),
-        ("component_mul", Mat(m)) => Mat(m.component_mul(arg(0)?.mat())),
-        ("sum", Mat(m)) => Scalar(m.sum()),
-        ("norm_squared", Mat(m)) => Scalar(m.norm_squared()),
-        ("norm", Mat(m)) => Scalar(m.norm()),
-        ("determinant", Mat(m)) => Scalar(m.determinant()),
-        ("map", Mat(m)) => {
-            let mut error = None;
-            let mapped = m.map(|t| match apply_closure(&call.args[0], t) {
-                Ok(y) => y,
-                Err(e) => {
-                    error = Some(e);
-                    f64::NAN
+        };
+        Ok(match (name.as_str(), &receiver) {
+            // Iterators.
+            ("iter" | "copied", Array(_)) => receiver,
+            ("iter", Mat(m)) => Array(m.iter().map(|&e| Scalar(e)).collect()),
+            ("map", Array(items)) => {
+                let f = &call.args[0];
+                let mut mapped = Vec::with_capacity(items.len());
+                for item in items.clone() {
+                    mapped.push(match f {
+                        syn::Expr::Closure(closure) => self.apply(closure, vec![item])?,
+                        _ => Scalar(self.apply_fn(f, item.scalar())?),
+                    });
                 }
-            });
-            if let Some(e) = error {
-                return Err(e);
+                Array(mapped)
             }
-            Mat(mapped)
+            ("zip", Array(items)) => {
+                let Array(others) = arg(self, 0)? else {
+                    return Err("`.zip()` of a non-iterator".to_owned());
+                };
+                Array(
+                    items
+                        .iter()
+                        .zip(others)
+                        .map(|(a, b)| Value::Tuple(vec![a.clone(), b]))
+                        .collect(),
+                )
+            }
+            ("enumerate", Array(items)) => Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(k, item)| {
+                        Value::Tuple(vec![Int(i64::try_from(k).expect("short")), item.clone()])
+                    })
+                    .collect(),
+            ),
+            ("skip" | "take" | "step_by", Array(items)) => {
+                let n = usize::try_from(arg(self, 0)?.int()).map_err(|e| e.to_string())?;
+                let items = items.iter().cloned();
+                Array(match name.as_str() {
+                    "skip" => items.skip(n).collect(),
+                    "take" => items.take(n).collect(),
+                    _ => items.step_by(n).collect(),
+                })
+            }
+            ("rev", Array(items)) => Array(items.iter().rev().cloned().collect()),
+            ("sum", Array(items)) => {
+                let mut total = Scalar(0.0);
+                for item in items {
+                    total = total.axpy(1.0, item);
+                }
+                total
+            }
+            ("product", Array(items)) => Scalar(items.iter().map(Value::scalar).product()),
+            ("fold", Array(items)) => {
+                let mut acc = arg(self, 0)?;
+                let syn::Expr::Closure(closure) = &call.args[1] else {
+                    return Err("`.fold()` without a closure".to_owned());
+                };
+                for item in items.clone() {
+                    acc = self.apply(closure, vec![acc, item])?;
+                }
+                acc
+            }
+            ("count", Array(items)) => Int(i64::try_from(items.len()).expect("short")),
+            // Sizes and views.
+            ("len", Mat(m)) => Int(i64::try_from(m.len()).expect("small")),
+            ("nrows", Mat(m)) => Int(i64::try_from(m.nrows()).expect("small")),
+            ("ncols", Mat(m)) => Int(i64::try_from(m.ncols()).expect("small")),
+            ("column", Mat(m)) => {
+                let j = usize::try_from(arg(self, 0)?.int()).map_err(|e| e.to_string())?;
+                if j >= m.ncols() {
+                    return Err(format!("column {j} of a {}", receiver.ty()));
+                }
+                Mat(DMatrix::from_column_slice(
+                    m.nrows(),
+                    1,
+                    m.column(j).clone_owned().as_slice(),
+                ))
+            }
+            ("row", Mat(m)) => {
+                let i = usize::try_from(arg(self, 0)?.int()).map_err(|e| e.to_string())?;
+                if i >= m.nrows() {
+                    return Err(format!("row {i} of a {}", receiver.ty()));
+                }
+                Mat(DMatrix::from_fn(1, m.ncols(), |_, j| m[(i, j)]))
+            }
+            ("clone_owned" | "into_owned" | "clone", _) => receiver,
+            // Matrix functions.
+            ("transpose", Mat(m)) => Mat(m.transpose()),
+            ("trace", Mat(m)) => Scalar(m.trace()),
+            ("dot", Mat(m)) => Scalar(m.dot(arg(self, 0)?.mat())),
+            ("component_mul", Mat(m)) => Mat(m.component_mul(arg(self, 0)?.mat())),
+            ("sum", Mat(m)) => Scalar(m.sum()),
+            ("norm_squared", Mat(m)) => Scalar(m.norm_squared()),
+            ("norm", Mat(m)) => {
+                let norm = m.norm();
+                if norm < MIN_ARGUMENT {
+                    self.flag(|| format!("small norm: {}", call.to_token_stream()));
+                }
+                Scalar(norm)
+            }
+            ("determinant", Mat(m)) => {
+                if smallest_singular_value(&receiver) < MIN_SINGULAR_VALUE {
+                    self.flag(|| format!("singular matrix: {}", call.to_token_stream()));
+                }
+                Scalar(m.determinant())
+            }
+            ("map", Mat(m)) => {
+                if receiver.max_abs() > MAX_MAP_ARGUMENT {
+                    self.flag(|| format!("large map argument: {}", call.to_token_stream()));
+                }
+                let mut mapped = m.clone();
+                for entry in mapped.iter_mut() {
+                    *entry = self.apply_fn(&call.args[0], *entry)?;
+                }
+                Mat(mapped)
+            }
+            // Scalar functions.
+            ("powi", Scalar(s)) => {
+                let n = int_arg().ok_or("a powi exponent")?;
+                if n < 0 && s.abs() < MIN_ARGUMENT {
+                    self.flag(|| format!("small argument: {}", call.to_token_stream()));
+                }
+                Scalar(s.powi(n))
+            }
+            ("min" | "max", Int(a)) => {
+                let b = arg(self, 0)?.int();
+                Int(if name == "min" {
+                    *a.min(&b)
+                } else {
+                    *a.max(&b)
+                })
+            }
+            (_, Scalar(s)) => Scalar(
+                self.scalar_method(&name, *s, call)
+                    .ok_or_else(|| format!("`.{name}()`"))?,
+            ),
+            _ => return Err(format!("`.{name}()` of a {}", receiver.ty())),
+        })
+    }
+
+    /// `s.name()` for a scalar function, with its argument checked.
+    fn scalar_method(&mut self, name: &str, s: f64, expr: &dyn ToTokens) -> Option<f64> {
+        let singular = match name {
+            "ln" | "sqrt" => s < MIN_ARGUMENT,
+            "exp" => s > MAX_EXP_ARGUMENT,
+            _ => false,
+        };
+        if singular {
+            self.flag(|| format!("{name} argument: {s} in {}", expr.to_token_stream()));
         }
-        ("powi", Scalar(s)) => Scalar(s.powi(int_arg().ok_or("a powi exponent")?)),
-        (_, Scalar(s)) => Scalar(scalar_method(&name, *s).ok_or_else(|| format!("`.{name}()`"))?),
-        _ => return Err(format!("`.{name}()` of a {}", receiver.ty())),
-    })
+        Some(match name {
+            "exp" => s.exp(),
+            "ln" => s.ln(),
+            "sqrt" => s.sqrt(),
+            "sin" => s.sin(),
+            "cos" => s.cos(),
+            "tanh" => s.tanh(),
+            _ => return None,
+        })
+    }
 }
 
-fn scalar_method(name: &str, s: f64) -> Option<f64> {
-    Some(match name {
-        "exp" => s.exp(),
-        "ln" => s.ln(),
-        "sqrt" => s.sqrt(),
-        "sin" => s.sin(),
-        "cos" => s.cos(),
-        "tanh" => s.tanh(),
+/// Whether `a op b` holds, for a comparison `op`.
+fn comparison_holds<T: PartialOrd>(op: &syn::BinOp, a: &T, b: &T) -> Option<bool> {
+    use syn::BinOp;
+    Some(match op {
+        BinOp::Lt(_) => a < b,
+        BinOp::Le(_) => a <= b,
+        BinOp::Gt(_) => a > b,
+        BinOp::Ge(_) => a >= b,
+        BinOp::Eq(_) => a == b,
+        BinOp::Ne(_) => a != b,
         _ => return None,
     })
 }
 
-/// A `.map` argument (`|t| body` or `f64::name`) at `t`.
-fn apply_closure(f: &syn::Expr, t: f64) -> Result<f64, String> {
-    match f {
-        syn::Expr::Closure(closure) => {
-            let syn::Pat::Ident(argument) = &closure.inputs[0] else {
-                return Err("a closure pattern".to_owned());
-            };
-            let scope = Scope::from([(argument.ident.to_string(), Value::Scalar(t))]);
-            Ok(evaluate(&closure.body, &scope)?.scalar())
+/// Row and column of `m[index]`: `(i, j)`, or `k` in a vector, or column-major `k`.
+fn position_in(m: &DMatrix<f64>, index: &Value) -> Result<(usize, usize), String> {
+    let usize_of = |v: &Value| match v {
+        Value::Int(n) => usize::try_from(*n).map_err(|e| e.to_string()),
+        other => Err(format!("an index of type {}", other.ty())),
+    };
+    let (i, j) = match index {
+        Value::Tuple(ij) if ij.len() == 2 => (usize_of(&ij[0])?, usize_of(&ij[1])?),
+        k => {
+            let k = usize_of(k)?;
+            if m.ncols() == 1 {
+                (k, 0)
+            } else if m.nrows() == 1 {
+                (0, k)
+            } else {
+                (k % m.nrows(), k / m.nrows())
+            }
         }
-        syn::Expr::Path(path) => {
-            let name = path.path.segments.last().map(|s| s.ident.to_string());
-            name.and_then(|name| scalar_method(&name, t))
-                .ok_or_else(|| format!("the function {}", path.to_token_stream()))
+    };
+    if i < m.nrows() && j < m.ncols() {
+        Ok((i, j))
+    } else {
+        Err(format!(
+            "index ({i}, {j}) out of a {}x{} matrix",
+            m.nrows(),
+            m.ncols()
+        ))
+    }
+}
+
+/// Whether the integer `n` matches a `match` arm's pattern.
+fn pattern_matches(pat: &syn::Pat, n: i64) -> Result<bool, String> {
+    let literal = |e: &syn::Expr| match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<i64>().map_err(|e| e.to_string()),
+        other => Err(format!("the pattern bound {}", other.to_token_stream())),
+    };
+    Ok(match pat {
+        syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
+        syn::Pat::Lit(lit) => literal(&syn::Expr::Lit(lit.clone()))? == n,
+        syn::Pat::Range(range) => {
+            let low = range.start.as_deref().map(literal).transpose()?;
+            let high = range.end.as_deref().map(literal).transpose()?;
+            let closed = matches!(range.limits, syn::RangeLimits::Closed(_));
+            low.is_none_or(|low| n >= low)
+                && high.is_none_or(|high| if closed { n <= high } else { n < high })
         }
-        other => Err(format!("the map argument {}", other.to_token_stream())),
+        syn::Pat::Or(or) => {
+            for case in &or.cases {
+                if pattern_matches(case, n)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        other => return Err(format!("the pattern {}", other.to_token_stream())),
+    })
+}
+
+/// The names a pattern binds.
+fn pattern_names(pat: &syn::Pat, names: &mut Vec<String>) {
+    match pat {
+        syn::Pat::Ident(ident) => names.push(ident.ident.to_string()),
+        syn::Pat::Type(typed) => pattern_names(&typed.pat, names),
+        syn::Pat::Reference(reference) => pattern_names(&reference.pat, names),
+        syn::Pat::Paren(paren) => pattern_names(&paren.pat, names),
+        syn::Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| pattern_names(p, names)),
+        _ => {}
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The generator.
 
-/// A generated function and its attribute arguments.
-struct Program {
-    source: String,
-    wrt: String,
+/// A generated function, its attribute arguments, and what a caller needs of its signature.
+pub(super) struct Program {
+    pub source: String,
+    pub wrt: String,
+    pub params: Vec<Param>,
+    /// The positions in `params` of the `wrt` parameters, in order.
+    pub wrt_params: Vec<usize>,
+    /// The constructs beyond straight-line code that the body uses, by name.
+    pub constructs: BTreeSet<&'static str>,
+    /// The trip count of every loop and iterator chain.
+    pub trips: Vec<usize>,
+}
+
+/// A parameter of a generated function.
+pub(super) struct Param {
+    pub name: String,
+    pub shape: Shape,
+    /// Passed as `&SMatrix<..>` rather than by value.
+    pub by_ref: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Shape {
+pub(super) enum Shape {
     Scalar,
     Mat(usize, usize),
 }
@@ -780,12 +1518,56 @@ struct Generator<'r> {
     /// The `let` bindings of [`Generator::spd`] matrices, with their size: an inverse and a
     /// log-determinant of the same matrix share nodes.
     spd_vars: Vec<(String, usize)>,
+    /// The `let mut` variables among `vars`.
+    mutable: HashSet<String>,
+    /// Whether expressions may read `let mut` variables: not in the body of a closure bound
+    /// with `let`, which would borrow them across their later assignments.
+    capture_mutable: bool,
+    /// Vector parameters longer than 4, with their lengths: only loops, iterators and
+    /// reductions read them (products of 70 x 70 matrices would dominate the run time).
+    long: Vec<(String, usize)>,
+    /// The loop indices in scope, outermost first, with their number of values: the index
+    /// expression (`i`, or `(i - 1)` where `i > 0`) and the trip count of its loop.
+    indices: Vec<(String, usize)>,
+    /// The closures `|t: f64| ..` bound with `let`.
+    closures: Vec<String>,
+    /// How deep the generator is inside iterator chains and inline `if`s.
+    nesting: usize,
+    /// A counter for the names of closure parameters.
+    fresh: usize,
+    constructs: BTreeSet<&'static str>,
+    /// The variables that loops, branches and iterator chains compute, with the statement
+    /// that binds each: the tail reads those nothing else reads, so that none is dead code.
+    results: Vec<(usize, String, Shape)>,
+    /// The trip count of every loop and iterator chain so far.
+    trips: Vec<usize>,
 }
 
 const LITERALS: &[&str] = &["0.5", "1.5", "2.0", "0.25", "3.0", "0.75", "1.0", "0.0"];
 
-/// A scalar expression as a method receiver: literals need parentheses.
+/// Loop indices by nesting depth.
+const INDEX_NAMES: &[&str] = &["i", "j", "k", "l"];
+
+/// Whether `s` is arithmetic on float literals alone: Rust cannot call a method on it, nor
+/// infer the type of a variable bound to it, without a suffix.
+fn literal_only(s: &str) -> bool {
+    !s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// `s` with the type `f64` spelled where Rust could not infer it.
+fn typed(s: String) -> String {
+    if !literal_only(&s) {
+        s
+    } else if s.parse::<f64>().is_ok() && !s.starts_with('-') {
+        format!("{s}_f64")
+    } else {
+        format!("({s} as f64)")
+    }
+}
+
+/// A scalar expression as a method receiver: literals need a type and parentheses.
 fn recv(s: String) -> String {
+    let s = typed(s);
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("({s})")
     } else {
@@ -793,15 +1575,64 @@ fn recv(s: String) -> String {
     }
 }
 
-fn generate(rng: &mut Rng) -> Program {
+/// A matrix expression as a value of its own: a parameter taken by `&` is copied.
+fn owned(s: String) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("{s}.clone_owned()")
+    } else {
+        s
+    }
+}
+
+/// Whether the identifier `name` occurs in `s`.
+fn mentions(s: &str, name: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|word| word == name)
+}
+
+/// Whether `s` reads a parameter or a value computed from one (as opposed to literals and
+/// loop indices alone, whose comparison could sit exactly on its switching point).
+fn mentions_data(s: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|word| {
+            ["p", "v", "w", "s", "t", "u", "acc"].iter().any(|prefix| {
+                word.strip_prefix(prefix).is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+                })
+            })
+        })
+}
+
+/// A multiplier for the terms a loop of `trip` iterations adds up, so that the sum stays of
+/// moderate size.
+fn coefficient(trip: usize) -> &'static str {
+    match trip {
+        0..=4 => "0.5",
+        5..=16 => "0.1",
+        _ => "0.01",
+    }
+}
+
+pub(super) fn generate(rng: &mut Rng) -> Program {
     let mut g = Generator {
         rng,
         dims: Vec::new(),
         vars: Vec::new(),
         spd_vars: Vec::new(),
+        mutable: HashSet::new(),
+        capture_mutable: true,
+        long: Vec::new(),
+        indices: Vec::new(),
+        closures: Vec::new(),
+        nesting: 0,
+        fresh: 0,
+        constructs: BTreeSet::new(),
+        results: Vec::new(),
+        trips: Vec::new(),
     };
     g.dims = vec![1 + g.below(4), 1 + g.below(4)];
     let n = 1 + g.below(4);
+    let mut signature = Vec::new();
     let mut params = Vec::new();
     for k in 0..n {
         let shape = match g.below(20) {
@@ -812,7 +1643,8 @@ fn generate(rng: &mut Rng) -> Program {
         };
         // nalgebra's aliases now and then, and matrices by value now and then.
         let alias = g.chance(0.3);
-        let by = if g.chance(0.15) { "" } else { "&" };
+        let by_ref = shape != Shape::Scalar && !g.chance(0.15);
+        let by = if by_ref { "&" } else { "" };
         let ty = match shape {
             Shape::Scalar => "f64".to_owned(),
             Shape::Mat(r, 1) if alias => format!("{by}Vector{r}<f64>"),
@@ -823,37 +1655,41 @@ fn generate(rng: &mut Rng) -> Program {
             Shape::Mat(1, c) => format!("{by}RowSVector<f64, {c}>"),
             Shape::Mat(r, c) => format!("{by}SMatrix<f64, {r}, {c}>"),
         };
-        params.push(format!("p{k}: {ty}"));
+        signature.push(format!("p{k}: {ty}"));
         g.vars.push((format!("p{k}"), shape));
+        params.push(Param {
+            name: format!("p{k}"),
+            shape,
+            by_ref,
+        });
     }
-    let mut body = String::new();
-    for i in 0..g.below(4) {
-        if g.chance(0.12) {
-            let n = g.square();
-            let expr = g.spd(n, 2);
-            body += &format!("    let v{i} = {expr};\n");
-            g.vars.push((format!("v{i}"), Shape::Mat(n, n)));
-            g.spd_vars.push((format!("v{i}"), n));
-            continue;
-        }
-        let shape = if g.chance(0.35) {
-            Shape::Scalar
+    // A long vector now and then, for loops and iterators to run over.
+    if g.chance(0.3) {
+        let len = [6, 10, 16, 40, 66, 70][g.below(6)];
+        let by_ref = !g.chance(0.15);
+        let by = if by_ref { "&" } else { "" };
+        let name = format!("p{n}");
+        signature.push(format!("{name}: {by}SVector<f64, {len}>"));
+        g.long.push((name.clone(), len));
+        g.constructs.insert(if len > 64 {
+            "vector parameter of length > 64"
         } else {
-            let (r, c) = g.mat_shape();
-            Shape::Mat(r, c)
-        };
-        let depth = 2 + g.below(2);
-        let expr = g.expr(shape, depth);
-        body += &format!("    let v{i} = {expr};\n");
-        g.vars.push((format!("v{i}"), shape));
+            "vector parameter of length 5 to 64"
+        });
+        params.push(Param {
+            name,
+            shape: Shape::Mat(len, 1),
+            by_ref,
+        });
     }
+    let statements: Vec<String> = (0..g.below(5)).map(|i| g.statement(i)).collect();
     let tail = g.scalar(3);
     let last = g
         .vars
         .last()
         .cloned()
         .filter(|(name, _)| name.starts_with('v'));
-    let tail = match last {
+    let mut tail = match last {
         Some((name, shape)) if g.chance(0.7) => {
             let reduced = g.reduce(&name, shape);
             let op = if g.chance(0.5) { "+" } else { "*" };
@@ -861,28 +1697,45 @@ fn generate(rng: &mut Rng) -> Program {
         }
         _ => tail,
     };
+    for (index, name, shape) in std::mem::take(&mut g.results) {
+        let later = statements[index + 1..].concat() + &tail;
+        if !mentions(&later, &name) {
+            tail = format!("{tail} + {}", g.reduce(&name, shape));
+        }
+    }
+    if g.chance(0.08) {
+        g.constructs.insert("value-dependent if/else as the tail");
+        let cond = g.condition(1);
+        let other = g.scalar(2);
+        tail = format!("if {cond} {{\n        {tail}\n    }} else {{\n        {other}\n    }}");
+    }
+    let mut body = statements.concat();
     body += &format!("    {tail}\n");
 
     // `wrt`: parameters the body uses, one or two.
     let used: HashSet<&str> = body
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .collect();
-    let mut candidates: Vec<usize> = (0..n)
-        .filter(|k| used.contains(&*format!("p{k}")))
+    let mut candidates: Vec<usize> = (0..params.len())
+        .filter(|&k| used.contains(params[k].name.as_str()))
         .collect();
     if candidates.is_empty() {
-        candidates = (0..n).collect();
+        candidates = (0..params.len()).collect();
     }
     let first = candidates.remove(g.below(candidates.len()));
-    let wrt = if !candidates.is_empty() && g.chance(0.4) {
+    let (wrt, wrt_params) = if !candidates.is_empty() && g.chance(0.4) {
         let second = candidates[g.below(candidates.len())];
-        format!("wrt = (p{first}, p{second})")
+        (format!("wrt = (p{first}, p{second})"), vec![first, second])
     } else {
-        format!("wrt = p{first}")
+        (format!("wrt = p{first}"), vec![first])
     };
     Program {
-        source: format!("fn f({}) -> f64 {{\n{body}}}", params.join(", ")),
+        source: format!("fn f({}) -> f64 {{\n{body}}}", signature.join(", ")),
         wrt,
+        params,
+        wrt_params,
+        constructs: g.constructs,
+        trips: g.trips,
     }
 }
 
@@ -895,14 +1748,15 @@ impl Generator<'_> {
         self.rng.unit() < p
     }
 
-    /// The `r x c` identity, sized explicitly: `SMatrix::<f64, r, c>::identity()` or an alias.
+    /// The `r x c` identity, sized explicitly: `SMatrix::<f64, r, c>::identity()` or an alias
+    /// (`Matrix3::<f64>::identity()`: Rust could not always infer the element type).
     fn eye(&mut self, r: usize, c: usize) -> String {
         if !self.chance(0.25) || r == 1 || c == 1 {
             format!("SMatrix::<f64, {r}, {c}>::identity()")
         } else if r == c {
-            format!("Matrix{r}::identity()")
+            format!("Matrix{r}::<f64>::identity()")
         } else {
-            format!("Matrix{r}x{c}::identity()")
+            format!("Matrix{r}x{c}::<f64>::identity()")
         }
     }
 
@@ -920,15 +1774,38 @@ impl Generator<'_> {
         }
     }
 
-    /// The shapes of the matrix variables in scope.
-    fn matrix_shapes(&self) -> Vec<(usize, usize)> {
+    /// The variables expressions may read here, oldest first.
+    fn visible(&self) -> Vec<(String, Shape)> {
         self.vars
             .iter()
+            .filter(|(name, _)| self.capture_mutable || !self.mutable.contains(name))
+            .cloned()
+            .collect()
+    }
+
+    /// The shapes of the matrix variables in scope.
+    fn matrix_shapes(&self) -> Vec<(usize, usize)> {
+        self.visible()
+            .into_iter()
             .filter_map(|(_, shape)| match shape {
-                Shape::Mat(r, c) => Some((*r, *c)),
+                Shape::Mat(r, c) => Some((r, c)),
                 Shape::Scalar => None,
             })
             .collect()
+    }
+
+    /// The matrix variables in scope and the long vectors, with their shapes.
+    fn iterables(&self) -> Vec<(String, usize, usize)> {
+        let mut all: Vec<(String, usize, usize)> = self
+            .visible()
+            .into_iter()
+            .filter_map(|(name, shape)| match shape {
+                Shape::Mat(r, c) => Some((name, r, c)),
+                Shape::Scalar => None,
+            })
+            .collect();
+        all.extend(self.long.iter().map(|(name, len)| (name.clone(), *len, 1)));
+        all
     }
 
     /// A matrix shape: often that of a variable (or its transpose), so that leaves match.
@@ -986,21 +1863,77 @@ impl Generator<'_> {
         }
     }
 
+    /// An expression of `shape` as a value of its own (typed, owned).
+    fn value(&mut self, shape: Shape, depth: usize) -> String {
+        match shape {
+            Shape::Scalar => typed(self.scalar(depth)),
+            Shape::Mat(r, c) => owned(self.matrix(r, c, depth)),
+        }
+    }
+
+    /// `: f64` for a scalar `let`, nothing for a matrix.
+    fn annotation(shape: Shape) -> &'static str {
+        match shape {
+            Shape::Scalar => ": f64",
+            Shape::Mat(..) => "",
+        }
+    }
+
     /// A variable of `shape`, favouring the latest one.
     fn var_of(&mut self, shape: Shape) -> Option<String> {
-        let matching: Vec<usize> = (0..self.vars.len())
-            .filter(|&i| self.vars[i].1 == shape)
+        let matching: Vec<String> = self
+            .visible()
+            .into_iter()
+            .filter(|(_, s)| *s == shape)
+            .map(|(name, _)| name)
             .collect();
-        let &latest = matching.last()?;
-        let i = if self.chance(0.4) {
-            latest
+        let latest = matching.last()?.clone();
+        if self.chance(0.4) {
+            Some(latest)
         } else {
-            matching[self.below(matching.len())]
-        };
-        Some(self.vars[i].0.clone())
+            Some(matching[self.below(matching.len())].clone())
+        }
+    }
+
+    /// Runs `f` with `names` in scope as scalars, and forgets whatever `f` binds.
+    fn with_scalars<T>(&mut self, names: &[&str], f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = self.vars.len();
+        for name in names {
+            self.vars.push(((*name).to_owned(), Shape::Scalar));
+        }
+        let result = f(self);
+        self.vars.truncate(saved);
+        result
+    }
+
+    /// Runs `f` with a loop index of `trip` values in scope; `f` gets its name.
+    fn with_index<T>(&mut self, trip: usize, f: impl FnOnce(&mut Self, &str) -> T) -> T {
+        let name = INDEX_NAMES[self.indices.len().min(INDEX_NAMES.len() - 1)].to_owned();
+        self.trips.push(trip);
+        self.indices.push((name.clone(), trip));
+        let saved = self.vars.len();
+        let result = f(self, &name);
+        self.vars.truncate(saved);
+        self.indices.pop();
+        result
+    }
+
+    fn fresh(&mut self) -> usize {
+        self.fresh += 1;
+        self.fresh
     }
 
     fn scalar_leaf(&mut self) -> String {
+        if !self.indices.is_empty() && self.chance(0.45) {
+            return self.index_leaf();
+        }
+        if !self.closures.is_empty() && self.chance(0.15) {
+            self.constructs.insert("call of a let-bound closure");
+            let k = self.below(self.closures.len());
+            let f = self.closures[k].clone();
+            let arg = self.scalar_leaf();
+            return format!("{f}({arg})");
+        }
         let roll = self.below(10);
         if roll < 5 {
             if let Some(name) = self.var_of(Shape::Scalar) {
@@ -1008,10 +1941,9 @@ impl Generator<'_> {
             }
         }
         let matrices: Vec<(String, Shape)> = self
-            .vars
-            .iter()
+            .visible()
+            .into_iter()
             .filter(|(_, shape)| *shape != Shape::Scalar)
-            .cloned()
             .collect();
         if roll < 8 && !matrices.is_empty() {
             let (name, shape) = matrices[self.below(matrices.len())].clone();
@@ -1021,6 +1953,86 @@ impl Generator<'_> {
             return self.index_into(&name, r, c);
         }
         self.pick(LITERALS)
+    }
+
+    /// A leaf that reads a parameter or a value computed from one.
+    fn data_leaf(&mut self) -> String {
+        for _ in 0..8 {
+            let leaf = self.scalar_leaf();
+            if mentions_data(&leaf) {
+                return leaf;
+            }
+        }
+        let (name, shape) = self.visible()[0].clone();
+        match shape {
+            Shape::Scalar => name,
+            Shape::Mat(r, c) => self.index_into(&name, r, c),
+        }
+    }
+
+    /// A scalar that depends on a loop index in scope: an entry it selects, the index as a
+    /// float, a column or row it selects.
+    fn index_leaf(&mut self) -> String {
+        let k = if self.chance(0.6) {
+            self.indices.len() - 1
+        } else {
+            self.below(self.indices.len())
+        };
+        let (i, trip) = self.indices[k].clone();
+        let iterables = self.iterables();
+        let matrices: Vec<(String, usize, usize)> = iterables
+            .iter()
+            .filter(|(_, r, c)| *r > 1 && *c > 1)
+            .cloned()
+            .collect();
+        match self.below(7) {
+            0..=3 if !iterables.is_empty() => {
+                self.constructs.insert("entry selected by a loop index");
+                let (name, r, c) = iterables[self.below(iterables.len())].clone();
+                let len = r * c;
+                if r == 1 || c == 1 {
+                    let index = if len == 1 {
+                        "0".to_owned()
+                    } else if trip <= len {
+                        i
+                    } else {
+                        self.constructs.insert("integer % in an index");
+                        format!("{i} % {len}")
+                    };
+                    format!("{name}[{index}]")
+                } else if self.indices.len() >= 2 && self.chance(0.5) {
+                    let k = self.below(self.indices.len());
+                    let (j, _) = self.indices[k].clone();
+                    format!("{name}[({i} % {r}, {j} % {c})]")
+                } else {
+                    self.constructs.insert("integer % in an index");
+                    format!("{name}[({i} % {r}, {i} / {r} % {c})]")
+                }
+            }
+            4 if !matrices.is_empty() => {
+                self.constructs.insert(".column(i) / .row(i)");
+                let (name, r, c) = matrices[self.below(matrices.len())].clone();
+                let reduction = self.pick(&["sum()", "norm_squared()"]);
+                if self.chance(0.5) {
+                    format!("{name}.column({i} % {c}).{reduction}")
+                } else {
+                    format!("{name}.row({i} % {r}).{reduction}")
+                }
+            }
+            5 if !self.closures.is_empty() => {
+                let k = self.below(self.closures.len());
+                let f = self.closures[k].clone();
+                let coefficient = coefficient(trip);
+                self.constructs.insert("call of a let-bound closure");
+                format!("{f}({i} as f64 * {coefficient})")
+            }
+            _ => {
+                // Offset: a leaf that is 0 at `i = 0` would make norms and determinants vanish.
+                self.constructs.insert("i as f64");
+                let coefficient = coefficient(trip);
+                format!("(0.5 + {i} as f64 * {coefficient})")
+            }
+        }
     }
 
     /// `m[(i, j)]`, `v[i]` or `m[k]`, in bounds.
@@ -1042,6 +2054,11 @@ impl Generator<'_> {
             return self.scalar_leaf();
         }
         let d = depth - 1;
+        if self.chance(0.1) {
+            if let Some(s) = self.control_scalar(d) {
+                return s;
+            }
+        }
         match self.below(17) {
             0 => format!("({} + {})", self.scalar(d), self.scalar(d)),
             1 => format!("({} - {})", self.scalar(d), self.scalar(d)),
@@ -1112,9 +2129,11 @@ impl Generator<'_> {
                 format!("{}.determinant().ln()", self.spd(n, d))
             }
             14 => {
-                // A general determinant now and then (singular points are resampled).
+                // A general determinant now and then (singular points are resampled), not
+                // where it is evaluated for many values (a loop body, an iterator's closure):
+                // one of them would be singular.
                 let n = self.square().min(3);
-                let m = if self.chance(0.3) {
+                let m = if self.indices.is_empty() && self.nesting == 0 && self.chance(0.3) {
                     self.matrix(n, n, d)
                 } else {
                     self.spd(n, d)
@@ -1124,6 +2143,78 @@ impl Generator<'_> {
             15 => format!("(-{})", self.scalar(d)),
             _ => format!("({} * {})", self.pick(LITERALS), self.scalar(d)),
         }
+    }
+
+    /// A scalar from a construct beyond straight-line code, where one fits: a call of a
+    /// closure bound with `let`, an inline `if`, an iterator chain, a reduction of a long
+    /// vector.
+    fn control_scalar(&mut self, d: usize) -> Option<String> {
+        match self.below(4) {
+            0 if !self.closures.is_empty() => {
+                self.constructs.insert("call of a let-bound closure");
+                let k = self.below(self.closures.len());
+                let f = self.closures[k].clone();
+                let arg = self.scalar(d);
+                Some(format!("{f}({arg})"))
+            }
+            1 if self.nesting == 0 => {
+                self.constructs
+                    .insert("value-dependent if/else inside an expression");
+                self.nesting += 1;
+                let cond = self.condition(d.min(1));
+                let (a, b) = (typed(self.scalar(d)), typed(self.scalar(d)));
+                self.nesting -= 1;
+                Some(format!("(if {cond} {{ {a} }} else {{ {b} }})"))
+            }
+            2 if self.nesting == 0 => Some(format!("({})", self.chain())),
+            3 if !self.long.is_empty() => {
+                let k = self.below(self.long.len());
+                let (name, len) = self.long[k].clone();
+                Some(match self.below(3) {
+                    0 => format!("({name}.norm_squared() / {len}.0)"),
+                    1 => format!("({name}.sum() / {len}.0)"),
+                    _ => {
+                        let i = self.below(len);
+                        format!("{name}[{i}]")
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A condition on scalar values: a comparison, now and then combined with `&&`, `||` or
+    /// `!`.
+    fn condition(&mut self, depth: usize) -> String {
+        match self.below(20) {
+            0 | 1 => {
+                self.constructs.insert("&&, || or ! in a condition");
+                let (a, b) = (self.comparison(depth), self.comparison(depth));
+                let op = if self.chance(0.5) { "&&" } else { "||" };
+                format!("{a} {op} {b}")
+            }
+            2 => {
+                self.constructs.insert("&&, || or ! in a condition");
+                format!("!({})", self.comparison(depth))
+            }
+            _ => self.comparison(depth),
+        }
+    }
+
+    fn comparison(&mut self, depth: usize) -> String {
+        let op = self.pick(&["<", ">", "<=", ">="]);
+        let left = self.scalar(depth);
+        let mut right = self.scalar(depth);
+        // A side that reads no data could sit exactly on the switching point for every input.
+        for _ in 0..8 {
+            if (mentions_data(&left) || mentions_data(&right)) && left != right {
+                break;
+            }
+            right = self.data_leaf();
+        }
+        // An offset: the two sides may be one value written two ways (`p0[0]`, `p0[(0, 0)]`).
+        let offset = self.pick(&["0.1", "0.25", "0.5"]);
+        format!("{left} {op} {right} + {offset}")
     }
 
     /// A scalar expression that is positive everywhere.
@@ -1149,7 +2240,7 @@ impl Generator<'_> {
             }
             _ => {
                 let a = self.scalar(d);
-                format!("(1.0 + {a} * {a}).sqrt()")
+                format!("{}.sqrt()", recv(format!("(1.0 + {a} * {a})")))
             }
         }
     }
@@ -1224,10 +2315,9 @@ impl Generator<'_> {
             return format!("({a} * {b})");
         }
         let matrices: Vec<(String, Shape)> = self
-            .vars
-            .iter()
+            .visible()
+            .into_iter()
             .filter(|(_, shape)| *shape != Shape::Scalar)
-            .cloned()
             .collect();
         if matrices.is_empty() {
             return format!("({} * {})", self.scalar_leaf(), self.eye(r, c));
@@ -1298,7 +2388,7 @@ impl Generator<'_> {
         if self.chance(0.15) {
             return self.pick(&["f64::sin", "f64::tanh", "f64::cos"]);
         }
-        format!("|t| {}", self.closure_body(2))
+        format!("|t| {}", typed(self.closure_body(2)))
     }
 
     fn closure_body(&mut self, depth: usize) -> String {
@@ -1320,17 +2410,20 @@ impl Generator<'_> {
             }
             5 => {
                 let a = self.closure_body(d);
-                format!("(1.0 + {a} * {a}).ln()")
+                format!("{}.ln()", recv(format!("(1.0 + {a} * {a})")))
             }
             6 => {
                 let a = self.closure_body(d);
-                format!("(1.0 + {a} * {a}).sqrt()")
+                format!("{}.sqrt()", recv(format!("(1.0 + {a} * {a})")))
             }
             7 => {
                 let a = self.closure_body(d);
                 format!("(1.0 / (1.0 + {a} * {a}))")
             }
-            _ => format!("(0.5 * {}).exp()", self.closure_body(d)),
+            _ => format!(
+                "{}.exp()",
+                recv(format!("(0.5 * {})", self.closure_body(d)))
+            ),
         }
     }
 
@@ -1349,5 +2442,564 @@ impl Generator<'_> {
             }
             _ => self.index_into(name, r, c),
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Statements.
+
+    /// The `n`-th statement of the body: it binds `v{n}` (and `w{n}` for a tuple, `c{n}` for
+    /// a closure).
+    fn statement(&mut self, n: usize) -> String {
+        match self.below(100) {
+            0..=39 => self.plain_let(n),
+            40..=51 => self.scalar_loop(n),
+            52..=59 => self.matrix_loop(n),
+            60..=66 => self.if_let(n),
+            67..=73 => self.if_statement(n),
+            74..=85 => self.chain_let(n),
+            86..=92 => self.closure_let(n),
+            _ => self.tuple_let(n),
+        }
+    }
+
+    fn plain_let(&mut self, n: usize) -> String {
+        let name = format!("v{n}");
+        if self.chance(0.12) {
+            let size = self.square();
+            let expr = self.spd(size, 2);
+            self.vars.push((name.clone(), Shape::Mat(size, size)));
+            self.spd_vars.push((name.clone(), size));
+            return format!("    let {name} = {expr};\n");
+        }
+        let shape = if self.chance(0.35) {
+            Shape::Scalar
+        } else {
+            let (r, c) = self.mat_shape();
+            Shape::Mat(r, c)
+        };
+        let depth = 2 + self.below(2);
+        let expr = match shape {
+            Shape::Scalar => typed(self.scalar(depth)),
+            _ => self.expr(shape, depth),
+        };
+        self.vars.push((name.clone(), shape));
+        format!("    let {name}{} = {expr};\n", Self::annotation(shape))
+    }
+
+    /// A trip count: the number of entries of a variable (each once), a short loop, or one
+    /// longer than the unrolling limit.
+    fn trip(&mut self) -> usize {
+        let lengths: Vec<usize> = self
+            .iterables()
+            .into_iter()
+            .map(|(_, r, c)| r * c)
+            .filter(|&len| len > 1)
+            .collect();
+        let trip = match self.below(10) {
+            0..=3 if !lengths.is_empty() => lengths[self.below(lengths.len())],
+            0..=6 => 2 + self.below(4),
+            // Beyond the unrolling limits, old (64) and new (128).
+            7 => 65 + self.below(36),
+            _ => 129 + self.below(72),
+        };
+        self.constructs.insert(if trip > 64 {
+            "for loop or range, trip count > 64"
+        } else {
+            "for loop or range, trip count <= 64"
+        });
+        trip
+    }
+
+    /// `for i in 0..trip`, or `0..x.len()` for a variable with `trip` entries.
+    fn loop_header(&mut self, index: &str, trip: usize) -> String {
+        let sized: Vec<String> = self
+            .iterables()
+            .into_iter()
+            .filter(|(_, r, c)| r * c == trip)
+            .map(|(name, _, _)| name)
+            .collect();
+        if !sized.is_empty() && self.chance(0.4) {
+            self.constructs.insert("0..x.len()");
+            let name = &sized[self.below(sized.len())];
+            format!("for {index} in 0..{name}.len()")
+        } else {
+            format!("for {index} in 0..{trip}")
+        }
+    }
+
+    /// `let mut v = ..; for i in 0..K { v = v op (a term of i); }`, with index conditions,
+    /// `match`, value-dependent branches and inner `let`s in the body.
+    fn scalar_loop(&mut self, n: usize) -> String {
+        let name = format!("v{n}");
+        let init = typed(self.scalar(1));
+        let trip = self.trip();
+        self.vars.push((name.clone(), Shape::Scalar));
+        self.mutable.insert(name.clone());
+        let (header, body) = self.with_index(trip, |g, i| {
+            let header = g.loop_header(i, trip);
+            let body = g.loop_body(&name, Shape::Scalar, trip, "        ");
+            (header, body)
+        });
+        self.results.push((n, name.clone(), Shape::Scalar));
+        format!("    let mut {name}: f64 = {init};\n    {header} {{\n{body}    }}\n")
+    }
+
+    /// The body of a loop that updates `acc`, indented by `indent`.
+    fn loop_body(&mut self, acc: &str, shape: Shape, trip: usize, indent: &str) -> String {
+        let mut out = String::new();
+        if self.chance(0.25) {
+            let w = format!("s{}", self.fresh());
+            let e = typed(self.scalar(2));
+            out += &format!("{indent}let {w}: f64 = {e};\n");
+            self.vars.push((w, Shape::Scalar));
+        }
+        let (i, _) = self.indices.last().cloned().expect("in a loop");
+        let deeper = format!("{indent}    ");
+        match self.below(10) {
+            0..=3 => out += &self.update(acc, shape, trip, indent),
+            4 => {
+                out += &self.update(acc, shape, trip, indent);
+                out += &self.update(acc, shape, trip, indent);
+            }
+            5 | 6 => {
+                self.constructs
+                    .insert("index condition in a loop (if i == 0 ..)");
+                let (cond, previous) = match self.below(6) {
+                    0 => (format!("{i} == 0"), false),
+                    1 => (format!("{i} % 2 == 1"), false),
+                    2 => (format!("{i} + 1 < {trip}"), false),
+                    3 => (format!("{i} < {}", trip / 2), false),
+                    _ => (format!("{i} > 0"), true),
+                };
+                // `x[i - 1]` where `i > 0`.
+                let then_side = if previous && trip > 1 {
+                    self.constructs.insert("x[i - 1] under if i > 0");
+                    let saved = self.indices.len();
+                    self.indices.push((format!("({i} - 1)"), trip - 1));
+                    let update = self.update(acc, shape, trip, &deeper);
+                    self.indices.truncate(saved);
+                    update
+                } else {
+                    self.update(acc, shape, trip, &deeper)
+                };
+                out += &format!("{indent}if {cond} {{\n{then_side}{indent}}}");
+                match self.below(3) {
+                    0 => out += "\n",
+                    1 => {
+                        let other = self.update(acc, shape, trip, &deeper);
+                        out += &format!(" else {{\n{other}{indent}}}\n");
+                    }
+                    _ => {
+                        self.constructs.insert("else if");
+                        let (a, b) = (
+                            self.update(acc, shape, trip, &deeper),
+                            self.update(acc, shape, trip, &deeper),
+                        );
+                        out += &format!(
+                            " else if {i} % 3 == 1 {{\n{a}{indent}}} else {{\n{b}{indent}}}\n"
+                        );
+                    }
+                }
+            }
+            7 => {
+                self.constructs.insert("match on a loop index");
+                let arms = if self.chance(0.5) {
+                    (format!("{i} % 3"), ["0", "1", "_"])
+                } else {
+                    (i.clone(), ["0", "1..=3", "_"])
+                };
+                let inner = format!("{deeper}    ");
+                out += &format!("{indent}match {} {{\n", arms.0);
+                for (k, pattern) in arms.1.iter().enumerate() {
+                    let update = if k == 2 && self.chance(0.3) {
+                        String::new()
+                    } else {
+                        self.update(acc, shape, trip, &inner)
+                    };
+                    out += &format!("{deeper}{pattern} => {{\n{update}{deeper}}}\n");
+                }
+                out += &format!("{indent}}}\n");
+            }
+            _ => {
+                self.constructs.insert("value-dependent if in a loop");
+                let cond = self.condition(1);
+                let a = self.update(acc, shape, trip, &deeper);
+                let b = self.update(acc, shape, trip, &deeper);
+                out += &format!("{indent}if {cond} {{\n{a}{indent}}} else {{\n{b}{indent}}}\n");
+            }
+        }
+        out
+    }
+
+    /// One assignment to the loop variable `acc`, which keeps it of moderate size. Every term
+    /// is scaled by the loop's [`coefficient`], so that an iteration is a small perturbation
+    /// of the identity or a contraction: an update such as `v = 0.5 v + sin(v + v²)` iterated
+    /// 160 times is chaotic, with derivatives of 1e35 that no finite difference reproduces.
+    fn update(&mut self, acc: &str, shape: Shape, trip: usize, indent: &str) -> String {
+        let c = coefficient(trip);
+        let Shape::Mat(r, cols) = shape else {
+            let term = self.loop_term();
+            let roll = self.below(7);
+            if roll != 2 && roll != 3 && roll != 6 {
+                self.constructs
+                    .insert("compound assignment (+=, -=, *=, /=)");
+            }
+            return match roll {
+                0 => format!("{indent}{acc} += {term} * {c};\n"),
+                1 => format!("{indent}{acc} -= {term} * {c};\n"),
+                2 => format!("{indent}{acc} = {acc} * 0.5 + {term} * {c};\n"),
+                3 => format!("{indent}{acc} = ({acc} + {term} * {c}).tanh();\n"),
+                4 => format!("{indent}{acc} *= 1.0 + {}.tanh() * {c};\n", recv(term)),
+                5 if trip <= 4 => format!("{indent}{acc} /= 1.5 + {}.tanh();\n", recv(term)),
+                _ => format!("{indent}{acc} = {acc} + {term} * {c};\n"),
+            };
+        };
+        // A matrix: one entry, or the whole of it.
+        let (i, trip_i) = self.indices.last().cloned().expect("in a loop");
+        if self.chance(0.6) {
+            self.constructs
+                .insert("entry update m[(i, j)] / v[i] in a loop");
+            let len = r * cols;
+            let position = if len == 1 {
+                "0".to_owned()
+            } else if r == 1 || cols == 1 {
+                if trip_i <= len {
+                    i
+                } else {
+                    format!("{i} % {len}")
+                }
+            } else if self.indices.len() >= 2 {
+                let (outer, _) = self.indices[self.indices.len() - 2].clone();
+                format!("({outer} % {r}, {i} % {cols})")
+            } else {
+                format!("({i} % {r}, {i} / {r} % {cols})")
+            };
+            let term = self.loop_term();
+            return match self.below(4) {
+                0 => {
+                    format!("{indent}{acc}[{position}] = {acc}[{position}] * 0.5 + {term} * {c};\n")
+                }
+                1 => format!("{indent}{acc}[{position}] += {term} * {c};\n"),
+                2 => format!("{indent}{acc}[{position}] -= {term} * {c};\n"),
+                _ => format!(
+                    "{indent}{acc}[{position}] *= 1.0 + {}.tanh() * {c};\n",
+                    recv(term)
+                ),
+            };
+        }
+        self.constructs.insert("matrix carried by a loop");
+        let m = self.matrix(r, cols, 1);
+        let m = if self.chance(0.6) {
+            format!("({m} * {})", self.loop_term())
+        } else {
+            m
+        };
+        match self.below(3) {
+            0 => format!("{indent}{acc} = {acc} * 0.5 + {m} * {c};\n"),
+            1 => format!("{indent}{acc} += {m} * {c};\n"),
+            _ => format!("{indent}{acc} -= {m} * {c};\n"),
+        }
+    }
+
+    /// A scalar term of a loop's update, most often depending on the loop index.
+    fn loop_term(&mut self) -> String {
+        if self.indices.is_empty() || self.chance(0.3) {
+            return self.scalar(2);
+        }
+        let leaf = self.index_leaf();
+        match self.below(4) {
+            0 => leaf,
+            1 => format!("({leaf} * {})", self.scalar(1)),
+            2 => format!("({leaf} - {})", self.scalar(1)),
+            _ => format!("{}.sin()", recv(format!("({leaf} + {})", self.scalar(1)))),
+        }
+    }
+
+    /// A `let mut` matrix or vector updated in a loop: entry by entry (`v[i] += ..`,
+    /// `m[(i, j)] = ..` in nested loops) or as a whole.
+    fn matrix_loop(&mut self, n: usize) -> String {
+        let name = format!("v{n}");
+        let (r, c) = self.mat_shape();
+        let init = if self.chance(0.4) {
+            format!("SMatrix::<f64, {r}, {c}>::zeros()")
+        } else {
+            owned(self.matrix(r, c, 1))
+        };
+        let shape = Shape::Mat(r, c);
+        self.vars.push((name.clone(), shape));
+        self.mutable.insert(name.clone());
+        self.results.push((n, name.clone(), shape));
+        let mut out = format!("    let mut {name} = {init};\n");
+        if r > 1 && c > 1 && self.chance(0.4) {
+            // Every entry, by rows and columns.
+            self.constructs.insert("nested for loops");
+            self.constructs
+                .insert("for loop or range, trip count <= 64");
+            let body = self.with_index(r, |g, i| {
+                g.with_index(c, |g, j| {
+                    let term = g.scalar(2);
+                    let value = if g.chance(0.5) {
+                        format!("{name}[({i}, {j})] * 0.5 + {term}")
+                    } else {
+                        term
+                    };
+                    g.constructs.insert("entry update m[(i, j)] / v[i] in a loop");
+                    format!("        for {j} in 0..{c} {{\n            {name}[({i}, {j})] = {value};\n        }}\n")
+                })
+            });
+            out += &format!("    for i in 0..{r} {{\n{body}    }}\n");
+            return out;
+        }
+        let trip = self.trip();
+        let (header, body) = self.with_index(trip, |g, i| {
+            let header = g.loop_header(i, trip);
+            (header, g.loop_body(&name, shape, trip, "        "))
+        });
+        out += &format!("    {header} {{\n{body}    }}\n");
+        out
+    }
+
+    /// `let v = if c { a } else if c2 { b } else { d };`
+    fn if_let(&mut self, n: usize) -> String {
+        self.constructs.insert("value-dependent if/else expression");
+        let shape = if self.chance(0.6) {
+            Shape::Scalar
+        } else {
+            let (r, c) = self.mat_shape();
+            Shape::Mat(r, c)
+        };
+        let cond = self.condition(1);
+        let a = self.value(shape, 2);
+        let middle = if self.chance(0.3) {
+            self.constructs.insert("else if");
+            let cond = self.condition(1);
+            let b = self.value(shape, 2);
+            format!(" else if {cond} {{\n        {b}\n    }}")
+        } else {
+            String::new()
+        };
+        let d = self.value(shape, 2);
+        let name = format!("v{n}");
+        self.vars.push((name.clone(), shape));
+        self.results.push((n, name.clone(), shape));
+        format!(
+            "    let {name}{} = if {cond} {{\n        {a}\n    }}{middle} else {{\n        {d}\n    }};\n",
+            Self::annotation(shape)
+        )
+    }
+
+    /// `let mut v = ..; if c { v = ..; } else if .. { v += ..; }`, or `let v; if c { v = ..; }
+    /// else { v = ..; }`.
+    fn if_statement(&mut self, n: usize) -> String {
+        let name = format!("v{n}");
+        let shape = if self.chance(0.6) {
+            Shape::Scalar
+        } else {
+            let (r, c) = self.mat_shape();
+            Shape::Mat(r, c)
+        };
+        let cond = self.condition(1);
+        self.results.push((n, name.clone(), shape));
+        if self.chance(0.3) {
+            self.constructs
+                .insert("deferred initialisation (let v; if .. { v = .. })");
+            let (a, b) = (self.value(shape, 2), self.value(shape, 2));
+            let ty = match shape {
+                Shape::Scalar => "f64".to_owned(),
+                Shape::Mat(r, c) => format!("SMatrix<f64, {r}, {c}>"),
+            };
+            self.vars.push((name.clone(), shape));
+            return format!(
+                "    let {name}: {ty};\n    if {cond} {{\n        {name} = {a};\n    }} else {{\n        {name} = {b};\n    }}\n"
+            );
+        }
+        self.constructs.insert("if statement assigning a let mut");
+        let init = self.value(shape, 2);
+        self.vars.push((name.clone(), shape));
+        self.mutable.insert(name.clone());
+        let mut out = format!(
+            "    let mut {name}{} = {init};\n    if {cond} {{\n{}    }}",
+            Self::annotation(shape),
+            self.assignment(&name, shape)
+        );
+        match self.below(3) {
+            0 => {}
+            1 => out += &format!(" else {{\n{}    }}", self.assignment(&name, shape)),
+            _ => {
+                self.constructs.insert("else if");
+                let cond = self.condition(1);
+                out += &format!(
+                    " else if {cond} {{\n{}    }}",
+                    self.assignment(&name, shape)
+                );
+            }
+        }
+        out + "\n"
+    }
+
+    /// `v = ..;`, `v += ..;`, `v -= ..;`, `v *= ..;` or `v /= ..;` inside a branch.
+    fn assignment(&mut self, name: &str, shape: Shape) -> String {
+        let roll = self.below(5);
+        if roll > 0 {
+            self.constructs
+                .insert("compound assignment (+=, -=, *=, /=)");
+        }
+        let line = match roll {
+            0 => format!("{name} = {}", self.value(shape, 2)),
+            1 => format!("{name} += {}", self.expr(shape, 2)),
+            2 => format!("{name} -= {}", self.expr(shape, 2)),
+            3 => format!("{name} *= {}", recv(self.scalar(1)) + ".tanh()"),
+            _ => format!("{name} /= {}", self.positive(1)),
+        };
+        format!("        {line};\n")
+    }
+
+    /// `let v: f64 = x.iter().map(|&t| ..).sum::<f64>();` and other iterator chains.
+    fn chain_let(&mut self, n: usize) -> String {
+        let chain = self.chain();
+        let name = format!("v{n}");
+        self.vars.push((name.clone(), Shape::Scalar));
+        self.results.push((n, name.clone(), Shape::Scalar));
+        format!("    let {name}: f64 = {chain};\n")
+    }
+
+    /// An iterator chain giving a scalar, whose closures read the values in scope.
+    fn chain(&mut self) -> String {
+        self.nesting += 1;
+        let sources = self.iterables();
+        let f = self.fresh();
+        let (t, u, acc) = (format!("t{f}"), format!("u{f}"), format!("acc{f}"));
+        let chain = match (self.below(8), sources.is_empty()) {
+            (0 | 1, false) => {
+                self.constructs.insert("iterator .map(..).sum()");
+                let (x, len) = self.source(&sources);
+                let body = self.with_scalars(&[&t], |g| typed(g.scalar(2)));
+                mean(format!("{x}.iter().map(|&{t}| {body}).sum::<f64>()"), len)
+            }
+            (2, false) => {
+                self.constructs.insert("iterator .zip(..)");
+                let (x, len) = self.source(&sources);
+                let (other, len) = if len >= 2 && self.chance(0.5) {
+                    self.constructs.insert("iterator .skip(k)");
+                    (format!("{x}.iter().skip(1)"), len - 1)
+                } else {
+                    let (y, other) = self.source(&sources);
+                    (format!("{y}.iter()"), len.min(other))
+                };
+                let body = self.with_scalars(&[&t, &u], |g| typed(g.scalar(2)));
+                mean(
+                    format!("{x}.iter().zip({other}).map(|(&{t}, &{u})| {body}).sum::<f64>()"),
+                    len,
+                )
+            }
+            (3, false) => {
+                self.constructs.insert("iterator .enumerate()");
+                let (x, len) = self.source(&sources);
+                let body = self.with_index(len, |g, k| {
+                    let body = g.with_scalars(&[&t], |g| typed(g.scalar(2)));
+                    format!("|({k}, &{t})| {body}")
+                });
+                mean(
+                    format!("{x}.iter().enumerate().map({body}).sum::<f64>()"),
+                    len,
+                )
+            }
+            (4 | 5, false) => {
+                self.constructs.insert("iterator .fold(init, |acc, t| ..)");
+                let (x, len) = self.source(&sources);
+                let (adapter, len) = match self.below(6) {
+                    0 => (".rev()".to_owned(), len),
+                    1 if len >= 2 => (".skip(1)".to_owned(), len - 1),
+                    2 if len >= 2 => (".step_by(2)".to_owned(), len.div_ceil(2)),
+                    3 if len >= 3 => (".take(2)".to_owned(), 2),
+                    _ => (String::new(), len),
+                };
+                let init = if self.chance(0.5) {
+                    "0.0_f64".to_owned()
+                } else {
+                    typed(self.scalar(1))
+                };
+                let c = coefficient(len);
+                let update = self.with_scalars(&[&acc, &t], |g| {
+                    let term = g.scalar(2);
+                    match g.below(3) {
+                        0 => format!("{acc} * 0.5 + {term} * {c}"),
+                        1 => format!("({acc} + {term} * {c}).tanh()"),
+                        _ => format!("{acc} + {term} * {c}"),
+                    }
+                });
+                format!("{x}.iter(){adapter}.fold({init}, |{acc}, &{t}| {update})")
+            }
+            _ => {
+                self.constructs.insert("range (0..n).map(|i| ..).sum()");
+                let trip = self.trip();
+                let body = self.with_index(trip, |g, k| {
+                    let body = typed(g.scalar(2));
+                    format!("|{k}| {body}")
+                });
+                mean(format!("(0..{trip}).map({body}).sum::<f64>()"), trip)
+            }
+        };
+        self.nesting -= 1;
+        chain
+    }
+
+    /// A variable to iterate over, with its number of entries.
+    fn source(&mut self, sources: &[(String, usize, usize)]) -> (String, usize) {
+        // Favour long vectors: they make the loops that are not unrolled.
+        let long: Vec<&(String, usize, usize)> = sources.iter().filter(|s| s.1 > 4).collect();
+        let (name, r, c) = if !long.is_empty() && self.chance(0.5) {
+            long[self.below(long.len())].clone()
+        } else {
+            sources[self.below(sources.len())].clone()
+        };
+        if r * c > 64 {
+            self.constructs.insert("iterator over more than 64 entries");
+        }
+        self.trips.push(r * c);
+        (name, r * c)
+    }
+
+    /// `let c = |t: f64| ..;`, called later.
+    fn closure_let(&mut self, n: usize) -> String {
+        self.constructs.insert("let-bound closure");
+        let name = format!("c{n}");
+        let t = format!("t{}", self.fresh());
+        let saved = (self.capture_mutable, std::mem::take(&mut self.indices));
+        self.capture_mutable = false;
+        let body = self.with_scalars(&[&t], |g| typed(g.scalar(2)));
+        (self.capture_mutable, self.indices) = saved;
+        self.closures.push(name.clone());
+        format!("    let {name} = |{t}: f64| {body};\n")
+    }
+
+    /// `let (v, w) = (a, b);`
+    fn tuple_let(&mut self, n: usize) -> String {
+        self.constructs.insert("tuple let");
+        let shapes: Vec<Shape> = (0..2)
+            .map(|_| {
+                if self.chance(0.6) {
+                    Shape::Scalar
+                } else {
+                    let (r, c) = self.mat_shape();
+                    Shape::Mat(r, c)
+                }
+            })
+            .collect();
+        let a = self.value(shapes[0], 2);
+        let b = self.value(shapes[1], 2);
+        let (v, w) = (format!("v{n}"), format!("w{n}"));
+        self.vars.push((v.clone(), shapes[0]));
+        self.vars.push((w.clone(), shapes[1]));
+        format!("    let ({v}, {w}) = ({a}, {b});\n")
+    }
+}
+
+/// A sum over more than a few items as a mean, so that it stays of moderate size.
+fn mean(sum: String, len: usize) -> String {
+    if len > 8 {
+        format!("{sum} / {len}.0")
+    } else {
+        sum
     }
 }

@@ -11,10 +11,11 @@
 
 use super::interp::{eval, Value};
 use super::support::{differentiate, Differentiated, Domain, Rng};
+use crate::build::Build;
 use crate::ir::{Graph, Id, Ty};
 use crate::lower::FORCE_UNROLL;
 use crate::ops::Op;
-use crate::regions;
+use crate::{forward, regions, reverse};
 use proc_macro2::TokenStream;
 use std::str::FromStr;
 
@@ -263,18 +264,18 @@ fn dot_product_test(f: &Differentiated, y: Id, seed: u64, what: &str) {
         .iter()
         // A tape is read, never differentiated backwards.
         .map(|ty| {
-            (regions::differentiable(ty) && !matches!(ty, Ty::Array(..))).then(|| param(&mut g, ty))
+            (ty.is_differentiable() && !matches!(ty, Ty::Array(..))).then(|| param(&mut g, ty))
         })
         .collect();
     let bars: Vec<Option<Id>> = items
         .iter()
         .map(|ty| {
-            (regions::differentiable(ty) && !matches!(ty, Ty::Array(..))).then(|| param(&mut g, ty))
+            (ty.is_differentiable() && !matches!(ty, Ty::Array(..))).then(|| param(&mut g, ty))
         })
         .collect();
     let active: Vec<bool> = dirs.iter().map(Option::is_some).collect();
-    let tangents = regions::jvp(&mut g, y, &dirs);
-    let adjoints = regions::vjp(&mut g, y, &bars, &active);
+    let tangents = regions::jvp(&mut g, y, &dirs, forward::tangents);
+    let adjoints = regions::vjp(&mut g, y, &bars, &active, reverse::vjp);
     assert!(
         g.internal_errors.is_empty(),
         "{what}: {:?}",

@@ -16,9 +16,10 @@ use super::support::{
     assert_close, assert_scalar_close, differentiate, param, sp, Differentiated, Domain, Rng,
     FD_STEP,
 };
-use crate::forward;
+use crate::build::Build;
 use crate::ir::{Callee, Dim, Elem, Graph, Id, Ty};
 use crate::ops::{Fun, Op};
+use crate::{forward, reverse, rules};
 use std::mem::{discriminant, Discriminant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use syn::parse_quote;
@@ -423,7 +424,11 @@ fn check_missing_rules(inst: &Instance) {
     if inst.rules == Rules::Neither {
         let d: Vec<Option<Id>> = dxs.iter().copied().map(Some).collect();
         let before = g.len();
-        assert_eq!(inst.op.jvp(&mut g, y, &xs, &d), None, "{inst:?}: tangent");
+        assert_eq!(
+            rules::jvp(&mut g, &inst.op, y, &xs, &d),
+            None,
+            "{inst:?}: tangent"
+        );
         assert_eq!(
             g.len(),
             before,
@@ -437,7 +442,7 @@ fn check_missing_rules(inst: &Instance) {
     }
     for i in 0..xs.len() {
         assert_eq!(
-            inst.op.vjp(&mut g, y, &xs, ybar, i),
+            reverse::contribution(&mut g, &inst.op, y, &xs, ybar, i),
             None,
             "{inst:?}: adjoint {i}"
         );
@@ -485,7 +490,7 @@ fn check_instance(env: &Env, inst: &Instance, rng: &mut Rng) {
     let adjoints: Vec<Option<Id>> = (0..n)
         .filter(|_| with_adjoints)
         .map(|i| {
-            let bar = inst.op.vjp(&mut g, y, &xs, ybar, i);
+            let bar = reverse::contribution(&mut g, &inst.op, y, &xs, ybar, i);
             if let Some(b) = bar {
                 assert_eq!(
                     g.ty(b),
@@ -636,7 +641,7 @@ fn leaves_have_zero_tangents() {
         };
         let leaf = g.add_typed(op.clone(), &[], ty, sp());
         let before = g.len();
-        assert_eq!(op.jvp(&mut g, leaf, &[], &[]), None, "{op:?}");
+        assert_eq!(rules::jvp(&mut g, &op, leaf, &[], &[]), None, "{op:?}");
         assert_eq!(
             g.len(),
             before,

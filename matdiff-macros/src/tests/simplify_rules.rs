@@ -1,10 +1,11 @@
-//! The rewrite table, rule by rule: each case builds a small expression through `Graph::add`
+//! The rewrite table, rule by rule: each case builds a small expression through `Build::add`
 //! (so every rule runs, as in the pipeline), pins the printed result, and checks it against
 //! the unsimplified expression computed directly with nalgebra, on random inputs. A rule that
 //! has no case here fails `every_rule_has_a_case`.
 
 use super::interp::{eval, Value};
 use super::support::{assert_close, param, sp, Domain, Rng};
+use crate::build::Build;
 use crate::ir::{Elem, Graph, Id, Ty};
 use crate::ops::{Fun, IntOp, Op};
 use expect_test::{expect, Expect};
@@ -749,7 +750,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn every_rule_has_a_case() {
-    let names: Vec<&str> = crate::simplify::rule_names().collect();
+    let names: Vec<&str> = crate::build::rule_names().collect();
     let cases = cases();
     for name in &names {
         assert!(

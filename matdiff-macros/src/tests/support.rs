@@ -3,6 +3,7 @@
 
 use super::interp::{dims, eval_in, Env, Value};
 use crate::args::Args;
+use crate::build::Build;
 use crate::emit::Program;
 use crate::ir::{Graph, Id, Ty};
 use crate::ops::Op;

@@ -2,7 +2,8 @@
 //! together, which one `let` per node would compute separately.
 //!
 //! * maps of one closure body over one matrix (a value and its derivatives): one loop that
-//!   shares the closure's subexpressions (`exp(-t)` of a sigmoid);
+//!   shares the closure's subexpressions (`exp(-t)` of a sigmoid), found here and written by
+//!   `nodes.rs`, which writes closures;
 //! * a determinant and the inverse its derivative needs: one factorisation
 //!   (`determinant_and_inverse`), giving `A⁻ᵀ` directly when only that is used;
 //! * `P ± A B` where the product is used nowhere else: accumulated in place with `gemm`,
@@ -10,14 +11,15 @@
 //!
 //! The IR stays one node per value; this module only decides how the emitter writes them.
 
-use crate::emit::{closure_var, computed, elem_type, value_type, var};
-use crate::ir::{Graph, Id, ScalarFn};
-use crate::ops::{local, tr_mul_is_fast, InverseCheck, Op};
+use super::names::{elem_type, local, value_type, var};
+use super::ops::tr_mul_is_fast;
+use crate::ir::{Graph, Id};
+use crate::ops::{InverseCheck, Op};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// How often each live node is used: by live nodes and as a result.
-pub struct Uses {
+pub(super) struct Uses {
     count: Vec<usize>,
     /// For a node used exactly once by another node: that node.
     consumer: Vec<Option<Id>>,
@@ -59,21 +61,29 @@ impl Uses {
     }
 }
 
-/// The statements computing `id` together with the nodes fused with it, and those nodes; or
-/// `None` when `id` is written on its own.
-pub fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<(TokenStream, Vec<Id>)> {
+/// A node written together with others.
+pub(super) enum Fusion {
+    /// Maps of one closure body over one matrix, computed by one loop: written by `nodes.rs`,
+    /// which writes closures.
+    Maps(Vec<Id>),
+    /// The statements written here, and the nodes they bind.
+    Written(TokenStream, Vec<Id>),
+}
+
+/// How `id` is written together with other nodes, or `None` when it is written on its own.
+pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fusion> {
     let maps = maps_sharing_a_loop(g, live, id);
     if maps.len() > 1 {
-        return Some((fused_maps(g, &maps), maps));
+        return Some(Fusion::Maps(maps));
     }
-    if let Some(members) = determinant_with_inverse(g, live, uses, id) {
-        return Some(members);
+    if let Some((tokens, members)) = determinant_with_inverse(g, live, uses, id) {
+        return Some(Fusion::Written(tokens, members));
     }
     if accumulated_into_consumer(g, uses, id) {
         // Written by its consumer, `accumulate`.
-        return Some((TokenStream::new(), vec![id]));
+        return Some(Fusion::Written(TokenStream::new(), vec![id]));
     }
-    accumulate(g, uses, id).map(|tokens| (tokens, vec![id]))
+    accumulate(g, uses, id).map(|tokens| Fusion::Written(tokens, vec![id]))
 }
 
 /// The live `.map()`s of the same closure body over the same matrix as `id` (a value and
@@ -90,44 +100,6 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
         .skip(id.index())
         .filter(|&other| live[other.index()] && body_of(other) == Some(key))
         .collect()
-}
-
-/// One loop over the entries computing several maps of one closure body, then a `let` for
-/// each result.
-fn fused_maps(g: &Graph, group: &[Id]) -> TokenStream {
-    let matrix = var(g.node(group[0]).args[0]);
-    let ty = value_type(g.elem, &g.node(group[0]).ty);
-    let elem = elem_type(g.elem);
-    let functions: Vec<ScalarFn> = group
-        .iter()
-        .map(|&id| match g.op(id) {
-            Op::Map(f) => g.scalar_fns[*f],
-            _ => unreachable!("a fused group holds maps only"),
-        })
-        .collect();
-    let body = &g.bodies[functions[0].body];
-    let live = body.reachable(functions.iter().map(|f| f.output));
-    let argument = closure_var(Id::first());
-    let lets = body
-        .ids()
-        .filter(|id| live[id.index()] && !matches!(body.op(*id), Op::Param(_)))
-        .map(|id| computed(body, id, closure_var));
-    let index = Ident::new("__i", Span::mixed_site());
-    let storage: Vec<Ident> = group
-        .iter()
-        .map(|id| Ident::new(&format!("__m{}", id.index()), Span::mixed_site()))
-        .collect();
-    let results = functions.iter().map(|f| closure_var(f.output));
-    let names = group.iter().map(|&id| var(id));
-    quote! {
-        #(let mut #storage: #ty = <#ty>::zeros();)*
-        for #index in 0..#matrix.len() {
-            let #argument: #elem = #matrix[#index];
-            #(#lets)*
-            #(#storage[#index] = #results;)*
-        }
-        #(let #names: &#ty = &#storage;)*
-    }
 }
 
 /// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:

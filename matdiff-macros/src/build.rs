@@ -1,15 +1,112 @@
-//! Algebraic simplification, applied as each node is built.
+//! Building nodes. [`Build::add`] is how every node is made: its type from the op's shape rule
+//! (`shape.rs`), then the rewrite table below, then interning in the arena (`Graph::intern`,
+//! which returns an existing identical node).
 //!
-//! `Graph::add` consults [`rewrite`] before appending a node; a rule that fires returns an
-//! equivalent node instead. Every rule makes the program smaller, folds constants, or (the
-//! reassociation of products) strictly lowers its multiplication count, so rewriting
-//! terminates. Together with hash-consing (common subexpressions) and the
-//! emitter's liveness walk (dead code) this is the whole optimiser: symbolic zeros never reach
-//! the graph at all, they are `None` in the transforms.
+//! The rewrite table is algebraic simplification, applied as each node is built: a rule that
+//! fires returns an equivalent node instead. Every rule makes the program smaller, folds
+//! constants, or (the reassociation of products) strictly lowers its multiplication count, so
+//! rewriting terminates. Together with hash-consing (common subexpressions) and the emitter's
+//! liveness walk (dead code) this is the whole optimiser: symbolic zeros never reach the graph
+//! at all, they are `None` in the transforms. Rules build their replacements with `Build` too,
+//! which is why the table lives in this module.
 
-use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::Op;
+use crate::ir::{Dim, Elem, Graph, Id, Ty};
+use crate::ops::{Fun, IntOp, Op};
+use crate::shape::shape;
 use proc_macro2::Span;
+
+/// Building simplified nodes in a [`Graph`].
+pub trait Build {
+    /// Builds `op(args)`, inferring its type from the op's shape rule and simplifying it with
+    /// the rewrite table. Use [`Build::try_add`] where a shape error is the user's.
+    fn add(&mut self, op: Op, args: &[Id], span: Span) -> Id;
+
+    /// Like [`Build::add`], but a shape mismatch is returned as a message for the user.
+    fn try_add(&mut self, op: Op, args: &[Id], span: Span) -> Result<Id, String>;
+
+    /// Builds a node whose type is not determined by its arguments (`Identity`, `Fill`, ...).
+    fn add_typed(&mut self, op: Op, args: &[Id], ty: Ty, span: Span) -> Id;
+
+    /// A literal of the element type. In an `f32` function it is rounded to `f32` here, so
+    /// that literals folded together round as the user's `f32` arithmetic does.
+    fn lit(&mut self, value: f64, span: Span) -> Id;
+
+    /// `a + b` where `None` is a symbolic zero.
+    fn add_opt(&mut self, a: Option<Id>, b: Option<Id>, span: Span) -> Option<Id>;
+
+    /// Copies every node of `src` into this graph, parameter `p` of `src` replaced by
+    /// `params[p]`, and returns the id each node of `src` became. Closures, callees and
+    /// regions that `src` refers to come along. The copies are rebuilt, so they simplify
+    /// with their new arguments.
+    fn import(&mut self, src: &Graph, params: &[Id]) -> Vec<Id>;
+}
+
+impl Build for Graph {
+    fn add(&mut self, op: Op, args: &[Id], span: Span) -> Id {
+        match self.try_add(op.clone(), args, span) {
+            Ok(id) => id,
+            Err(message) => {
+                self.internal_errors
+                    .push((span, format!("{op:?}: {message}")));
+                let ty = args.first().map_or(Ty::Scalar, |&a| self.ty(a).clone());
+                self.intern(op, args.to_vec(), ty, span)
+            }
+        }
+    }
+
+    fn try_add(&mut self, op: Op, args: &[Id], span: Span) -> Result<Id, String> {
+        let tys: Vec<&Ty> = args.iter().map(|&a| self.ty(a)).collect();
+        let ty = shape(&op, &tys)?;
+        Ok(self.add_typed(op, args, ty, span))
+    }
+
+    fn add_typed(&mut self, op: Op, args: &[Id], ty: Ty, span: Span) -> Id {
+        if let Some(id) = rewrite(self, &op, args, &ty, span) {
+            return id;
+        }
+        self.intern(op, args.to_vec(), ty, span)
+    }
+
+    fn lit(&mut self, value: f64, span: Span) -> Id {
+        let value = match self.elem {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "rounding to f32 is the point"
+            )]
+            Elem::F32 => f64::from(value as f32),
+            Elem::F64 => value,
+        };
+        self.add_typed(Op::lit(value), &[], Ty::Scalar, span)
+    }
+
+    fn add_opt(&mut self, a: Option<Id>, b: Option<Id>, span: Span) -> Option<Id> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(self.add(Op::Add, &[a, b], span)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    fn import(&mut self, src: &Graph, params: &[Id]) -> Vec<Id> {
+        let mut map: Vec<Id> = Vec::with_capacity(src.len());
+        for id in src.ids() {
+            let node = src.node(id);
+            let new = match &node.op {
+                Op::Param(p) => params[*p],
+                op => {
+                    let op = self.import_op(src, op);
+                    let args: Vec<Id> = node.args.iter().map(|a| map[a.index()]).collect();
+                    self.add_typed(op, &args, node.ty.clone(), node.span)
+                }
+            };
+            map.push(new);
+        }
+        map
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rewrite table.
 
 type Rule = fn(&mut Graph, &Op, &[Id], Span) -> Option<Id>;
 
@@ -49,7 +146,7 @@ const RULES: &[(&str, Rule)] = &[
 ];
 
 /// An existing or simpler node equal to `op(args)`, if a rule applies.
-pub fn rewrite(g: &mut Graph, op: &Op, args: &[Id], ty: &Ty, span: Span) -> Option<Id> {
+fn rewrite(g: &mut Graph, op: &Op, args: &[Id], ty: &Ty, span: Span) -> Option<Id> {
     if args.is_empty() {
         return None;
     }
@@ -136,18 +233,17 @@ fn fold_integers(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> 
     };
     let (a, b) = (int(g, args[0])?, int(g, args[1])?);
     let value = match int_op {
-        crate::ops::IntOp::Add => a.checked_add(b),
-        crate::ops::IntOp::Sub => a.checked_sub(b),
-        crate::ops::IntOp::Mul => a.checked_mul(b),
-        crate::ops::IntOp::Div => a.checked_div(b),
-        crate::ops::IntOp::Rem => a.checked_rem(b),
+        IntOp::Add => a.checked_add(b),
+        IntOp::Sub => a.checked_sub(b),
+        IntOp::Mul => a.checked_mul(b),
+        IntOp::Div => a.checked_div(b),
+        IntOp::Rem => a.checked_rem(b),
     }?;
     Some(g.add_typed(Op::Int(value), &[], Ty::Int, span))
 }
 
 /// `i + 0 → i`, `0 + i → i`, `i - 0 → i`, `1 * i → i`, `i * 1 → i`, `i / 1 → i`.
 fn integer_units(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
-    use crate::ops::IntOp;
     let Op::IntBin(int_op) = op else {
         return None;
     };
@@ -312,7 +408,7 @@ fn matmul_identity(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
 
 /// `1 / (1 / x) → x`.
 fn recip_recip(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
-    let recip = Op::Fun(crate::ops::Fun::Recip);
+    let recip = Op::Fun(Fun::Recip);
     let inner = g.node(args.first().copied()?);
     (op == &recip && inner.op == recip).then(|| inner.args[0])
 }
@@ -320,8 +416,8 @@ fn recip_recip(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
 /// `x¹ → x`, `x⁰ → 1`.
 fn powi_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     match op {
-        Op::Fun(crate::ops::Fun::Powi(1)) => Some(args[0]),
-        Op::Fun(crate::ops::Fun::Powi(0)) => Some(g.lit(1.0, span)),
+        Op::Fun(Fun::Powi(1)) => Some(args[0]),
+        Op::Fun(Fun::Powi(0)) => Some(g.lit(1.0, span)),
         _ => None,
     }
 }
@@ -329,8 +425,7 @@ fn powi_one(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
 /// `ln(det A) → ln det A`, whose derivative `tr(A⁻¹ dA)` does not divide by `det A`.
 fn ln_det(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     let inner = g.node(args.first().copied()?).clone();
-    (op == &Op::Fun(crate::ops::Fun::Ln) && inner.op == Op::Det)
-        .then(|| g.add(Op::LogDet, &inner.args, span))
+    (op == &Op::Fun(Fun::Ln) && inner.op == Op::Det).then(|| g.add(Op::LogDet, &inner.args, span))
 }
 
 /// `Aᵀ B → tr_mul(A, B)`: nalgebra multiplies by a transpose without forming it.
@@ -447,7 +542,7 @@ fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Opti
     if !matches!(op, Op::MatMul | Op::TrMul) {
         return None;
     }
-    let result_size = size(&op.shape(&[g.ty(args[0]), g.ty(args[1])]).ok()?)?;
+    let result_size = size(&shape(op, &[g.ty(args[0]), g.ty(args[1])]).ok()?)?;
     for k in 0..2 {
         let node = g.node(args[k]).clone();
         if node.op != Op::Scale || size(&node.ty)? < result_size {

@@ -1,0 +1,156 @@
+//! Calls: of another `#[differentiate]` function (through the functions its attribute
+//! generated), of `f64::` functions (as the methods they are), of closures bound with `let`,
+//! and constructors (`Matrix3::identity()`, `SMatrix::<f64, 2, 3>::zeros()`).
+
+use super::syntax::{constructor, float_function_call};
+use super::{Lowerer, Val};
+use crate::build::Build;
+use crate::ir::{Callee, Id, Ty};
+use crate::ops::Op;
+use crate::sig;
+use syn::spanned::Spanned;
+use syn::Expr;
+
+impl Lowerer<'_> {
+    /// `f(&x, y)` for another `#[differentiate]` function `f`: the chain rule goes through
+    /// the `__matdiff_f_vjp` / `__matdiff_f_tangent` functions its attribute generated.
+    fn lower_differentiated_call(&mut self, call: &syn::ExprCall) -> Option<Id> {
+        let Expr::Path(path) = &*call.func else {
+            self.cx.error_spanned_by(
+                &call.func,
+                "only calls of functions by name are supported, such as `loss(&w, x)`",
+            );
+            return None;
+        };
+        if let Some(method_call) = float_function_call(path, call) {
+            let value = self.lower_method(&method_call)?;
+            return self.float_node(&value, &Expr::MethodCall(method_call));
+        }
+        if path.qself.is_some() || path.path.segments.iter().any(|s| !s.arguments.is_none()) {
+            self.cx.error_spanned_by(
+                path,
+                "calls with generic arguments are not supported; let the compiler infer them",
+            );
+            return None;
+        }
+        let mut by_ref = Vec::new();
+        let mut args = Vec::new();
+        for arg in &call.args {
+            by_ref.push(self.is_reference(arg));
+            let value = self.value(arg, None);
+            args.push(value.and_then(|v| match v {
+                Val::Int(_) | Val::Sym(_) | Val::Bool(_) => {
+                    self.node_of(&v, arg.span(), "an argument")
+                }
+                v => {
+                    let id = self.node_of(&v, arg.span(), "an argument")?;
+                    match self.graph().ty(id) {
+                        Ty::Int | Ty::Bool | Ty::Scalar | Ty::Mat(..) => Some(id),
+                        _ => self.float_node(&v, arg),
+                    }
+                }
+            }));
+        }
+        let args: Vec<Id> = args.into_iter().collect::<Option<_>>()?;
+        if args.is_empty() {
+            self.cx.error_spanned_by(
+                call,
+                "a call to another differentiated function needs at least one argument",
+            );
+            return None;
+        }
+        let scalar_args = args
+            .iter()
+            .map(|&a| self.graph().ty(a).is_scalar())
+            .collect();
+        let int_args = args
+            .iter()
+            .map(|&a| matches!(self.graph().ty(a), Ty::Int | Ty::Bool))
+            .collect();
+        let callee = Callee {
+            path: path.path.clone(),
+            by_ref,
+            scalar_args,
+            int_args,
+        };
+        let c = self.g().add_callee(callee);
+        self.g()
+            .try_add(Op::Call(c), &args, call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
+    /// `SMatrix::<f64, 3, 3>::identity()`, `Matrix3::identity()`, `SMatrix::zeros()`, ...
+    pub(super) fn lower_call(
+        &mut self,
+        call: &syn::ExprCall,
+        expected: Option<&Ty>,
+    ) -> Option<Val> {
+        if let Expr::Path(path) = &*call.func {
+            if let Some(ident) = path.path.get_ident() {
+                if let Some(Some(Val::Closure(closure))) =
+                    self.lookup(&ident.to_string()).map(|b| b.val.clone())
+                {
+                    let args: Option<Vec<Val>> =
+                        call.args.iter().map(|a| self.value(a, None)).collect();
+                    return self.call_closure(&closure, args?, call.span());
+                }
+                if *ident == self.sig.func.sig.ident {
+                    self.cx.error_spanned_by(
+                        call,
+                        "recursion is not supported: a differentiated function cannot call \
+                    itself; write the recursion as a `for` loop with a static trip count",
+                    );
+                    return None;
+                }
+            }
+        }
+        self.lower_call_node(call, expected).map(|id| self.val(id))
+    }
+
+    fn lower_call_node(&mut self, call: &syn::ExprCall, expected: Option<&Ty>) -> Option<Id> {
+        let span = call.span();
+        let constructor = match &*call.func {
+            Expr::Path(path) => constructor(&path.path),
+            _ => None,
+        };
+        let Some((kind, type_segment)) = constructor else {
+            return self.lower_differentiated_call(call);
+        };
+        if !call.args.is_empty() {
+            self.cx
+                .error_spanned_by(call, format!("`{kind}()` takes no arguments"));
+            return None;
+        }
+        let named = match sig::shape_of_segment(type_segment) {
+            Ok((_, shape)) => shape,
+            Err(message) => {
+                self.cx.error_spanned_by(type_segment, message);
+                return None;
+            }
+        };
+        let Some(ty) = named.or_else(|| expected.cloned()) else {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "cannot infer the dimensions of `{kind}()`; write them, as in \
+                     `SMatrix::<f64, 3, 3>::{kind}()` or `Matrix3::{kind}()`, or annotate the \
+                     `let`"
+                ),
+            );
+            return None;
+        };
+        if ty.is_scalar() {
+            self.cx
+                .error_spanned_by(call, format!("`{kind}()` builds a matrix, not a scalar"));
+            return None;
+        }
+        Some(match kind {
+            "identity" => self.g().add_typed(Op::Identity, &[], ty, span),
+            _ => {
+                let zero = self.g().lit(0.0, span);
+                self.g().add_typed(Op::Fill, &[zero], ty, span)
+            }
+        })
+    }
+}

@@ -1,0 +1,1022 @@
+//! Methods: one table of every method matdiff lowers, per receiver, which drives both the
+//! dispatch and the messages that list the supported methods; then the methods of scalars,
+//! matrices, integers and constant arrays (an iterator's are in `control.rs`).
+//!
+//! Adding a method is adding a line to [`METHODS`]: an op it builds, or a handler named in
+//! [`Lowering`] (the compiler then asks for its case in the handler's `match`).
+
+use super::syntax::{integer_literal, is_update_method, string_args, try_inverse_receiver};
+use super::{Binding, Frame, Iter, Lowerer, Scope, Val};
+use crate::build::Build;
+use crate::ir::{Dim, Graph, Id, SymInt, Ty};
+use crate::ops::{Fun, IntOp, InverseCheck, Op};
+use proc_macro2::Span;
+use std::collections::HashSet;
+use std::rc::Rc;
+use syn::spanned::Spanned;
+use syn::{Expr, Pat};
+use IteratorMethod as It;
+use Lowering as L;
+use MatrixMethod as M;
+use Receiver as R;
+use ScalarMethod as S;
+use ShapeMethod as Sh;
+
+/// What a method is called on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Receiver {
+    Scalar,
+    /// A matrix or vector.
+    Matrix,
+    /// An integer known at compile time (a literal, a size, a loop index).
+    Integer,
+    /// A lazy iterator: a range, `m.iter()`, and their adapters.
+    Iterator,
+    /// A float array constant in scope (`DATA`); its other methods are a scalar constant's.
+    ConstantArray,
+}
+
+/// What a method lowers to, per receiver: the op it builds, or the handler that lowers it.
+/// Each receiver's handler matches its enum exhaustively, so a new handler is a new variant
+/// the compiler asks a case for.
+#[derive(Debug)]
+pub(super) enum Lowering {
+    Scalar(ScalarMethod),
+    Matrix(MatrixMethod),
+    /// A matrix method read from the matrix's shape.
+    Shape(ShapeMethod),
+    Integer(IntegerMethod),
+    Iterator(IteratorMethod),
+    ConstantArray(ArrayMethod),
+}
+
+#[derive(Debug)]
+pub(super) enum ScalarMethod {
+    /// This op of the receiver and the arguments, all floats.
+    Op(Op),
+    /// The receiver itself (`.clone()`).
+    Same,
+    /// `x.powi(n)`: `n` an integer literal, part of the op.
+    Powi,
+}
+
+#[derive(Debug)]
+pub(super) enum MatrixMethod {
+    /// This op of the receiver and the arguments, all floats.
+    Op(Op),
+    /// The receiver itself (`.clone()`, `.into_owned()`).
+    Same,
+    /// `m.map(|t| ..)` or `m.map(f64::exp)`: the closure becomes a scalar graph.
+    Map,
+    /// `a.component_div(&b)`, as `a ∘ map(recip)(b)`.
+    ComponentDiv,
+    /// `m.try_inverse()` without the `.unwrap()`/`.expect(..)` that makes it a value.
+    TryInverse,
+}
+
+/// Read from a matrix's shape, the arguments taken as integers.
+#[derive(Debug)]
+pub(super) enum ShapeMethod {
+    /// The sizes, known at compile time.
+    Len,
+    RowCount,
+    ColumnCount,
+    Shape,
+    /// `m.iter()`: the entries in column-major order, lazily.
+    Entries,
+    /// Blocks copied out of the matrix: `column(j)`, `row(i)`, `columns(j, n)`, `rows(i, n)`,
+    /// `fixed_rows::<K>(i)`, `fixed_columns::<K>(j)`, `fixed_view::<R, C>(i, j)`.
+    Column,
+    Row,
+    Columns,
+    Rows,
+    FixedRows,
+    FixedColumns,
+    FixedView,
+}
+
+/// Of integers known at compile time.
+#[derive(Debug)]
+pub(super) enum IntegerMethod {
+    Min,
+    Max,
+}
+
+#[derive(Debug)]
+pub(super) enum IteratorMethod {
+    /// The iterator itself (`.copied()`, `.iter()`, ..).
+    Same,
+    /// Adapters: a new lazy iterator.
+    Zip,
+    Enumerate,
+    Map,
+    Rev,
+    Skip,
+    Take,
+    StepBy,
+    /// Consumers: a loop, or its trip count.
+    Count,
+    Sum,
+    Product,
+    Fold,
+}
+
+/// Of a constant float array in scope.
+#[derive(Debug)]
+pub(super) enum ArrayMethod {
+    Len,
+    Entries,
+}
+
+/// A supported method.
+#[derive(Debug)]
+pub(super) struct Method {
+    pub name: &'static str,
+    /// How many arguments it takes besides the receiver.
+    pub arity: usize,
+    pub lowering: Lowering,
+    /// Whether it takes a turbofish: a view's sizes, `sum::<f64>()`.
+    pub turbofish: bool,
+    /// How messages show it, after the `.`; `None` for aliases and no-ops that are accepted
+    /// but not listed (`.clone()`, `.by_ref()`).
+    pub usage: Option<&'static str>,
+}
+
+impl Method {
+    /// A method listed in messages, `usage` showing how it is called.
+    const fn new(
+        name: &'static str,
+        arity: usize,
+        lowering: Lowering,
+        usage: &'static str,
+    ) -> Self {
+        Method {
+            name,
+            arity,
+            lowering,
+            turbofish: false,
+            usage: Some(usage),
+        }
+    }
+
+    /// The method, taking a turbofish.
+    const fn generic(mut self) -> Self {
+        self.turbofish = true;
+        self
+    }
+
+    /// The method, accepted but not listed in messages: an alias, or a no-op.
+    const fn unlisted(mut self) -> Self {
+        self.usage = None;
+        self
+    }
+
+    pub(super) fn receiver(&self) -> Receiver {
+        match self.lowering {
+            L::Scalar(_) => R::Scalar,
+            L::Matrix(_) | L::Shape(_) => R::Matrix,
+            L::Integer(_) => R::Integer,
+            L::Iterator(_) => R::Iterator,
+            L::ConstantArray(_) => R::ConstantArray,
+        }
+    }
+}
+
+const fn scalar(
+    name: &'static str,
+    arity: usize,
+    method: ScalarMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::Scalar(method), usage)
+}
+
+const fn matrix(
+    name: &'static str,
+    arity: usize,
+    method: MatrixMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::Matrix(method), usage)
+}
+
+const fn shape(
+    name: &'static str,
+    arity: usize,
+    method: ShapeMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::Shape(method), usage)
+}
+
+const fn integer(
+    name: &'static str,
+    arity: usize,
+    method: IntegerMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::Integer(method), usage)
+}
+
+const fn iterator(
+    name: &'static str,
+    arity: usize,
+    method: IteratorMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::Iterator(method), usage)
+}
+
+const fn array(
+    name: &'static str,
+    arity: usize,
+    method: ArrayMethod,
+    usage: &'static str,
+) -> Method {
+    Method::new(name, arity, L::ConstantArray(method), usage)
+}
+
+/// Every supported method, grouped by receiver; messages list them in this order.
+#[rustfmt::skip]
+pub(super) const METHODS: &[Method] = &[
+    // Scalars: functions of the receiver, and of a second scalar.
+    scalar("exp",    0, S::Op(Op::Fun(Fun::Exp)),    "exp()"),    // eˣ
+    scalar("ln",     0, S::Op(Op::Fun(Fun::Ln)),     "ln()"),     // the natural logarithm
+    scalar("sqrt",   0, S::Op(Op::Fun(Fun::Sqrt)),   "sqrt()"),   // the square root
+    scalar("sin",    0, S::Op(Op::Fun(Fun::Sin)),    "sin()"),    // the sine
+    scalar("cos",    0, S::Op(Op::Fun(Fun::Cos)),    "cos()"),    // the cosine
+    scalar("tan",    0, S::Op(Op::Fun(Fun::Tan)),    "tan()"),    // the tangent
+    scalar("tanh",   0, S::Op(Op::Fun(Fun::Tanh)),   "tanh()"),   // the hyperbolic tangent
+    scalar("recip",  0, S::Op(Op::Fun(Fun::Recip)),  "recip()"),  // 1 / x
+    scalar("abs",    0, S::Op(Op::Fun(Fun::Abs)),    "abs()"),    // |x|, derivative 0 at 0
+    scalar("signum", 0, S::Op(Op::Fun(Fun::Signum)), "signum()"), // the sign, derivative 0
+    scalar("powi",   1, S::Powi,                     "powi(n)"),  // xⁿ, n an integer literal
+    scalar("powf",   1, S::Op(Op::Powf),             "powf(p)"),  // xᵖ, differentiable in both
+    scalar("max",    1, S::Op(Op::Max),              "max(y)"),   // the larger, and its derivative
+    scalar("min",    1, S::Op(Op::Min),              "min(y)"),   // the smaller, and its derivative
+    scalar("clone",  0, S::Same,                     "clone()").unlisted(),
+    // Matrices and vectors: linear algebra (`Op`'s documentation says what each computes).
+    matrix("transpose",             0, M::Op(Op::Transpose),      "transpose()"),
+    matrix("trace",                 0, M::Op(Op::Trace),          "trace()"),
+    matrix("dot",                   1, M::Op(Op::Dot),            "dot(&y)"),
+    matrix("component_mul",         1, M::Op(Op::ComponentMul),   "component_mul(&y)"),
+    matrix("component_div",         1, M::ComponentDiv,           "component_div(&y)"),
+    matrix("norm",                  0, M::Op(Op::Norm),           "norm()"),
+    matrix("norm_squared",          0, M::Op(Op::NormSquared),    "norm_squared()"),
+    matrix("sum",                   0, M::Op(Op::Sum),            "sum()").generic(),
+    matrix("max",                   0, M::Op(Op::MaxEntry),       "max()"),
+    matrix("min",                   0, M::Op(Op::MinEntry),       "min()"),
+    matrix("map",                   1, M::Map,                    "map(|t| ..)"),
+    matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
+    matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
+    matrix("symmetric_eigenvalues", 0, M::Op(Op::SymEigenvalues), "symmetric_eigenvalues()"),
+    // Matrices: sizes, known at compile time, and the entries as an iterator.
+    shape("len",   0, Sh::Len,         "len()"),
+    shape("nrows", 0, Sh::RowCount,    "nrows()"),
+    shape("ncols", 0, Sh::ColumnCount, "ncols()"),
+    shape("shape", 0, Sh::Shape,       "shape()"),
+    shape("iter",  0, Sh::Entries,     "iter()"),
+    // Matrices: views, copies of a block.
+    shape("column",        1, Sh::Column,       "column(j)"),
+    shape("row",           1, Sh::Row,          "row(i)"),
+    shape("columns",       2, Sh::Columns,      "columns(j, n)"),
+    shape("rows",          2, Sh::Rows,         "rows(i, n)"),
+    shape("fixed_rows",    1, Sh::FixedRows,    "fixed_rows::<K>(i)").generic(),
+    shape("fixed_columns", 1, Sh::FixedColumns, "fixed_columns::<K>(j)").generic(),
+    shape("fixed_view",    2, Sh::FixedView,    "fixed_view::<R, C>(i, j)").generic(),
+    matrix("clone",        0, M::Same,          "clone()").unlisted(),
+    matrix("into_owned",   0, M::Same,          "into_owned()").unlisted(),
+    matrix("clone_owned",  0, M::Same,          "clone_owned()").unlisted(),
+    // Integers known at compile time.
+    integer("min", 1, IntegerMethod::Min, "min(k)"), // the smaller
+    integer("max", 1, IntegerMethod::Max, "max(k)"), // the larger
+    // Iterators: adapters, then consumers.
+    iterator("zip",       1, It::Zip,       "zip()"),                   // pairs with another's items
+    iterator("enumerate", 0, It::Enumerate, "enumerate()"),             // pairs with the index
+    iterator("map",       1, It::Map,       "map(|..| ..)"),            // a closure of each item
+    iterator("skip",      1, It::Skip,      "skip(n)"),                 // all but the first n
+    iterator("take",      1, It::Take,      "take(n)"),                 // the first n
+    iterator("rev",       0, It::Rev,       "rev()"),                   // backwards
+    iterator("step_by",   1, It::StepBy,    "step_by(k)"),              // every k-th item
+    iterator("copied",    0, It::Same,      "copied()"),                // the items themselves
+    iterator("sum",       0, It::Sum,       "sum()").generic(),         // a loop adding the items
+    iterator("product",   0, It::Product,   "product()").generic(),     // a loop multiplying them
+    iterator("fold",      2, It::Fold,      "fold(init, |acc, t| ..)"), // a loop carrying `acc`
+    iterator("count",     0, It::Count,     "count()"),                 // the trip count
+    iterator("len",       0, It::Count,     "len()").unlisted(),
+    iterator("iter",      0, It::Same,      "iter()").unlisted(),
+    iterator("into_iter", 0, It::Same,      "into_iter()").unlisted(),
+    iterator("cloned",    0, It::Same,      "cloned()").unlisted(),
+    iterator("by_ref",    0, It::Same,      "by_ref()").unlisted(),
+    // Constant float arrays in scope.
+    array("len",  0, ArrayMethod::Len,     "len()"),  // the length, as `DATA.len()`
+    array("iter", 0, ArrayMethod::Entries, "iter()"), // the entries
+];
+
+/// The method `name` whose lowering `pick` accepts (the receiver's), with that lowering.
+fn find<T>(
+    name: &str,
+    pick: impl Fn(&'static Lowering) -> Option<&'static T>,
+) -> Option<(&'static Method, &'static T)> {
+    METHODS
+        .iter()
+        .filter(|method| method.name == name)
+        .find_map(|method| pick(&method.lowering).map(|lowering| (method, lowering)))
+}
+
+/// Whether a `receiver` has a method `name`.
+fn has(name: &str, receiver: Receiver) -> bool {
+    METHODS
+        .iter()
+        .any(|method| method.name == name && method.receiver() == receiver)
+}
+
+/// The listed methods of a `receiver` as messages show them: "`.exp()`, .. and `.min(y)`".
+pub(super) fn supported(receiver: Receiver) -> String {
+    english_list(&usages(receiver))
+}
+
+/// `a, b and c`.
+fn english_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [single] => single.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn usages(receiver: Receiver) -> Vec<String> {
+    METHODS
+        .iter()
+        .filter(|method| method.receiver() == receiver)
+        .filter_map(|method| method.usage.map(|usage| format!("`.{usage}`")))
+        .collect()
+}
+
+/// Whether a method called `name` takes a turbofish, on some receiver.
+fn takes_turbofish(name: &str) -> bool {
+    METHODS
+        .iter()
+        .any(|method| method.name == name && method.turbofish)
+}
+
+/// Whether a scalar or matrix method called `name` reads its arguments as syntax (`powi`'s
+/// literal, `map`'s closure): they are then not lowered, whatever the receiver, so a call on
+/// the wrong receiver reports only that.
+fn reads_arguments_as_syntax(name: &str) -> bool {
+    METHODS.iter().any(|method| {
+        method.name == name && matches!(method.lowering, L::Scalar(S::Powi) | L::Matrix(M::Map))
+    })
+}
+
+/// The scalar function a scalar method of no argument computes (`exp`, `ln`, ..), if any: what
+/// a path names in `m.map(f64::exp)`.
+fn scalar_function(method: &Method) -> Option<Fun> {
+    match method.lowering {
+        L::Scalar(S::Op(Op::Fun(fun))) if method.arity == 0 => Some(fun),
+        _ => None,
+    }
+}
+
+/// The scalar functions a path can name, for messages: "`exp`, `ln`, .. and `signum`".
+fn scalar_functions() -> String {
+    let names: Vec<String> = METHODS
+        .iter()
+        .filter(|method| scalar_function(method).is_some())
+        .map(|method| format!("`{}`", method.name))
+        .collect();
+    english_list(&names)
+}
+
+/// `f64::exp`, `f32::tanh`, ...: a scalar function named by path.
+fn scalar_function_path(path: &syn::Path) -> Option<Fun> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [float, name] = names.as_slice() else {
+        return None;
+    };
+    if !matches!(float.as_str(), "f64" | "f32") {
+        return None;
+    }
+    METHODS
+        .iter()
+        .filter(|method| method.name == name)
+        .find_map(scalar_function)
+}
+
+impl Lowerer<'_> {
+    /// `receiver.method(args)`: looked up in [`METHODS`] among the receiver's methods.
+    pub(super) fn lower_method(&mut self, call: &syn::ExprMethodCall) -> Option<Val> {
+        if let Some(inverse) = try_inverse_receiver(call) {
+            let id = self.lower_inverse(call, inverse)?;
+            return Some(self.val(id));
+        }
+        if is_update_method(call) {
+            return self.lower_update_method(call);
+        }
+        let name = call.method.to_string();
+        let receiver = self.value(&call.receiver, None)?;
+        if let Val::Named(array) = &receiver {
+            let found = find(&name, |lowering| match lowering {
+                L::ConstantArray(method) => Some(method),
+                _ => None,
+            });
+            if let Some((_, method)) = found.filter(|(m, _)| m.arity == call.args.len()) {
+                return Some(self.constant_array_method(array, method));
+            }
+        }
+        if let Val::Iter(iter) = &receiver {
+            let found = find(&name, |lowering| match lowering {
+                L::Iterator(method) => Some(method),
+                _ => None,
+            });
+            let Some((entry, method)) = found else {
+                self.unknown_method(call, R::Iterator, "an iterator");
+                return None;
+            };
+            if !self.expect_args(call, entry.arity) {
+                return None;
+            }
+            return self.iterator_method(call, iter, method);
+        }
+        if !matches!(receiver, Val::Named(_))
+            && self.int_of(&receiver, call.receiver.span()).is_some()
+        {
+            let found = find(&name, |lowering| match lowering {
+                L::Integer(method) => Some(method),
+                _ => None,
+            });
+            let Some((entry, method)) = found else {
+                self.unknown_method(call, R::Integer, "an integer");
+                return None;
+            };
+            if !self.expect_args(call, entry.arity) {
+                return None;
+            }
+            return self.integer_method(call, &receiver, entry, method);
+        }
+        let receiver = self.float_node(&receiver, &call.receiver)?;
+        let ty = self.graph().ty(receiver).clone();
+        if ty.is_scalar() {
+            let found = find(&name, |lowering| match lowering {
+                L::Scalar(method) => Some(method),
+                _ => None,
+            });
+            let args = self.float_arguments(call)?;
+            let Some((entry, method)) = found else {
+                self.unknown_method(call, R::Scalar, "a scalar");
+                return None;
+            };
+            return self
+                .scalar_method(call, receiver, entry, method, args)
+                .map(|id| self.val(id));
+        }
+        let shape = find(&name, |lowering| match lowering {
+            L::Shape(method) => Some(method),
+            _ => None,
+        });
+        if let (Some((entry, method)), Ty::Mat(rows, cols)) = (shape, &ty) {
+            if !self.expect_args(call, entry.arity) {
+                return None;
+            }
+            return self.shape_method(call, receiver, method, rows.clone(), cols.clone());
+        }
+        let found = find(&name, |lowering| match lowering {
+            L::Matrix(method) => Some(method),
+            _ => None,
+        });
+        let args = self.float_arguments(call)?;
+        let Some((entry, method)) = found else {
+            self.unknown_method(call, R::Matrix, &format!("a {}", ty.describe()));
+            return None;
+        };
+        self.matrix_method(call, receiver, entry, method, args)
+            .map(|id| self.val(id))
+    }
+
+    /// `DATA.len()` and `DATA.iter()` of a float array constant in scope.
+    fn constant_array_method(&mut self, array: &proc_macro2::Ident, method: &ArrayMethod) -> Val {
+        let len = SymInt::Len(array.clone());
+        match method {
+            ArrayMethod::Len => Val::Sym(len),
+            ArrayMethod::Entries => Val::Iter(Rc::new(Iter::constant_array(array.clone(), len))),
+        }
+    }
+
+    /// `a.min(b)`, `a.max(b)` of integers.
+    fn integer_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        receiver: &Val,
+        entry: &Method,
+        method: &IntegerMethod,
+    ) -> Option<Val> {
+        let span = call.span();
+        let other = self.value(&call.args[0], None)?;
+        let (Some(Ok(a)), Some(Ok(b))) = (self.int_of(receiver, span), self.int_of(&other, span))
+        else {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`.{}()` is supported on integers known at compile time",
+                    entry.name
+                ),
+            );
+            return None;
+        };
+        let value = match (a, b, method) {
+            (SymInt::Lit(a), SymInt::Lit(b), IntegerMethod::Min) => SymInt::Lit(a.min(b)),
+            (SymInt::Lit(a), SymInt::Lit(b), IntegerMethod::Max) => SymInt::Lit(a.max(b)),
+            (a, b, IntegerMethod::Min) => SymInt::Min(Box::new(a), Box::new(b)),
+            (a, b, IntegerMethod::Max) => SymInt::Max(Box::new(a), Box::new(b)),
+        };
+        Some(match value {
+            SymInt::Lit(n) => Val::Int(n),
+            other => Val::Sym(other),
+        })
+    }
+
+    /// Sizes, views and `.iter()` of the `rows x cols` matrix `m`, read from its shape.
+    fn shape_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        m: Id,
+        method: &ShapeMethod,
+        rows: Dim,
+        cols: Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let size = |d: &Dim| match d {
+            Dim::Lit(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
+            Dim::Param(name) => Val::Sym(SymInt::Name(name.clone())),
+        };
+        Some(match method {
+            Sh::Len => {
+                let (r, c) = (size(&rows), size(&cols));
+                return self.int_arith(IntOp::Mul, &r, &c, span);
+            }
+            Sh::RowCount => size(&rows),
+            Sh::ColumnCount => size(&cols),
+            Sh::Shape => Val::Tuple(vec![size(&rows), size(&cols)]),
+            Sh::Entries => Val::Iter(Rc::new(Iter::elements(self.val(m), rows, cols))),
+            Sh::Column
+            | Sh::Row
+            | Sh::Columns
+            | Sh::Rows
+            | Sh::FixedRows
+            | Sh::FixedColumns
+            | Sh::FixedView => return self.lower_view(call, method, m, rows, cols),
+        })
+    }
+
+    /// `column(j)`, `row(i)`, `columns(j, n)`, `rows(i, n)`, `fixed_rows::<K>(i)`,
+    /// `fixed_columns::<K>(j)`, `fixed_view::<R, C>(i, j)`: a copy of the block.
+    fn lower_view(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        view: &ShapeMethod,
+        m: Id,
+        rows: Dim,
+        cols: Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let name = call.method.to_string();
+        let generics = self.view_generics(call)?;
+        let args: Option<Vec<Val>> = call.args.iter().map(|a| self.value(a, None)).collect();
+        let args = args?;
+        let zero = Val::Int(0);
+        let (i, j, r, c) = match (view, args.as_slice(), generics.as_slice()) {
+            (Sh::Column, [j], []) => (zero, j.clone(), rows, Dim::Lit(1)),
+            (Sh::Row, [i], []) => (i.clone(), zero, Dim::Lit(1), cols),
+            (Sh::Columns, [j, n], []) => {
+                (zero, j.clone(), rows, self.static_dim(n, &call.args[1])?)
+            }
+            (Sh::Rows, [i, n], []) => (i.clone(), zero, self.static_dim(n, &call.args[1])?, cols),
+            (Sh::FixedRows, [i], [k]) => (i.clone(), zero, k.clone(), cols),
+            (Sh::FixedColumns, [j], [k]) => (zero, j.clone(), rows, k.clone()),
+            (Sh::FixedView, [i, j], [r, c]) => (i.clone(), j.clone(), r.clone(), c.clone()),
+            _ => {
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`.{name}()` needs its sizes: `fixed_rows::<K>(i)`, \
+                    `fixed_columns::<K>(j)`, `fixed_view::<R, C>(i, j)`"
+                    ),
+                );
+                return None;
+            }
+        };
+        let i = self.int_node(&i, span);
+        let j = self.int_node(&j, span);
+        let (Some(i), Some(j)) = (i, j) else {
+            self.cx
+                .error_spanned_by(&call.args, "a view's position must be an integer");
+            return None;
+        };
+        let id = self
+            .g()
+            .try_add(Op::Block(r, c), &[m, i, j], span)
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()?;
+        Some(self.val(id))
+    }
+
+    /// The sizes of `fixed_rows::<K>`, `fixed_view::<R, C>`: literals or const generics.
+    fn view_generics(&self, call: &syn::ExprMethodCall) -> Option<Vec<Dim>> {
+        let Some(turbofish) = &call.turbofish else {
+            return Some(Vec::new());
+        };
+        let mut dims = Vec::new();
+        for arg in &turbofish.args {
+            let dim = match arg {
+                syn::GenericArgument::Const(e) => integer_literal(e)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .map(Dim::Lit),
+                syn::GenericArgument::Type(syn::Type::Path(p)) => {
+                    p.path.get_ident().map(|i| Dim::Param(i.clone()))
+                }
+                _ => None,
+            };
+            let Some(dim) = dim else {
+                self.cx.error_spanned_by(
+                    arg,
+                    "a view's size must be an integer literal or a const generic",
+                );
+                return None;
+            };
+            dims.push(dim);
+        }
+        Some(dims)
+    }
+
+    /// A size known at compile time, as a dimension.
+    fn static_dim(&mut self, n: &Val, expr: &Expr) -> Option<Dim> {
+        match n {
+            Val::Int(n) if *n >= 0 => usize::try_from(*n).ok().map(Dim::Lit),
+            Val::Sym(SymInt::Name(name)) | Val::Named(name) => Some(Dim::Param(name.clone())),
+            _ => {
+                self.cx.error_spanned_by(
+                    expr,
+                    "the size of a view must be known at compile time: a literal or a const \
+                    generic",
+                );
+                None
+            }
+        }
+    }
+
+    /// The arguments of a scalar's or a matrix's method, lowered as floats, unless the method
+    /// reads them as syntax; `None` on an error, or a turbofish the method does not take.
+    fn float_arguments(&mut self, call: &syn::ExprMethodCall) -> Option<Vec<Id>> {
+        let name = call.method.to_string();
+        if let Some(turbofish) = &call.turbofish {
+            if !takes_turbofish(&name) {
+                self.cx.error_spanned_by(
+                    turbofish,
+                    format!("a turbofish `::<...>` on `.{name}()` is not supported; remove it"),
+                );
+                return None;
+            }
+        }
+        if reads_arguments_as_syntax(&name) {
+            return Some(Vec::new());
+        }
+        let args: Vec<Option<Id>> = call.args.iter().map(|a| self.lower_expr(a, None)).collect();
+        args.into_iter().collect()
+    }
+
+    /// A scalar's method, its arguments `args` lowered.
+    fn scalar_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        receiver: Id,
+        entry: &Method,
+        method: &ScalarMethod,
+        args: Vec<Id>,
+    ) -> Option<Id> {
+        let op = match method {
+            S::Op(op) => op.clone(),
+            S::Same => return self.expect_args(call, entry.arity).then_some(receiver),
+            // The exponent is part of the op, checked by `powi_exponent`.
+            S::Powi => {
+                let op = Op::Fun(Fun::Powi(self.powi_exponent(call)?));
+                return self.build_method(call, op, receiver, args);
+            }
+        };
+        if !self.expect_args(call, entry.arity) {
+            return None;
+        }
+        self.build_method(call, op, receiver, args)
+    }
+
+    /// A matrix's method, its arguments `args` lowered (but `map`'s closure).
+    fn matrix_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        receiver: Id,
+        entry: &Method,
+        method: &MatrixMethod,
+        args: Vec<Id>,
+    ) -> Option<Id> {
+        let op = match method {
+            M::Op(op) => op.clone(),
+            M::Same => return self.expect_args(call, entry.arity).then_some(receiver),
+            M::Map => return self.lower_map(call, receiver),
+            M::ComponentDiv => return self.lower_component_div(call, receiver, &args),
+            M::TryInverse => {
+                self.cx.error_spanned_by(
+                    call,
+                    "`.try_inverse()` returns an `Option`; write `.try_inverse().unwrap()` or \
+                     `.try_inverse().expect(\"...\")`",
+                );
+                return None;
+            }
+        };
+        if !self.expect_args(call, entry.arity) {
+            return None;
+        }
+        self.build_method(call, op, receiver, args)
+    }
+
+    /// `op(receiver, args..)`, a shape mismatch reported at `call`.
+    fn build_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        op: Op,
+        receiver: Id,
+        args: Vec<Id>,
+    ) -> Option<Id> {
+        let mut operands = vec![receiver];
+        operands.extend(args);
+        self.g()
+            .try_add(op, &operands, call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
+    /// `m.try_inverse().unwrap()` or `m.try_inverse().expect("...")`, with `inverse` the
+    /// `m.try_inverse()` part.
+    fn lower_inverse(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        inverse: &syn::ExprMethodCall,
+    ) -> Option<Id> {
+        let check = match (call.method.to_string().as_str(), string_args(call)) {
+            ("unwrap", Some(messages)) if messages.is_empty() => InverseCheck::Unwrap,
+            ("expect", Some(messages)) if messages.len() == 1 => {
+                InverseCheck::Expect(messages[0].clone())
+            }
+            _ => {
+                self.cx.error_spanned_by(
+                    call,
+                    "unsupported use of `.try_inverse()`; write `.try_inverse().unwrap()` or \
+                     `.try_inverse().expect(\"message\")` with a string literal",
+                );
+                return None;
+            }
+        };
+        let matrix = self.lower_expr(&inverse.receiver, None)?;
+        self.g()
+            .try_add(Op::Inverse(check), &[matrix], call.span())
+            .map_err(|message| self.cx.error_spanned_by(inverse, message))
+            .ok()
+    }
+
+    /// `m.map(|t| <scalar expression in t>)` or `m.map(f64::exp)`: the closure is lowered to
+    /// a scalar graph of its own, which the rules differentiate for `f'` and `f''`.
+    fn lower_map(&mut self, call: &syn::ExprMethodCall, matrix: Id) -> Option<Id> {
+        if !self.expect_args(call, 1) {
+            return None;
+        }
+        let f = match &call.args[0] {
+            Expr::Closure(closure) => self.lower_closure(closure)?,
+            Expr::Path(path) => match scalar_function_path(&path.path) {
+                Some(fun) => self.scalar_fn_of(fun),
+                None => {
+                    self.cx.error_spanned_by(
+                        path,
+                        format!(
+                            "unsupported function in `.map()`; use a closure such as \
+                             `|t| 1.0 / (1.0 + (-t).exp())` or a path such as `f64::exp` to \
+                             one of {}",
+                            scalar_functions()
+                        ),
+                    );
+                    return None;
+                }
+            },
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "`.map()` needs a closure such as `|t| t.tanh()` or a path such as `f64::exp`",
+                );
+                return None;
+            }
+        };
+        self.g()
+            .try_add(Op::Map(f), &[matrix], call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()
+    }
+
+    fn lower_closure(&mut self, closure: &syn::ExprClosure) -> Option<usize> {
+        let argument = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            [Pat::Type(typed)] => match &*typed.pat {
+                Pat::Ident(p) => p.ident.clone(),
+                other => {
+                    self.cx
+                        .error_spanned_by(other, "use a plain name for the closure's argument");
+                    return None;
+                }
+            },
+            [other] => {
+                self.cx
+                    .error_spanned_by(other, "use a plain name for the closure's argument");
+                return None;
+            }
+            _ => {
+                // `|a, b|` or `||`: the bars too, so that `||` has a span.
+                let (or1, inputs, or2) = (closure.or1_token, &closure.inputs, closure.or2_token);
+                self.cx.error_spanned_by(
+                    quote::quote!(#or1 #inputs #or2),
+                    "a `.map()` closure takes one argument, the entry: `|t| ...`",
+                );
+                return None;
+            }
+        };
+        let mut body = Graph::new(self.graph().elem);
+        let t = body.add_typed(Op::Param(0), &[], Ty::Scalar, argument.span());
+        // The closure's body is a scalar function of its own argument; a name of the
+        // function around it is reported, never frozen as a constant.
+        let outer_names: HashSet<String> = self
+            .scopes
+            .iter()
+            .flat_map(|scope| scope.names.keys().cloned())
+            .collect();
+        let mut scope = Scope::default();
+        scope.names.insert(
+            argument.to_string(),
+            Binding {
+                val: Some(Val::Node(0, t)),
+                mutable: false,
+                borrowed: false,
+            },
+        );
+        let mut inner = Lowerer {
+            cx: self.cx,
+            sig: self.sig,
+            frames: vec![Frame::new(body, 0, Vec::new())],
+            next_frame: 1,
+            scopes: vec![scope],
+            in_closure: true,
+            outer_names,
+            references: HashSet::new(),
+            in_loop: 0,
+        };
+        let output = inner.lower_expr(&closure.body, None);
+        let body = inner.frames.pop().expect("the closure's frame").graph;
+        let output = output?;
+        if !body.ty(output).is_scalar() {
+            self.cx
+                .error_spanned_by(&closure.body, "a `.map()` closure must return a scalar");
+            return None;
+        }
+        Some(self.g().add_scalar_fn(body, output))
+    }
+
+    /// The scalar function `t -> fun(t)`.
+    fn scalar_fn_of(&mut self, fun: Fun) -> usize {
+        let span = Span::call_site();
+        let mut body = Graph::new(self.graph().elem);
+        let t = body.add_typed(Op::Param(0), &[], Ty::Scalar, span);
+        let output = body.add(Op::Fun(fun), &[t], span);
+        self.g().add_scalar_fn(body, output)
+    }
+
+    /// `a.component_div(&b)` as `a ∘ map(recip)(b)`, so its rules are those of its parts.
+    fn lower_component_div(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        a: Id,
+        args: &[Id],
+    ) -> Option<Id> {
+        if !self.expect_args(call, 1) {
+            return None;
+        }
+        let span = call.span();
+        let recip = self.scalar_fn_of(Fun::Recip);
+        let shapes = (self.graph().ty(a).clone(), self.graph().ty(args[0]).clone());
+        if shapes.0 != shapes.1 {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "dimension mismatch in `.component_div()`: left is {}, right is {}",
+                    shapes.0.describe(),
+                    shapes.1.describe()
+                ),
+            );
+            return None;
+        }
+        let inverse = self.g().try_add(Op::Map(recip), &[args[0]], span).ok()?;
+        self.g().try_add(Op::ComponentMul, &[a, inverse], span).ok()
+    }
+
+    pub(super) fn expect_args(&self, call: &syn::ExprMethodCall, arity: usize) -> bool {
+        if call.args.len() == arity {
+            return true;
+        }
+        let plural = if arity == 1 { "" } else { "s" };
+        self.cx.error_spanned_by(
+            call,
+            format!("`.{}()` takes {arity} argument{plural}", call.method),
+        );
+        false
+    }
+
+    fn powi_exponent(&self, call: &syn::ExprMethodCall) -> Option<i32> {
+        let exponent = match call.args.iter().collect::<Vec<_>>().as_slice() {
+            [arg] => integer_literal(arg).and_then(|n| i32::try_from(n).ok()),
+            _ => None,
+        };
+        if exponent.is_none() {
+            self.cx.error_spanned_by(
+                call,
+                "`.powi()` needs an integer literal exponent, such as `.powi(2)`; for another \
+                 exponent use `.powf(p)`",
+            );
+        }
+        exponent
+    }
+
+    /// The error for a method the receiver does not have: the receiver kind it belongs to
+    /// instead, if any, and the supported methods. `what` names the receiver.
+    pub(super) fn unknown_method(
+        &self,
+        call: &syn::ExprMethodCall,
+        receiver: Receiver,
+        what: &str,
+    ) {
+        let name = call.method.to_string();
+        let message = match receiver {
+            R::Integer => {
+                let mut items = vec!["arithmetic".to_owned(), "comparisons".to_owned()];
+                items.extend(usages(R::Integer));
+                items.push("`as f64`".to_owned());
+                format!(
+                    "unsupported method `.{name}()` on an integer; integers support {}",
+                    english_list(&items)
+                )
+            }
+            R::Iterator => format!(
+                "unsupported iterator method `.{name}()`; supported are {}",
+                supported(R::Iterator)
+            ),
+            R::Scalar | R::Matrix | R::ConstantArray => {
+                let (other, other_kind, listed) = match receiver {
+                    R::Scalar => (R::Matrix, "a matrix", "scalar methods"),
+                    _ => (R::Scalar, "a scalar", "matrix and vector methods"),
+                };
+                let hint = if has(&name, other) {
+                    format!("`.{name}()` is {other_kind} method but the receiver is {what}; ")
+                } else {
+                    format!("unsupported method `.{name}()` on {what}; ")
+                };
+                format!("{hint}the supported {listed} are {}", supported(receiver))
+            }
+        };
+        self.cx.error_spanned_by(&call.method, message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{has, scalar_function_path, supported, Receiver, METHODS};
+    use std::collections::BTreeSet;
+
+    /// A method is found by its name and receiver: a second entry for both would never be used.
+    #[test]
+    fn each_method_is_in_the_table_once() {
+        let mut seen = BTreeSet::new();
+        for method in METHODS {
+            let key = (method.name, format!("{:?}", method.receiver()));
+            assert!(
+                seen.insert(key),
+                "`.{}()` is in the table twice",
+                method.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_drives_lookups_and_messages() {
+        assert!(has("norm", Receiver::Matrix) && !has("norm", Receiver::Scalar));
+        assert!(has("max", Receiver::Matrix) && has("max", Receiver::Scalar));
+        assert_eq!(supported(Receiver::Integer), "`.min(k)` and `.max(k)`");
+        assert_eq!(supported(Receiver::ConstantArray), "`.len()` and `.iter()`");
+        let path = |text: &str| syn::parse_str::<syn::Path>(text).expect("a path");
+        assert!(scalar_function_path(&path("f64::exp")).is_some());
+        assert!(scalar_function_path(&path("f32::tanh")).is_some());
+        assert!(scalar_function_path(&path("f64::powi")).is_none());
+        assert!(scalar_function_path(&path("f64::norm")).is_none());
+    }
+}

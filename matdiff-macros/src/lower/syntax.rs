@@ -1,0 +1,252 @@
+//! Reading syntax: what a piece of the user's code is, without lowering it (an integer
+//! literal, an operator, a constructor path, a float constant), and the messages for
+//! constructs matdiff never differentiates.
+
+use crate::ops::{CmpOp, Fun, Op};
+use syn::{BinOp, Expr, Lit, UnOp};
+
+pub(super) const UNBOUNDED_LOOP: &str = "`while`, `loop`, `break` and `continue` are not \
+     supported: matdiff needs a trip count known at compile time; write a `for` loop over a \
+     range such as `0..N` or an iterator chain over a matrix";
+
+pub(super) const STRAIGHT_LINE: &str = "matdiff differentiates `let` bindings, assignments, \
+     `if`, `match`, `for` loops with static bounds and iterator chains, ending in the value";
+
+/// The message for a construct matdiff never differentiates, worded for what it is.
+pub(super) fn unsupported_expr(expr: &Expr) -> Option<String> {
+    let message = match expr {
+        Expr::While(_) | Expr::Loop(_) | Expr::Break(_) | Expr::Continue(_) => {
+            UNBOUNDED_LOOP.to_owned()
+        }
+        Expr::Return(_) => "`return` is supported at the top level of the function's body and \
+                    inside its `if`s; make the returned value the final expression"
+            .to_owned(),
+        Expr::Try(_) => {
+            "`?` is not supported; a differentiated function returns a plain scalar".to_owned()
+        }
+        Expr::Reference(_) => "`&mut` is not supported; declare the variable `let mut` and \
+                               assign to it"
+            .to_owned(),
+        Expr::Unsafe(_) | Expr::Async(_) | Expr::Await(_) | Expr::Const(_) => {
+            let what = match expr {
+                Expr::Unsafe(_) => "`unsafe` blocks are",
+                Expr::Async(_) => "`async` blocks are",
+                Expr::Await(_) => "`.await` is",
+                _ => "`const` blocks are",
+            };
+            format!("{what} not supported; {STRAIGHT_LINE}")
+        }
+        _ => return None,
+    };
+    Some(message)
+}
+
+/// The arithmetic of `x op= y` for a compound assignment operator.
+pub(super) fn compound_assignment(op: &BinOp) -> Option<Op> {
+    Some(match op {
+        BinOp::AddAssign(_) => Op::Add,
+        BinOp::SubAssign(_) => Op::Sub,
+        BinOp::MulAssign(_) => Op::MatMul,
+        BinOp::DivAssign(_) => Op::Fun(Fun::Recip),
+        BinOp::RemAssign(_) => Op::Fun(Fun::Step),
+        _ => return None,
+    })
+}
+
+/// The arithmetic operators: `*` is a matrix product (or scalar product by shape), `/` a
+/// division by a scalar, `%` (marked `Fun::Step`) integer remainder.
+pub(super) fn arithmetic(op: &BinOp) -> Option<Op> {
+    Some(match op {
+        BinOp::Add(_) => Op::Add,
+        BinOp::Sub(_) => Op::Sub,
+        BinOp::Mul(_) => Op::MatMul,
+        BinOp::Div(_) => Op::Fun(Fun::Recip),
+        BinOp::Rem(_) => Op::Fun(Fun::Step),
+        _ => return None,
+    })
+}
+
+pub(super) fn comparison(op: &BinOp) -> Option<CmpOp> {
+    Some(match op {
+        BinOp::Lt(_) => CmpOp::Lt,
+        BinOp::Le(_) => CmpOp::Le,
+        BinOp::Gt(_) => CmpOp::Gt,
+        BinOp::Ge(_) => CmpOp::Ge,
+        BinOp::Eq(_) => CmpOp::Eq,
+        BinOp::Ne(_) => CmpOp::Ne,
+        _ => return None,
+    })
+}
+
+pub(super) fn is_integer_type(name: &str) -> bool {
+    matches!(
+        name,
+        "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64"
+    )
+}
+
+/// `m.set_column(..)`, `m.set_row(..)`, `m.<view>_mut(..).copy_from(..)`: statements that
+/// update a `let mut` matrix.
+pub(super) fn is_update_method(call: &syn::ExprMethodCall) -> bool {
+    let name = call.method.to_string();
+    matches!(name.as_str(), "set_column" | "set_row")
+        || (name == "copy_from"
+            && matches!(&*call.receiver, Expr::MethodCall(view) if view.method.to_string().ends_with("_mut")))
+}
+
+pub(super) fn sizeless_constructor(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    constructor(&path.path).is_some_and(|(_, segment)| {
+        matches!(&segment.arguments, syn::PathArguments::None)
+            && matches!(
+                segment.ident.to_string().as_str(),
+                "SMatrix" | "SVector" | "RowSVector"
+            )
+    })
+}
+
+/// `Type::identity` or `Type::zeros`: the constructor's name and the type's segment.
+pub(super) fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathSegment)> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    let kind = match path.segments[n - 1].ident.to_string().as_str() {
+        "identity" => "identity",
+        "zeros" => "zeros",
+        _ => return None,
+    };
+    Some((kind, &path.segments[n - 2]))
+}
+
+pub(super) fn integer_literal(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) if i.suffix().is_empty() || is_integer_type(i.suffix()) => i.base10_parse::<i64>().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => integer_literal(expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// `SCALE`, `LAMBDA_2`: by Rust's naming convention the name of a constant, which the
+/// generated code can name as the user's function does.
+pub(super) fn is_constant_name(ident: &proc_macro2::Ident) -> bool {
+    let name = ident.to_string();
+    name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `f64::ln(x)`, `f32::max(a, b)`, ... as the method calls `x.ln()`, `a.max(b)`.
+pub(super) fn float_function_call(
+    path: &syn::ExprPath,
+    call: &syn::ExprCall,
+) -> Option<syn::ExprMethodCall> {
+    let segments: Vec<&syn::PathSegment> = path.path.segments.iter().collect();
+    let [float, method] = segments.as_slice() else {
+        return None;
+    };
+    if !matches!(float.ident.to_string().as_str(), "f64" | "f32") || call.args.is_empty() {
+        return None;
+    }
+    let mut args = call.args.iter().cloned();
+    Some(syn::ExprMethodCall {
+        attrs: Vec::new(),
+        receiver: Box::new(args.next()?),
+        dot_token: syn::token::Dot::default(),
+        method: method.ident.clone(),
+        turbofish: None,
+        paren_token: call.paren_token,
+        args: args.collect(),
+    })
+}
+
+/// The `m.try_inverse()` in `m.try_inverse().unwrap()` / `.expect(..)`.
+pub(super) fn try_inverse_receiver(call: &syn::ExprMethodCall) -> Option<&syn::ExprMethodCall> {
+    if !matches!(call.method.to_string().as_str(), "unwrap" | "expect") {
+        return None;
+    }
+    match &*call.receiver {
+        Expr::MethodCall(inner) if inner.method == "try_inverse" && inner.args.is_empty() => {
+            Some(inner)
+        }
+        _ => None,
+    }
+}
+
+/// The arguments of a call if all are string literals.
+pub(super) fn string_args(call: &syn::ExprMethodCall) -> Option<Vec<String>> {
+    call.args
+        .iter()
+        .map(|arg| match arg {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `std::f64::consts::PI`, `f64::consts::E`, `core::f32::consts::TAU`, `f64::INFINITY`, ...
+pub(super) fn float_constant(path: &syn::Path) -> Option<f64> {
+    use std::f64::consts;
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if let [.., float, name] = names.as_slice() {
+        if matches!(float.as_str(), "f64" | "f32") {
+            let value = match name.as_str() {
+                "INFINITY" => Some(f64::INFINITY),
+                "NEG_INFINITY" => Some(f64::NEG_INFINITY),
+                "NAN" => Some(f64::NAN),
+                "MAX" if float == "f64" => Some(f64::MAX),
+                "MIN" if float == "f64" => Some(f64::MIN),
+                "EPSILON" if float == "f64" => Some(f64::EPSILON),
+                "MAX" => Some(f64::from(f32::MAX)),
+                "MIN" => Some(f64::from(f32::MIN)),
+                "EPSILON" => Some(f64::from(f32::EPSILON)),
+                _ => None,
+            };
+            if value.is_some() {
+                return value;
+            }
+        }
+    }
+    let [.., float, module, name] = names.as_slice() else {
+        return None;
+    };
+    if module != "consts" || !matches!(float.as_str(), "f64" | "f32") {
+        return None;
+    }
+    Some(match name.as_str() {
+        "PI" => consts::PI,
+        "TAU" => consts::TAU,
+        "E" => consts::E,
+        "SQRT_2" => consts::SQRT_2,
+        "LN_2" => consts::LN_2,
+        "LN_10" => consts::LN_10,
+        "FRAC_PI_2" => consts::FRAC_PI_2,
+        "FRAC_1_SQRT_2" => consts::FRAC_1_SQRT_2,
+        _ => return None,
+    })
+}
+
+/// Whether an `if` without `else` (or whose every branch) ends in `return`.
+pub(super) fn returns_early(branch: &syn::ExprIf) -> bool {
+    let ends_in_return = |block: &syn::Block| {
+        matches!(
+            block.stmts.last(),
+            Some(syn::Stmt::Expr(Expr::Return(_), _))
+        )
+    };
+    ends_in_return(&branch.then_branch)
+}

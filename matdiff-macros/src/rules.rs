@@ -1,0 +1,533 @@
+//! The rule table: for every op, its tangent (forward) rule and its adjoint (reverse) rule, one
+//! exhaustive `match` each; larger rules are small functions below the dispatch.
+//!
+//! Conventions: `y = op(args)`; a tangent rule gets the argument tangents `d` (`None` is a
+//! symbolic zero) and returns `dy`; an adjoint rule gets `ȳ` and the index `k` of an argument
+//! and returns that argument's contribution `x̄_k` under the Frobenius inner product
+//! `<A, B> = tr(Aᵀ B)`. Every op a rule builds has rules itself (checked by a unit test).
+//!
+//! The ops that own a body (`Map`'s closure, `Loop`'s and `Cond`'s regions) have no rule here:
+//! theirs are the transforms applied to the body (`regions.rs`).
+
+use crate::build::Build;
+use crate::ir::{Dim, Graph, Id, Ty};
+use crate::ops::{Fun, InverseCheck, Op};
+use proc_macro2::Span;
+
+/// `dy` given the argument tangents `d` (`None`: zero). `None` when `dy` is zero.
+pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Option<Id> {
+    let span = g.node(y).span;
+    match op {
+        Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity => None,
+        Op::Fill | Op::Embed(..) => {
+            let ty = g.ty(y).clone();
+            d[0].map(|ds| g.add_typed(op.clone(), &[ds], ty, span))
+        }
+        Op::Neg | Op::Transpose | Op::Trace | Op::Sum | Op::Index(..) => {
+            d[0].map(|da| g.add(op.clone(), &[da], span))
+        }
+        Op::Add => g.add_opt(d[0], d[1], span),
+        Op::Sub => {
+            let db = d[1].map(|db| g.add(Op::Neg, &[db], span));
+            g.add_opt(d[0], db, span)
+        }
+        Op::Mul | Op::Scale | Op::MatMul | Op::TrMul | Op::Dot | Op::ComponentMul => {
+            bilinear_jvp(g, op, args, d, span)
+        }
+        Op::NormSquared => norm_squared_jvp(g, args[0], d[0]?, span),
+        Op::Norm => norm_jvp(g, y, args[0], d[0]?, span),
+        Op::Fun(fun) => {
+            let slope = fun_derivative(g, *fun, args[0], y, span)?;
+            Some(g.add(Op::Mul, &[slope, d[0]?], span))
+        }
+        Op::Powf | Op::Max | Op::Min => {
+            let terms: Vec<Option<Id>> = (0..2)
+                .map(|k| {
+                    let slope = scalar_partial(g, op, y, args, k)?;
+                    Some(g.add(Op::Mul, &[slope, d[k]?], span))
+                })
+                .collect();
+            g.add_opt(terms[0], terms[1], span)
+        }
+        // d(A⁻¹) = −A⁻¹ dA A⁻¹.
+        Op::Inverse(_) => {
+            let left = g.add(Op::MatMul, &[y, d[0]?], span);
+            let both = g.add(Op::MatMul, &[left, y], span);
+            Some(g.add(Op::Neg, &[both], span))
+        }
+        // d det A = det A · tr(A⁻¹ dA) = det A · <A⁻ᵀ, dA>.
+        Op::Det => {
+            let inner = inverse_transpose_dot(g, args[0], d[0]?, span);
+            Some(g.add(Op::Mul, &[y, inner], span))
+        }
+        // d ln det A = tr(A⁻¹ dA) = <A⁻ᵀ, dA>.
+        Op::LogDet => Some(inverse_transpose_dot(g, args[0], d[0]?, span)),
+        Op::MaxEntry | Op::MinEntry => {
+            let mask = g.add(Op::ArgMask(op.extremum()), &[args[0]], span);
+            Some(g.add(Op::Dot, &[mask, d[0]?], span))
+        }
+        Op::ArgMask(_) => None,
+        Op::SymEigenvalues => Some(eigenvalues_jvp(g, args[0], d[0]?, span)),
+        Op::SymEigenvectors => Some(eigenvectors_jvp(g, y, args[0], d[0]?, span)),
+        Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
+        // df = Σₖ <∇ₖf, dxₖ>.
+        Op::Call(c) => {
+            let vjp = g.add(Op::CallVjp(*c), args, span);
+            let terms: Vec<Option<Id>> = (0..args.len())
+                .map(|k| {
+                    let grad = g.add(Op::Field(k + 1), &[vjp], span);
+                    Some(inner_product(g, grad, d[k]?, span))
+                })
+                .collect();
+            terms
+                .into_iter()
+                .fold(None, |sum, term| g.add_opt(sum, term, span))
+        }
+        Op::CallVjp(c) => {
+            let mut operands = args.to_vec();
+            for (k, &arg) in args.iter().enumerate() {
+                let direction = d[k].unwrap_or_else(|| zeros_like(g, arg, span));
+                operands.push(direction);
+            }
+            Some(g.add(Op::CallTangent(*c), &operands, span))
+        }
+        Op::Field(i) => d[0].map(|dt| g.add(Op::Field(*i), &[dt], span)),
+        Op::CallTangent(_) => {
+            g.internal_errors.push((span, THIRD_ORDER.to_owned()));
+            None
+        }
+        Op::Int(_)
+        | Op::SymConst(_)
+        | Op::IntBin(_)
+        | Op::Cmp(_)
+        | Op::Bool(_)
+        | Op::Not
+        | Op::IntToFloat
+        | Op::ConstAt(_)
+        | Op::EmptyTape
+        | Op::Assert(_) => None,
+        // Linear in the matrix, the indices fixed: d(m[(i, j)]) = dm[(i, j)].
+        Op::At | Op::Block(..) | Op::Load => {
+            let mut operands = args.to_vec();
+            operands[0] = d[0]?;
+            Some(g.add(op.clone(), &operands, span))
+        }
+        // Linear in (m, s): the tangent replaces (adds to) the entry of dm by ds.
+        Op::SetAt | Op::SetBlock | Op::AddAt | Op::AddBlock => {
+            if d[0].is_none() && d[1].is_none() {
+                return None;
+            }
+            let dm = d[0].unwrap_or_else(|| zeros_like(g, args[0], span));
+            let ds = d[1].unwrap_or_else(|| zeros_like(g, args[1], span));
+            Some(g.add(op.clone(), &[dm, ds, args[2], args[3]], span))
+        }
+        // Their rules are the transforms applied to their bodies.
+        Op::Map(_) | Op::Loop(_) | Op::Cond(_) => {
+            g.internal_errors
+                .push((span, "a region's tangent is built in regions.rs".to_owned()));
+            None
+        }
+    }
+}
+
+/// The contribution `x̄_k` of `ȳ` to the adjoint of argument `k`. `None` when it is zero.
+pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Option<Id> {
+    let span = g.node(y).span;
+    let arg_ty = g.ty(args[k]).clone();
+    Some(match (op, k) {
+        (Op::Param(_) | Op::Lit(_) | Op::IntConst(_) | Op::FloatConst(_) | Op::Identity, _) => {
+            return None
+        }
+        // Fill: y = s 11ᵀ, so s̄ = <11ᵀ, ȳ> = sum(ȳ).
+        (Op::Fill, _) => g.add(Op::Sum, &[ybar], span),
+        (Op::Embed(i, j), _) => g.add(Op::Index(*i, *j), &[ybar], span),
+        (Op::Neg, _) | (Op::Sub, 1) => g.add(Op::Neg, &[ybar], span),
+        (Op::Add, _) | (Op::Sub, _) => ybar,
+        (Op::Mul, _) => g.add(Op::Mul, &[ybar, args[1 - k]], span),
+        // y = s A: s̄ = <A, ȳ>, Ā = s ȳ.
+        (Op::Scale, 0) => g.add(Op::Dot, &[args[1], ybar], span),
+        (Op::Scale, _) => g.add(Op::Scale, &[args[0], ybar], span),
+        // y = A B: Ā = ȳ Bᵀ, B̄ = Aᵀ ȳ.
+        (Op::MatMul, 0) => {
+            let bt = g.add(Op::Transpose, &[args[1]], span);
+            g.add(Op::MatMul, &[ybar, bt], span)
+        }
+        (Op::MatMul, _) => {
+            let at = g.add(Op::Transpose, &[args[0]], span);
+            g.add(Op::MatMul, &[at, ybar], span)
+        }
+        // y = Aᵀ B: Ā = B ȳᵀ, B̄ = A ȳ.
+        (Op::TrMul, 0) => {
+            let ybar_t = g.add(Op::Transpose, &[ybar], span);
+            g.add(Op::MatMul, &[args[1], ybar_t], span)
+        }
+        (Op::TrMul, _) => g.add(Op::MatMul, &[args[0], ybar], span),
+        (Op::Transpose, _) => g.add(Op::Transpose, &[ybar], span),
+        // d tr(A) = tr(dA) = <I, dA>, so Ā = ȳ I.
+        (Op::Trace, _) => {
+            let eye = g.add_typed(Op::Identity, &[], arg_ty, span);
+            g.add(Op::Scale, &[ybar, eye], span)
+        }
+        (Op::Dot, _) => g.add(Op::Scale, &[ybar, args[1 - k]], span),
+        (Op::Sum, _) => g.add_typed(Op::Fill, &[ybar], arg_ty, span),
+        (Op::ComponentMul, _) => g.add(Op::ComponentMul, &[ybar, args[1 - k]], span),
+        // d ‖A‖² = 2 <A, dA>.
+        (Op::NormSquared, _) => {
+            let two = g.lit(2.0, span);
+            let factor = g.add(Op::Mul, &[two, ybar], span);
+            g.add(Op::Scale, &[factor, args[0]], span)
+        }
+        // d ‖A‖ = <A, dA> / ‖A‖ (0 at A = 0, see `Fun::RecipOrZero`).
+        (Op::Norm, _) => {
+            let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
+            let factor = g.add(Op::Mul, &[ybar, inv], span);
+            g.add(Op::Scale, &[factor, args[0]], span)
+        }
+        (Op::Index(i, j), _) => g.add_typed(Op::Embed(*i, *j), &[ybar], arg_ty, span),
+        (Op::Fun(fun), _) => {
+            let slope = fun_derivative(g, *fun, args[0], y, span)?;
+            g.add(Op::Mul, &[ybar, slope], span)
+        }
+        (Op::Powf | Op::Max | Op::Min, _) => {
+            let slope = scalar_partial(g, op, y, args, k)?;
+            g.add(Op::Mul, &[ybar, slope], span)
+        }
+        // Ā = −A⁻ᵀ ȳ A⁻ᵀ.
+        (Op::Inverse(_), _) => {
+            let yt = g.add(Op::Transpose, &[y], span);
+            let left = g.add(Op::MatMul, &[yt, ybar], span);
+            let both = g.add(Op::MatMul, &[left, yt], span);
+            g.add(Op::Neg, &[both], span)
+        }
+        // Ā = ȳ det A · A⁻ᵀ.
+        (Op::Det, _) => {
+            let factor = g.add(Op::Mul, &[ybar, y], span);
+            let inv_t = inverse_transpose(g, args[0], span);
+            g.add(Op::Scale, &[factor, inv_t], span)
+        }
+        // Ā = ȳ A⁻ᵀ.
+        (Op::LogDet, _) => {
+            let inv_t = inverse_transpose(g, args[0], span);
+            g.add(Op::Scale, &[ybar, inv_t], span)
+        }
+        (Op::MaxEntry | Op::MinEntry, _) => {
+            let mask = g.add(Op::ArgMask(op.extremum()), &[args[0]], span);
+            g.add(Op::Scale, &[ybar, mask], span)
+        }
+        (Op::ArgMask(_), _) => return None,
+        (Op::SymEigenvalues, _) => eigenvalues_vjp(g, args[0], ybar, span),
+        (Op::SymEigenvectors, _) => eigenvectors_vjp(g, y, args[0], ybar, span),
+        (Op::EigenGaps, _) => eigen_gaps_vjp(g, y, ybar, span),
+        // x̄ₖ = ȳ ∇ₖf.
+        (Op::Call(c), _) => {
+            let vjp = g.add(Op::CallVjp(*c), args, span);
+            let grad = g.add(Op::Field(k + 1), &[vjp], span);
+            scale(g, ybar, grad, span)
+        }
+        // Only the forward transform runs over a gradient program that holds these, so
+        // their adjoints would be third derivatives.
+        (Op::CallVjp(_) | Op::CallTangent(_) | Op::Field(_), _) => {
+            g.internal_errors.push((span, THIRD_ORDER.to_owned()));
+            return None;
+        }
+        (
+            Op::Int(_)
+            | Op::SymConst(_)
+            | Op::IntBin(_)
+            | Op::Cmp(_)
+            | Op::Bool(_)
+            | Op::Not
+            | Op::IntToFloat
+            | Op::ConstAt(_)
+            | Op::EmptyTape
+            | Op::Assert(_),
+            _,
+        )
+        | (Op::At | Op::Block(..), 1..)
+        | (Op::SetAt | Op::SetBlock | Op::AddAt | Op::AddBlock, 2..) => return None,
+        // m̄ = ȳ in entry (i, j), zero elsewhere.
+        (Op::At, _) => {
+            let zeros = zeros_like(g, args[0], span);
+            g.add(Op::AddAt, &[zeros, ybar, args[1], args[2]], span)
+        }
+        (Op::Block(..), _) => {
+            let zeros = zeros_like(g, args[0], span);
+            g.add(Op::AddBlock, &[zeros, ybar, args[1], args[2]], span)
+        }
+        // y = m + s e_ij: m̄ = ȳ, s̄ = ȳ[(i, j)].
+        (Op::AddAt | Op::AddBlock, 0) => ybar,
+        (Op::AddAt, _) => g.add(Op::At, &[ybar, args[2], args[3]], span),
+        (Op::AddBlock, _) => {
+            let Ty::Mat(r, c) = arg_ty else {
+                return None;
+            };
+            g.add(Op::Block(r, c), &[ybar, args[2], args[3]], span)
+        }
+        // The replaced entry does not reach the result: m̄ = ȳ with it zeroed, s̄ = ȳ[(i, j)].
+        (Op::SetAt | Op::SetBlock, 0) => {
+            let zeros = zeros_like(g, args[1], span);
+            g.add(op.clone(), &[ybar, zeros, args[2], args[3]], span)
+        }
+        (Op::SetAt, _) => g.add(Op::At, &[ybar, args[2], args[3]], span),
+        (Op::SetBlock, _) => {
+            let Ty::Mat(r, c) = arg_ty else {
+                return None;
+            };
+            g.add(Op::Block(r, c), &[ybar, args[2], args[3]], span)
+        }
+        (Op::Map(_) | Op::Loop(_) | Op::Cond(_) | Op::Load, _) => {
+            g.internal_errors.push((
+                span,
+                "a region's adjoint is built in regions.rs, a tape's is never needed".to_owned(),
+            ));
+            return None;
+        }
+    })
+}
+
+const THIRD_ORDER: &str = "a third derivative through a call to another differentiated \
+                           function is not supported";
+
+// ---------------------------------------------------------------------------------------------
+// Rules shared by several ops.
+
+/// `d B(a, b) = B(da, b) + B(a, db)` for an op bilinear in its two arguments.
+fn bilinear_jvp(g: &mut Graph, op: &Op, args: &[Id], d: &[Option<Id>], span: Span) -> Option<Id> {
+    let left = d[0].map(|da| g.add(op.clone(), &[da, args[1]], span));
+    let right = d[1].map(|db| g.add(op.clone(), &[args[0], db], span));
+    g.add_opt(left, right, span)
+}
+
+/// `d ‖A‖² = 2 <A, dA>`.
+fn norm_squared_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Option<Id> {
+    let two = g.lit(2.0, span);
+    let inner = g.add(Op::Dot, &[a, da], span);
+    Some(g.add(Op::Mul, &[two, inner], span))
+}
+
+/// `d ‖A‖ = <A, dA> / ‖A‖` (0 at A = 0, see `Fun::RecipOrZero`).
+fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
+    let inner = g.add(Op::Dot, &[a, da], span);
+    let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
+    Some(g.add(Op::Mul, &[inv, inner], span))
+}
+
+/// `<a, b>` for matrices, `a b` for scalars.
+fn inner_product(g: &mut Graph, a: Id, b: Id, span: Span) -> Id {
+    let op = if g.ty(a).is_scalar() {
+        Op::Mul
+    } else {
+        Op::Dot
+    };
+    g.add(op, &[a, b], span)
+}
+
+/// `s a` for a scalar `s` and a scalar or matrix `a`.
+fn scale(g: &mut Graph, s: Id, a: Id, span: Span) -> Id {
+    let op = if g.ty(a).is_scalar() {
+        Op::Mul
+    } else {
+        Op::Scale
+    };
+    g.add(op, &[s, a], span)
+}
+
+/// A zero of `like`'s type, for a call's argument whose tangent is symbolically zero.
+fn zeros_like(g: &mut Graph, like: Id, span: Span) -> Id {
+    if !g.ty(like).is_differentiable() {
+        // An integer or condition argument: its direction is never read.
+        return like;
+    }
+    let zero = g.lit(0.0, span);
+    match g.ty(like).clone() {
+        Ty::Scalar => zero,
+        ty => g.add_typed(Op::Fill, &[zero], ty, span),
+    }
+}
+
+/// `∂y/∂args[k]` of a scalar op of two scalars, `None` where it is zero.
+fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Option<Id> {
+    let span = g.node(y).span;
+    let (a, b) = (args[0], args[1]);
+    match (op, k) {
+        // ∂(aᵇ)/∂a = b a^(b−1).
+        (Op::Powf, 0) => {
+            let one = g.lit(1.0, span);
+            let b_minus_one = g.add(Op::Sub, &[b, one], span);
+            let power = g.add(Op::Powf, &[a, b_minus_one], span);
+            Some(g.add(Op::Mul, &[b, power], span))
+        }
+        // ∂(aᵇ)/∂b = aᵇ ln a.
+        (Op::Powf, _) => {
+            let ln_a = g.add(Op::Fun(Fun::Ln), &[a], span);
+            Some(g.add(Op::Mul, &[y, ln_a], span))
+        }
+        // max follows a where a > b, min where a < b: the step H(±(a − b)) with H(0) = 0,
+        // the subgradient ReLU uses; b gets the rest.
+        (Op::Max | Op::Min, _) => {
+            let gap = match op {
+                Op::Max => g.add(Op::Sub, &[a, b], span),
+                _ => g.add(Op::Sub, &[b, a], span),
+            };
+            let step = g.add(Op::Fun(Fun::Step), &[gap], span);
+            if k == 0 {
+                Some(step)
+            } else {
+                let one = g.lit(1.0, span);
+                Some(g.add(Op::Sub, &[one, step], span))
+            }
+        }
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inverses and determinants.
+
+fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
+    let inverse = inverse_for_derivative(g, a, span);
+    g.add(Op::Transpose, &[inverse], span)
+}
+
+/// `A⁻¹` for a derivative: the user's own `a.try_inverse().unwrap()` when the body has one
+/// (so a singular `A` panics with the user's message, where the user's function does), else
+/// matdiff's.
+fn inverse_for_derivative(g: &mut Graph, a: Id, span: Span) -> Id {
+    let users = g.ids().find(|&id| {
+        matches!(
+            g.op(id),
+            Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_))
+        ) && g.node(id).args == [a]
+    });
+    users.unwrap_or_else(|| g.add(Op::Inverse(InverseCheck::Derivative), &[a], span))
+}
+
+/// `<A⁻ᵀ, dA> = tr(A⁻¹ dA)`, without forming the product.
+fn inverse_transpose_dot(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let inv_t = inverse_transpose(g, a, span);
+    g.add(Op::Dot, &[inv_t, da], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigendecomposition.
+
+/// A matrix of ones of the given shape.
+fn ones(g: &mut Graph, rows: Dim, cols: Dim, span: Span) -> Id {
+    let one = g.lit(1.0, span);
+    g.add_typed(Op::Fill, &[one], Ty::Mat(rows, cols), span)
+}
+
+/// The row count of `a`'s type.
+fn dim_n(g: &Graph, a: Id) -> Dim {
+    match g.ty(a) {
+        Ty::Mat(r, _) => r.clone(),
+        _ => Dim::Lit(1),
+    }
+}
+
+/// `dλ_i = u_iᵀ dA u_i`: the column sums of `U ∘ (dA U)`, as a column.
+fn eigenvalues_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SymEigenvectors, &[a], span);
+    let da_u = g.add(Op::MatMul, &[da, u], span);
+    let products = g.add(Op::ComponentMul, &[u, da_u], span);
+    let ones_row = ones(g, Dim::Lit(1), dim_n(g, a), span);
+    let sums = g.add(Op::MatMul, &[ones_row, products], span);
+    g.add(Op::Transpose, &[sums], span)
+}
+
+/// `Ā = Σ λ̄_i u_i u_iᵀ = (U ∘ 1 λ̄ᵀ) Uᵀ`.
+fn eigenvalues_vjp(g: &mut Graph, a: Id, lambda_bar: Id, span: Span) -> Id {
+    let u = g.add(Op::SymEigenvectors, &[a], span);
+    let ones_col = ones(g, dim_n(g, a), Dim::Lit(1), span);
+    let lambda_bar_t = g.add(Op::Transpose, &[lambda_bar], span);
+    let columns = g.add(Op::MatMul, &[ones_col, lambda_bar_t], span);
+    let scaled = g.add(Op::ComponentMul, &[u, columns], span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    g.add(Op::MatMul, &[scaled, ut], span)
+}
+
+/// `dU = U (F ∘ Uᵀ dA U)` with `F = EigenGaps(λ)`.
+fn eigenvectors_jvp(g: &mut Graph, u: Id, a: Id, da: Id, span: Span) -> Id {
+    let gaps = eigen_gaps_of(g, a, span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_da = g.add(Op::MatMul, &[ut, da], span);
+    let projected = g.add(Op::MatMul, &[ut_da, u], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, projected], span);
+    g.add(Op::MatMul, &[u, weighted], span)
+}
+
+/// `Ā = U (F ∘ Uᵀ Ū) Uᵀ`, the transpose of [`eigenvectors_jvp`].
+fn eigenvectors_vjp(g: &mut Graph, u: Id, a: Id, u_bar: Id, span: Span) -> Id {
+    let gaps = eigen_gaps_of(g, a, span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_ubar = g.add(Op::MatMul, &[ut, u_bar], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, ut_ubar], span);
+    let left = g.add(Op::MatMul, &[u, weighted], span);
+    g.add(Op::MatMul, &[left, ut], span)
+}
+
+fn eigen_gaps_of(g: &mut Graph, a: Id, span: Span) -> Id {
+    let lambda = g.add(Op::SymEigenvalues, &[a], span);
+    g.add(Op::EigenGaps, &[lambda], span)
+}
+
+/// `dF_ij = −F_ij² (dλ_j − dλ_i)`.
+fn eigen_gaps_jvp(g: &mut Graph, f: Id, dl: Id, span: Span) -> Id {
+    let n = dim_n(g, f);
+    let ones_col = ones(g, n.clone(), Dim::Lit(1), span);
+    let ones_row = ones(g, Dim::Lit(1), n, span);
+    let dl_t = g.add(Op::Transpose, &[dl], span);
+    let dl_j = g.add(Op::MatMul, &[ones_col, dl_t], span);
+    let dl_i = g.add(Op::MatMul, &[dl, ones_row], span);
+    let differences = g.add(Op::Sub, &[dl_j, dl_i], span);
+    let squared = g.add(Op::ComponentMul, &[f, f], span);
+    let product = g.add(Op::ComponentMul, &[squared, differences], span);
+    g.add(Op::Neg, &[product], span)
+}
+
+/// With `M = F̄ ∘ F ∘ F`: `λ̄ = (M − Mᵀ) 1`, the transpose of [`eigen_gaps_jvp`].
+fn eigen_gaps_vjp(g: &mut Graph, f: Id, f_bar: Id, span: Span) -> Id {
+    let n = dim_n(g, f);
+    let squared = g.add(Op::ComponentMul, &[f, f], span);
+    let m = g.add(Op::ComponentMul, &[f_bar, squared], span);
+    let mt = g.add(Op::Transpose, &[m], span);
+    let antisymmetric = g.add(Op::Sub, &[m, mt], span);
+    let ones_col = ones(g, n, Dim::Lit(1), span);
+    g.add(Op::MatMul, &[antisymmetric, ones_col], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar functions: one line per function, the derivative in terms of `x` and the result `y`.
+
+/// `f'(x)` as a node, given `x` and `y = f(x)`; `None` where it is zero.
+#[rustfmt::skip]
+fn fun_derivative(g: &mut Graph, fun: Fun, x: Id, y: Id, span: Span) -> Option<Id> {
+    let lit = |g: &mut Graph, v: f64| g.lit(v, span);
+    Some(match fun {
+        Fun::Exp    => y,                                                    // exp' = exp
+        Fun::Ln     => g.add(Op::Fun(Fun::Recip), &[x], span),               // 1 / x
+        Fun::Sqrt   => { let h = lit(g, 0.5); let r = g.add(Op::Fun(Fun::Recip), &[y], span);
+                         g.add(Op::Mul, &[h, r], span) }                     // 1 / (2 y)
+        Fun::Sin    => g.add(Op::Fun(Fun::Cos), &[x], span),                 // cos x
+        Fun::Cos    => { let s = g.add(Op::Fun(Fun::Sin), &[x], span);
+                         g.add(Op::Neg, &[s], span) }                        // -sin x
+        Fun::Tan    => { let one = lit(g, 1.0); let yy = g.add(Op::Mul, &[y, y], span);
+                         g.add(Op::Add, &[one, yy], span) }                  // 1 + y²
+        Fun::Tanh   => { let one = lit(g, 1.0); let yy = g.add(Op::Mul, &[y, y], span);
+                         g.add(Op::Sub, &[one, yy], span) }                  // 1 - y²
+        Fun::Recip  => { let yy = g.add(Op::Mul, &[y, y], span);
+                         g.add(Op::Neg, &[yy], span) }                       // -y²
+        Fun::Abs    => g.add(Op::Fun(Fun::Sign), &[x], span),                // sign x (0 at 0)
+        Fun::Signum | Fun::Step | Fun::Sign => return None,                  // 0 almost everywhere
+        Fun::RecipOrZero => { let yy = g.add(Op::Mul, &[y, y], span);
+                              g.add(Op::Neg, &[yy], span) }                  // -y² (0 at 0)
+        Fun::Powi(0) => return None,
+        Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
+                          let p = match n.checked_sub(1) {
+                              Some(m) => g.add(Op::Fun(Fun::Powi(m)), &[x], span),
+                              None => { let m = lit(g, f64::from(n) - 1.0);
+                                        g.add(Op::Powf, &[x, m], span) }
+                          };
+                          g.add(Op::Mul, &[n_lit, p], span) }                // n x^(n-1)
+    })
+}
