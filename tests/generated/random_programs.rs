@@ -163,9 +163,50 @@ fn f03_derivatives() {
     }
 }
 
+/// Uses: for loop or range, trip count > 64, matrix carried by a loop, value-dependent if/else inside an expression.
+#[differentiate(wrt = p1)]
+fn f04(p0: &SVector<f64, 1>, p1: &SVector<f64, 4>, p2: &SVector<f64, 4>) -> f64 {
+    let v0 = (p0[0] * (p1.transpose() / (1.0 + p1[(0, 0)] * p1[(0, 0)]).sqrt()));
+    let mut v1 = SMatrix::<f64, 4, 1>::zeros();
+    for i in 0..81 {
+        v1 -= ((v1 * 0.75) * ((-p0) * p0.transpose()).trace()) * 0.01;
+    }
+    v1[(2, 0)] + (if 0.25 >= p0[0] + 0.1 { p0[(0, 0)] } else { p1[0] }).exp().cos()
+}
+
+#[test]
+fn f04_derivatives() {
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.6721385003672697]);
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.3103031407729373, -0.21372961506483246, -0.8957329401877934, 0.033837548258622396]);
+        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.308299978525729, 0.5352575370811741, -0.4364050599176412, 0.30962747370597055]);
+        check(
+            |x: &SMatrix<f64, 4, 1>| f04(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>| f04_grad(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>| f04_value_and_grad(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f04_hvp(&p0, x, &p2, v),
+            &p1,
+            0x8723468064db523a,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.9009952979890798]);
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.16726069904516527, -0.25309869507557403, 0.9179871301537819, 0.7639620677980603]);
+        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.10360971714068157, -0.23816865651539376, -0.14882937427484233, 0.691609457740687]);
+        check(
+            |x: &SMatrix<f64, 4, 1>| f04(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>| f04_grad(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>| f04_value_and_grad(&p0, x, &p2),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f04_hvp(&p0, x, &p2, v),
+            &p1,
+            0x9e39527b4c5a1fa8,
+        );
+    }
+}
+
 /// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, value-dependent if/else as the tail, vector parameter of length 5 to 64.
 #[differentiate(wrt = p1)]
-fn f04(p0: &SVector<f64, 4>, p1: &SVector<f64, 1>, p2: &RowSVector<f64, 4>, p3: f64, p4: &SVector<f64, 40>) -> f64 {
+fn f05(p0: &SVector<f64, 4>, p1: &SVector<f64, 1>, p2: &RowSVector<f64, 4>, p3: f64, p4: &SVector<f64, 40>) -> f64 {
     let mut v0 = p2.transpose();
     for i in 0..176 {
         v0[i % 4] += ((-v0.transpose()) * (v0 * p1.transpose())).trace() * 0.01;
@@ -180,7 +221,7 @@ fn f04(p0: &SVector<f64, 4>, p1: &SVector<f64, 1>, p2: &RowSVector<f64, 4>, p3: 
 }
 
 #[test]
-fn f04_derivatives() {
+fn f05_derivatives() {
     {
         let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.47533195776001724, -0.769365992431047, 0.8091170319947532, 0.4400862731985298]);
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8513495856742888]);
@@ -188,10 +229,10 @@ fn f04_derivatives() {
         let p3: f64 = -0.20338944383751234;
         let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.18555189538729722, 0.7875566356380495, 0.022762618326919615, -0.9210648189992299, 0.5304405614153913, -0.2644030226947047, -0.6340602681009209, 0.43162199725359596, 0.7440228175010517, -0.891964714592733, -0.2347912674587025, 0.38935282467629206, 0.7453075117240824, -0.20310569383802335, 0.8688284381789819, 0.24177206157142916, 0.20316654952383728, -0.008877139511094034, 0.42624851580461764, 0.6439734422767884, 0.42469988121064906, 0.5106374304637316, -0.2527809883992942, 0.4563906056143969, -0.5505610503422218, 0.15272580484180276, 0.26049142807598424, 0.2192912057298375, -0.7649806591238291, -0.9477515544566868, 0.5923188959970447, -0.3699911567360399, -0.6788857458165469, 0.7614130960970267, 0.06112759064934359, -0.16072194366717163, -0.39118798619360495, -0.831391008622004, 0.22469022142951145, -0.23298771770373006]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f04(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f04_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f04_value_and_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f04_hvp(&p0, x, &p2, p3, &p4, v),
+            |x: &SMatrix<f64, 1, 1>| f05(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>| f05_grad(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>| f05_value_and_grad(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f05_hvp(&p0, x, &p2, p3, &p4, v),
             &p1,
             0xfeb241ec0b100ee1,
         );
@@ -203,10 +244,10 @@ fn f04_derivatives() {
         let p3: f64 = -0.24938768438298253;
         let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.9564573633698941, 0.2595313410907938, 0.2472252223631668, 0.11455733463111129, -0.8424926182476229, -0.46998733422179284, 0.10421510561837044, 0.0777530065981169, 0.551186129238842, -0.7773515325567666, 0.2771982867509881, 0.09599667685773094, -0.5836360847660793, 0.11187375337465744, -0.09655789467470077, -0.005727711695532101, -0.7680572960587102, 0.9671538212616728, -0.31601898122426864, 0.29399549962520943, -0.8970184370023846, 0.6456525922307179, -0.6988620974917417, -0.5053969588878362, -0.32381676539773485, -0.9450276952871595, -0.12695659226287703, 0.3819949709493924, 0.6183860143552402, 0.19315928364277246, -0.6468878958801199, 0.9776659878809719, 0.658407839884497, 0.47965728222101767, 0.6101273488443995, 0.16017469637792714, -0.8779126867665026, 0.6075665039520264, 0.9915757794666369, -0.3300273255028823]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f04(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f04_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f04_value_and_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f04_hvp(&p0, x, &p2, p3, &p4, v),
+            |x: &SMatrix<f64, 1, 1>| f05(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>| f05_grad(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>| f05_value_and_grad(&p0, x, &p2, p3, &p4),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f05_hvp(&p0, x, &p2, p3, &p4, v),
             &p1,
             0x4fc66346e37faabf,
         );
@@ -215,7 +256,7 @@ fn f04_derivatives() {
 
 /// Uses: entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, iterator .fold(init, |acc, t| ..), match on a loop index, matrix carried by a loop.
 #[differentiate(wrt = p1)]
-fn f05(p0: &Vector1<f64>, p1: &RowSVector<f64, 4>) -> f64 {
+fn f06(p0: &Vector1<f64>, p1: &RowSVector<f64, 4>) -> f64 {
     let mut v0 = SMatrix::<f64, 1, 4>::zeros();
     for i in 0..4 {
         match i % 3 {
@@ -236,15 +277,15 @@ fn f05(p0: &Vector1<f64>, p1: &RowSVector<f64, 4>) -> f64 {
 }
 
 #[test]
-fn f05_derivatives() {
+fn f06_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.517994331748785]);
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.43642625544961766, 0.9903542499846327, 0.08556183073913814, -0.809840320891237]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f05(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f05_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f05_value_and_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f05_hvp(&p0, x, v),
+            |x: &SMatrix<f64, 1, 4>| f06(&p0, x),
+            |x: &SMatrix<f64, 1, 4>| f06_grad(&p0, x),
+            |x: &SMatrix<f64, 1, 4>| f06_value_and_grad(&p0, x),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f06_hvp(&p0, x, v),
             &p1,
             0xc5e9cb1dec9a89f5,
         );
@@ -253,10 +294,10 @@ fn f05_derivatives() {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8657536560394616]);
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.46563542006455894, -0.9926190323602917, 0.7355433553822617, -0.5812987961185492]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f05(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f05_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f05_value_and_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f05_hvp(&p0, x, v),
+            |x: &SMatrix<f64, 1, 4>| f06(&p0, x),
+            |x: &SMatrix<f64, 1, 4>| f06_grad(&p0, x),
+            |x: &SMatrix<f64, 1, 4>| f06_value_and_grad(&p0, x),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f06_hvp(&p0, x, v),
             &p1,
             0xb69e459a387f3318,
         );
@@ -265,7 +306,7 @@ fn f05_derivatives() {
 
 /// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), else if, if statement assigning a let mut, iterator .fold(init, |acc, t| ..), value-dependent if/else as the tail, value-dependent if/else expression, value-dependent if/else inside an expression.
 #[differentiate(wrt = (p1, p0))]
-fn f06(p0: &SVector<f64, 3>, p1: &SVector<f64, 3>, p2: &SVector<f64, 3>) -> f64 {
+fn f07(p0: &SVector<f64, 3>, p1: &SVector<f64, 3>, p2: &SVector<f64, 3>) -> f64 {
     let v0 = p1.transpose().component_mul(&(p0.transpose() - (SMatrix::<f64, 1, 4>::identity() * (Matrix4x3::<f64>::identity() * p1 * SMatrix::<f64, 1, 3>::identity()))));
     let v1: f64 = if v0.transpose().norm() <= p2[2].exp() + 0.25 {
         v0.transpose().norm_squared().exp()
@@ -289,16 +330,16 @@ fn f06(p0: &SVector<f64, 3>, p1: &SVector<f64, 3>, p2: &SVector<f64, 3>) -> f64 
 }
 
 #[test]
-fn f06_derivatives() {
+fn f07_derivatives() {
     {
         let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.21160394695007656, 0.7726243490509419, -0.7891373895410172]);
         let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.39118441982149244, -0.6988115019986016, 0.5366722813844684]);
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.4106978418097229, 0.36171094015239547, 0.18972688276429395]);
         check(
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_value_and_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_grad(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_value_and_grad(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
             &(p1, p0),
             0x5c2b696925d741c6,
         );
@@ -308,10 +349,10 @@ fn f06_derivatives() {
         let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5160101183003483, 0.24145627240656853, 0.6995666010693724]);
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5697214248741744, -0.742314986335217, 0.24994113312633193]);
         check(
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_value_and_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f06_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_grad(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_value_and_grad(&x.1, &x.0, &p2),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
             &(p1, p0),
             0x2f9f27696b5ba1a2,
         );
@@ -320,7 +361,7 @@ fn f06_derivatives() {
 
 /// Uses: compound assignment (+=, -=, *=, /=), deferred initialisation (let v; if .. { v = .. }), for loop or range, trip count <= 64, if statement assigning a let mut, range (0..n).map(|i| ..).sum().
 #[differentiate(wrt = (p1, p3))]
-fn f07(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: &RowVector3<f64>) -> f64 {
+fn f08(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: &RowVector3<f64>) -> f64 {
     let v0: f64;
     if (-p3[(0, 2)]) <= (p2 * p3).trace() + 0.5 {
         v0 = p1[(0, 1)];
@@ -335,17 +376,17 @@ fn f07(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: 
 }
 
 #[test]
-fn f07_derivatives() {
+fn f08_derivatives() {
     {
         let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.5734770459265557, 0.07284510426002622, -0.9166078508511826]);
         let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.21097547848252107, 0.30196485748185187, 0.6108957928849366]);
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.4456332927186315, 0.8589481524046012, 0.9954673507467395]);
         let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.5019865626481923, 0.1814114446781776, 0.8885888746199864]);
         check(
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_value_and_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_grad(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_value_and_grad(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
             &(p1, p3),
             0xb878f1a34a274522,
         );
@@ -356,10 +397,10 @@ fn f07_derivatives() {
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.33739486947930497, 0.09248141767234996, 0.28951331718834905]);
         let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.3008595347631885, -0.4747755928863485, 0.2379186984409717]);
         check(
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_value_and_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f07_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_grad(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_value_and_grad(&p0, &x.0, &p2, &x.1),
+            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
             &(p1, p3),
             0x1f0dcc1700f7e56,
         );
@@ -368,7 +409,7 @@ fn f07_derivatives() {
 
 /// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, iterator .fold(init, |acc, t| ..), match on a loop index, matrix carried by a loop.
 #[differentiate(wrt = p2)]
-fn f08(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f64 {
+fn f09(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f64 {
     let mut v0 = SMatrix::<f64, 1, 2>::zeros();
     for i in 0..2 {
         match i % 3 {
@@ -390,16 +431,16 @@ fn f08(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f
 }
 
 #[test]
-fn f08_derivatives() {
+fn f09_derivatives() {
     {
         let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.3387794105072477, -0.5567177559700167]);
         let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.7787206787418848, -0.4498511754224659]);
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8107183458856033, 0.9951795224979676, 0.9156602736383077, 0.10159920853554971]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f08(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f08_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f08_value_and_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f08_hvp(&p0, &p1, x, v),
+            |x: &SMatrix<f64, 2, 2>| f09(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>| f09_grad(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>| f09_value_and_grad(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f09_hvp(&p0, &p1, x, v),
             &p2,
             0x650d2055a7ff9ebc,
         );
@@ -409,10 +450,10 @@ fn f08_derivatives() {
         let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.8708407303459189, -0.8683976005592351]);
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8804227477488751, 0.7134134678004198, -0.8586603787584832, 0.2515282444403295]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f08(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f08_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f08_value_and_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f08_hvp(&p0, &p1, x, v),
+            |x: &SMatrix<f64, 2, 2>| f09(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>| f09_grad(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>| f09_value_and_grad(&p0, &p1, x),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f09_hvp(&p0, &p1, x, v),
             &p2,
             0x81a0a06dcb021b19,
         );
@@ -421,7 +462,7 @@ fn f08_derivatives() {
 
 /// Uses: iterator .fold(init, |acc, t| ..), value-dependent if/else as the tail.
 #[differentiate(wrt = p0)]
-fn f09(p0: &Vector4<f64>) -> f64 {
+fn f10(p0: &Vector4<f64>) -> f64 {
     let v0: f64 = p0.iter().fold(0.0_f64, |acc1, &t1| acc1 + 0.0 * 0.5);
     let v1 = (p0 * (SMatrix::<f64, 1, 4>::identity() * p0)).map(|t| (t - t.powi(3))).transpose();
     if v0 >= p0[3] + 0.1 {
@@ -432,14 +473,14 @@ fn f09(p0: &Vector4<f64>) -> f64 {
 }
 
 #[test]
-fn f09_derivatives() {
+fn f10_derivatives() {
     {
         let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6256196095750761, 0.7796776977084532, 0.18519055422323794, -0.3090534972996859]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f09(x),
-            |x: &SMatrix<f64, 4, 1>| f09_grad(x),
-            |x: &SMatrix<f64, 4, 1>| f09_value_and_grad(x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f09_hvp(x, v),
+            |x: &SMatrix<f64, 4, 1>| f10(x),
+            |x: &SMatrix<f64, 4, 1>| f10_grad(x),
+            |x: &SMatrix<f64, 4, 1>| f10_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f10_hvp(x, v),
             &p0,
             0x33859d48aa2316f3,
         );
@@ -447,10 +488,10 @@ fn f09_derivatives() {
     {
         let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.44941285914350115, -0.3469568370307998, -0.6344341802299134, -0.33229727726282654]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f09(x),
-            |x: &SMatrix<f64, 4, 1>| f09_grad(x),
-            |x: &SMatrix<f64, 4, 1>| f09_value_and_grad(x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f09_hvp(x, v),
+            |x: &SMatrix<f64, 4, 1>| f10(x),
+            |x: &SMatrix<f64, 4, 1>| f10_grad(x),
+            |x: &SMatrix<f64, 4, 1>| f10_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f10_hvp(x, v),
             &p0,
             0x29e7a0b0ea7019e9,
         );
@@ -459,7 +500,7 @@ fn f09_derivatives() {
 
 /// Uses: entry selected by a loop index, for loop or range, trip count <= 64, iterator .map(..).sum(), matrix carried by a loop, value-dependent if/else expression.
 #[differentiate(wrt = p0)]
-fn f10(p0: &RowVector4<f64>, p1: &RowSVector<f64, 4>, p2: f64) -> f64 {
+fn f11(p0: &RowVector4<f64>, p1: &RowSVector<f64, 4>, p2: f64) -> f64 {
     let v0: f64 = p1.iter().map(|&t1| p1.sum()).sum::<f64>();
     let v1 = if p1.dot(&p1) >= (v0 * p0[(0, 3)]) + 0.5 {
         p1.clone_owned()
@@ -479,16 +520,16 @@ fn f10(p0: &RowVector4<f64>, p1: &RowSVector<f64, 4>, p2: f64) -> f64 {
 }
 
 #[test]
-fn f10_derivatives() {
+fn f11_derivatives() {
     {
         let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.8181389495182685, 0.5394009832297566, 0.3023680464192964, 0.4483534335145878]);
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.9912541070587075, -0.9872539921822183, 0.44343384401263264, -0.6483680202531981]);
         let p2: f64 = 0.5401411273299142;
         check(
-            |x: &SMatrix<f64, 1, 4>| f10(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f10_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f10_value_and_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f10_hvp(x, &p1, p2, v),
+            |x: &SMatrix<f64, 1, 4>| f11(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>| f11_grad(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>| f11_value_and_grad(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f11_hvp(x, &p1, p2, v),
             &p0,
             0x26bef63d6ca4d95d,
         );
@@ -498,10 +539,10 @@ fn f10_derivatives() {
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.0824460851879989, 0.1907242241077718, -0.8307143012115259, -0.4514372786152292]);
         let p2: f64 = -0.3847226109329096;
         check(
-            |x: &SMatrix<f64, 1, 4>| f10(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f10_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f10_value_and_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f10_hvp(x, &p1, p2, v),
+            |x: &SMatrix<f64, 1, 4>| f11(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>| f11_grad(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>| f11_value_and_grad(x, &p1, p2),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f11_hvp(x, &p1, p2, v),
             &p0,
             0xa7acea4cb5d15d9b,
         );
@@ -510,7 +551,7 @@ fn f10_derivatives() {
 
 /// Uses: iterator .zip(..).
 #[differentiate(wrt = p1)]
-fn f11(p0: &SVector<f64, 1>, p1: f64, p2: &SVector<f64, 1>) -> f64 {
+fn f12(p0: &SVector<f64, 1>, p1: f64, p2: &SVector<f64, 1>) -> f64 {
     let v0 = ((p0 * SMatrix::<f64, 1, 1>::identity()) * ((p2 * p2.transpose()) - (-p2)));
     let v1: f64 = v0.iter().zip(p2.iter()).map(|(&t1, &u1)| (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p2 * 0.5) * (p2 * 0.5).transpose()).determinant()).sum::<f64>();
     let v2 = ((p0.transpose() * p1) * v0);
@@ -518,16 +559,16 @@ fn f11(p0: &SVector<f64, 1>, p1: f64, p2: &SVector<f64, 1>) -> f64 {
 }
 
 #[test]
-fn f11_derivatives() {
+fn f12_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.28734076303710254]);
         let p1: f64 = 0.4943742256673478;
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5672440856418142]);
         check(
-            |x: &f64| f11(&p0, *x, &p2),
-            |x: &f64| f11_grad(&p0, *x, &p2),
-            |x: &f64| f11_value_and_grad(&p0, *x, &p2),
-            |x: &f64, v: &f64| f11_hvp(&p0, *x, &p2, *v),
+            |x: &f64| f12(&p0, *x, &p2),
+            |x: &f64| f12_grad(&p0, *x, &p2),
+            |x: &f64| f12_value_and_grad(&p0, *x, &p2),
+            |x: &f64, v: &f64| f12_hvp(&p0, *x, &p2, *v),
             &p1,
             0x35551b652c48938a,
         );
@@ -537,10 +578,10 @@ fn f11_derivatives() {
         let p1: f64 = -0.04474991693152419;
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.021326719028267993]);
         check(
-            |x: &f64| f11(&p0, *x, &p2),
-            |x: &f64| f11_grad(&p0, *x, &p2),
-            |x: &f64| f11_value_and_grad(&p0, *x, &p2),
-            |x: &f64, v: &f64| f11_hvp(&p0, *x, &p2, *v),
+            |x: &f64| f12(&p0, *x, &p2),
+            |x: &f64| f12_grad(&p0, *x, &p2),
+            |x: &f64| f12_value_and_grad(&p0, *x, &p2),
+            |x: &f64, v: &f64| f12_hvp(&p0, *x, &p2, *v),
             &p1,
             0x8e3e3c34394aefc7,
         );
@@ -549,7 +590,7 @@ fn f11_derivatives() {
 
 /// Uses: deferred initialisation (let v; if .. { v = .. }), value-dependent if/else as the tail.
 #[differentiate(wrt = p0)]
-fn f12(p0: &SVector<f64, 1>) -> f64 {
+fn f13(p0: &SVector<f64, 1>) -> f64 {
     let v0: f64;
     if p0.transpose().norm() > p0[0] + 0.1 {
         v0 = p0[0];
@@ -565,14 +606,14 @@ fn f12(p0: &SVector<f64, 1>) -> f64 {
 }
 
 #[test]
-fn f12_derivatives() {
+fn f13_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.7043736868932178]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f12(x),
-            |x: &SMatrix<f64, 1, 1>| f12_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f12_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f12_hvp(x, v),
+            |x: &SMatrix<f64, 1, 1>| f13(x),
+            |x: &SMatrix<f64, 1, 1>| f13_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(x, v),
             &p0,
             0x7ecffaa8fc6c470f,
         );
@@ -580,19 +621,64 @@ fn f12_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.7679153399134233]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f12(x),
-            |x: &SMatrix<f64, 1, 1>| f12_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f12_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f12_hvp(x, v),
+            |x: &SMatrix<f64, 1, 1>| f13(x),
+            |x: &SMatrix<f64, 1, 1>| f13_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(x, v),
             &p0,
             0xcc82e92b03c4fc4d,
         );
     }
 }
 
+/// Uses: &&, || or ! in a condition, .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count <= 64, integer % in an index, iterator .map(..).sum(), iterator over more than 64 entries, value-dependent if in a loop, value-dependent if/else inside an expression, vector parameter of length > 64.
+#[differentiate(wrt = (p0, p1))]
+fn f14(p0: &SMatrix<f64, 3, 3>, p1: &SVector<f64, 66>) -> f64 {
+    let v0: f64 = p1.iter().map(|&t1| (p0 * p0).sum()).sum::<f64>() / 66.0;
+    let v1 = ((SMatrix::<f64, 3, 3>::identity() * (p0 * SMatrix::<f64, 3, 1>::identity())).transpose() * (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 3, 3>::identity()).try_inverse().unwrap());
+    let mut v2: f64 = (if v0 > p0[(0, 2)] + 0.5 { v1[2] } else { p0[4] });
+    for i in 0..p0.len() {
+        if (2.0 * v1[(0, 1)]) <= p0.sum() + 0.5 {
+            v2 = (v2 + (p1[i] * (if 0.0 < p1[i] + 0.25 || p0.column(i % 3).sum() > v2 + 0.1 { p0[(i % 3, i / 3 % 3)] } else { v2 })) * 0.1).tanh();
+        } else {
+            v2 -= p0[(i % 3, i / 3 % 3)] * 0.1;
+        }
+    }
+    let v3: f64 = (((-v1) * v1.transpose() * (v1 * v1.transpose()).transpose())[0] - (v1.iter().map(|&t2| (-(v1 * v1.transpose()).trace())).sum::<f64>()).sin());
+    v3 * (SMatrix::<f64, 1, 1>::identity() * 4.0 + (v1 * v1.transpose()).map(|t| t.tanh()) * 0.5).determinant().tanh() + v2
+}
+
+#[test]
+fn f14_derivatives() {
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.6114833533245523, -0.8629160772634974, 0.003784130071704306, -0.6918963487853385, 0.6410761143487351, 0.45395755213251143, -0.097856322943769, -0.32887868297779543, 0.9744186731821898]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.25895455551830504, -0.640848126995329, -0.7398811044361342, 0.18003887446932287, 0.7585687017229787, -0.3551337327192574, 0.996566125199023, -0.3622951610921763, -0.5942278527943139, -0.20235245233176768, -0.12456196434072142, 0.8888417064923102, -0.2741177249673481, 0.20766878752399198, -0.12865660177678495, 0.5745518320244551, 0.6361818828735486, 0.6596608830880026, 0.5156628951441395, 0.34495393661779516, 0.08278414746354312, -0.32194289482987526, -0.8589385769499642, 0.0959973944277146, -0.27385968903658364, -0.7277307738921164, 0.23130074172817583, -0.6579173063894634, -0.25050351130981263, 0.9686816565889731, 0.5450041512904262, 0.09470479816741362, -0.11171045243124156, 0.5477040796073764, 0.5989639679314547, -0.24505229956774932, -0.4989348011636221, 0.07276171509546425, -0.4790781481796358, 0.9118226668102316, -0.13574670963035973, -0.8176991516430696, 0.39567513984521474, -0.09652079402803881, 0.5937032697331535, 0.4408163571814907, -0.16560541499468417, -0.1733054440384012, 0.7221227490738573, -0.031107374694438805, -0.3372313016673809, -0.9806924675702702, -0.20519529824270388, -0.07238172393545117, -0.016057756491092867, -0.013490524089060596, 0.7940048862732965, 0.04312776160904508, -0.5504604097405514, -0.7567280549388211, -0.5847311670837783, 0.006033061448945887, -0.6100314798147761, 0.5426529491493703, 0.7600123325982404, -0.09078968550509137]);
+        check(
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_value_and_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_hvp(&x.0, &x.1, &v.0, &v.1),
+            &(p0, p1),
+            0x50344a26359114a5,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.773432422124912, 0.5072086581933883, -0.009940993908842843, -0.6094913034484861, 0.11442024901095915, -0.026839618967733347, 0.027386482730910044, -0.7271586679434268, 0.16656286155001676]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.9051747671722727, -0.007235127589027668, 0.18775512098696945, -0.7938235512108816, 0.9627580027476865, 0.5433825148638323, -0.9137625415449089, 0.3174899623383771, -0.7838925624152198, -0.9589476358338158, -0.6947890889539605, 0.5983104289245609, 0.6420668716328541, -0.27041207921236365, 0.85883234756469, 0.01923367269525733, -0.9212240121931381, 0.6020338721641898, 0.6566653515652505, 0.1290996725468474, 0.17119124904626637, 0.3184754523203608, -0.43663714897274564, -0.7281591888552401, -0.2808717673061545, -0.3273386718877105, -0.15653518143353518, 0.3431023657620538, -0.5353028574718708, -0.9270100360398505, -0.6213182016454522, 0.04363002477489086, -0.15438429419855515, -0.5391415620731141, 0.7735261955802988, 0.972276023116188, -0.5077496419086929, -0.32329296205918134, -0.9832434505277228, 0.7504264129306681, -0.10816681483077462, 0.8580752390342257, -0.11490039951003483, -0.5109902198119998, -0.555304952123935, -0.5670898249056646, -0.7605556459714629, -0.22551143330224654, 0.8909454533835122, 0.8632155607104064, 0.8246436632035758, -0.5431660850786144, 0.9402070174282522, 0.3520209756847157, 0.82381744398485, -0.9754584396994099, -0.9784653082468016, -0.33928699307117705, -0.3058412754034108, 0.2322909174736829, 0.6051688823556018, 0.07404081350601355, -0.6825890672823363, -0.9434716017897897, -0.20403164668549634, -0.4100166875038491]);
+        check(
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_value_and_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_hvp(&x.0, &x.1, &v.0, &v.1),
+            &(p0, p1),
+            0xb7dd248f81c6d46d,
+        );
+    }
+}
+
 /// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, iterator .fold(init, |acc, t| ..), value-dependent if/else expression.
 #[differentiate(wrt = p2)]
-fn f13(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Vector2<f64>) -> f64 {
+fn f15(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Vector2<f64>) -> f64 {
     let mut v0: f64 = (p0[1] * p1[(0, 0)]);
     for i in 0..2 {
         v0 += (p1.iter().fold(p2.transpose()[0], |acc1, &t1| (acc1 + (p3.transpose().norm_squared() + 0.5).ln() * 0.5).tanh())) * 0.5;
@@ -606,17 +692,17 @@ fn f13(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Ve
 }
 
 #[test]
-fn f13_derivatives() {
+fn f15_derivatives() {
     {
         let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.03668605947157744, 0.4904800415533819]);
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.2938595273860505]);
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.07272725213382625]);
         let p3: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.3368867746546822, 0.9655214425084824]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f13(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f13_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(&p0, &p1, x, &p3, v),
+            |x: &SMatrix<f64, 1, 1>| f15(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f15_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f15_value_and_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f15_hvp(&p0, &p1, x, &p3, v),
             &p2,
             0x41e8487a871b8d79,
         );
@@ -627,35 +713,79 @@ fn f13_derivatives() {
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.22271747028101152]);
         let p3: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.9641468771303239, 0.27864981220013396]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f13(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f13_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(&p0, &p1, x, &p3, v),
+            |x: &SMatrix<f64, 1, 1>| f15(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f15_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f15_value_and_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f15_hvp(&p0, &p1, x, &p3, v),
             &p2,
             0x29114e85d53e550c,
         );
     }
 }
 
+/// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, i as f64, value-dependent if/else expression.
+#[differentiate(wrt = p0)]
+fn f16(p0: &SMatrix<f64, 4, 4>, p1: f64) -> f64 {
+    let mut v0 = (p0 / ((Matrix4::<f64>::identity() * p0 * SMatrix::<f64, 4, 1>::identity()).norm_squared() + 0.5));
+    for i in 0..85 {
+        v0[(i % 4, i / 4 % 4)] -= (0.5 + i as f64 * 0.01) * 0.01;
+    }
+    let v1: f64 = if p1 > (3.0 * v0[(3, 2)]) + 0.1 {
+        (((SMatrix::<f64, 1, 4>::identity() * p0) / (1.0 + p1 * p1)) * (Matrix4::<f64>::identity() * 2.0 + (v0 * 0.5) * (v0 * 0.5).transpose()).try_inverse().unwrap() * (p0[(1, 1)] * (v0 * SMatrix::<f64, 4, 1>::identity())))[0]
+    } else {
+        p1
+    };
+    let v2: f64 = p0.dot(&((p0 * v1) + (v0 * v0.transpose() + Matrix4::<f64>::identity() * 3.0).try_inverse().unwrap()));
+    v2 + (v0.transpose().transpose() * v0.transpose() + 2.0 * Matrix4::<f64>::identity()).try_inverse().unwrap().dot(&(-p0.map(|t| (t * (1.0 + t * t).ln()))))
+}
+
+#[test]
+fn f16_derivatives() {
+    {
+        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[-0.26768392683263853, -0.16595701648007188, 0.3608382443282443, 0.031209157558903078, 0.11755799366736008, 0.40790717670220267, 0.00979840062281423, -0.420994636617781, 0.1327463213574429, -0.6043317450848502, 0.28082293719955254, 0.957080782908118, 0.6723785738240013, 0.6427727759694359, 0.7340689119824004, -0.32316844119152677]);
+        let p1: f64 = 0.9170452127786732;
+        check(
+            |x: &SMatrix<f64, 4, 4>| f16(x, p1),
+            |x: &SMatrix<f64, 4, 4>| f16_grad(x, p1),
+            |x: &SMatrix<f64, 4, 4>| f16_value_and_grad(x, p1),
+            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f16_hvp(x, p1, v),
+            &p0,
+            0x827f028dbef70baf,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[0.22749831509393093, -0.5301179769120739, -0.9768346533240391, 0.03742119473059158, 0.7994580698613116, -0.6323011237476293, -0.505807123303812, -0.1430603561469168, 0.3436204844848132, 0.6287104185116854, 0.5213720785575298, 0.022216760921757617, 0.9058682271509366, -0.6040640281901333, -0.9978265694775821, 0.8900603598384358]);
+        let p1: f64 = 0.967966844763237;
+        check(
+            |x: &SMatrix<f64, 4, 4>| f16(x, p1),
+            |x: &SMatrix<f64, 4, 4>| f16_grad(x, p1),
+            |x: &SMatrix<f64, 4, 4>| f16_value_and_grad(x, p1),
+            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f16_hvp(x, p1, v),
+            &p0,
+            0x48dd4471d8a8ed4,
+        );
+    }
+}
+
 /// Uses: iterator .fold(init, |acc, t| ..).
 #[differentiate(wrt = p2)]
-fn f14(p0: RowSVector<f64, 4>, p1: SMatrix<f64, 4, 2>, p2: &Matrix2<f64>) -> f64 {
+fn f17(p0: RowSVector<f64, 4>, p1: SMatrix<f64, 4, 2>, p2: &Matrix2<f64>) -> f64 {
     let v0 = ((((p0 * p0.transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0).try_inverse().unwrap() * (p0 * p0.transpose())) * (-p2[3])) * p0);
     let v1: f64 = v0.iter().rev().fold(0.0_f64, |acc1, &t1| acc1 + (0.0 * p2).trace() * 0.5);
     ((SMatrix::<f64, 2, 2>::identity() * 4.0 + p2.map(|t| t.tanh()) * 0.5).determinant().ln() - (Matrix2::<f64>::identity() * 2.0 + (p2 * 0.5) * (p2 * 0.5).transpose()).determinant()) + v1
 }
 
 #[test]
-fn f14_derivatives() {
+fn f17_derivatives() {
     {
         let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.10552131676934873, -0.23692720210656182, -0.6146817103441096, -0.8122849292533443]);
         let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.5207997682168999, 0.9947998899899275, -0.8034442165641136, -0.806212359557565, -0.3099536832017862, 0.8854766138752468, -0.6272216197235223, -0.21386368267370726]);
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.7120252260075606, -0.7860429683196413, -0.6681787160273223, 0.8625379260307575]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f14(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f14_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f14_value_and_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f14_hvp(p0, p1, x, v),
+            |x: &SMatrix<f64, 2, 2>| f17(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>| f17_grad(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>| f17_value_and_grad(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f17_hvp(p0, p1, x, v),
             &p2,
             0xcca404a153e047d1,
         );
@@ -665,10 +795,10 @@ fn f14_derivatives() {
         let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[-0.5008642816053845, -0.534915787331375, -0.9405354878977745, 0.8330655152776469, 0.6535050616995528, 0.04771800799316983, 0.011674122446812873, -0.39488239312363005]);
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.16372994507031402, 0.01710758911622956, -0.4817053938547764, 0.3425595608594316]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f14(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f14_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f14_value_and_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f14_hvp(p0, p1, x, v),
+            |x: &SMatrix<f64, 2, 2>| f17(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>| f17_grad(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>| f17_value_and_grad(p0, p1, x),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f17_hvp(p0, p1, x, v),
             &p2,
             0xb4ae14851395b19d,
         );
@@ -677,7 +807,7 @@ fn f14_derivatives() {
 
 /// Uses: entry selected by a loop index, for loop or range, trip count > 64, integer % in an index, let-bound closure, matrix carried by a loop.
 #[differentiate(wrt = p0)]
-fn f15(p0: f64) -> f64 {
+fn f18(p0: f64) -> f64 {
     let c0 = |t1: f64| (0.75 / (1.0 / (2.0 + (0.75_f64).sin())));
     let mut v1 = ((p0 * SMatrix::<f64, 2, 2>::identity()) * (0.25 * Matrix2::<f64>::identity()));
     for i in 0..144 {
@@ -687,14 +817,14 @@ fn f15(p0: f64) -> f64 {
 }
 
 #[test]
-fn f15_derivatives() {
+fn f18_derivatives() {
     {
         let p0: f64 = 0.13968938517737284;
         check(
-            |x: &f64| f15(*x),
-            |x: &f64| f15_grad(*x),
-            |x: &f64| f15_value_and_grad(*x),
-            |x: &f64, v: &f64| f15_hvp(*x, *v),
+            |x: &f64| f18(*x),
+            |x: &f64| f18_grad(*x),
+            |x: &f64| f18_value_and_grad(*x),
+            |x: &f64, v: &f64| f18_hvp(*x, *v),
             &p0,
             0xb9cf496558ec202f,
         );
@@ -702,10 +832,10 @@ fn f15_derivatives() {
     {
         let p0: f64 = -0.8070157815825767;
         check(
-            |x: &f64| f15(*x),
-            |x: &f64| f15_grad(*x),
-            |x: &f64| f15_value_and_grad(*x),
-            |x: &f64, v: &f64| f15_hvp(*x, *v),
+            |x: &f64| f18(*x),
+            |x: &f64| f18_grad(*x),
+            |x: &f64| f18_value_and_grad(*x),
+            |x: &f64, v: &f64| f18_hvp(*x, *v),
             &p0,
             0x2635ccb2a1cc2434,
         );
@@ -714,7 +844,7 @@ fn f15_derivatives() {
 
 /// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), deferred initialisation (let v; if .. { v = .. }), entry selected by a loop index, for loop or range, trip count > 64, i as f64, integer % in an index, value-dependent if in a loop.
 #[differentiate(wrt = p2)]
-fn f16(p0: &Matrix3x4<f64>, p1: &SVector<f64, 3>, p2: Vector4<f64>) -> f64 {
+fn f19(p0: &Matrix3x4<f64>, p1: &SVector<f64, 3>, p2: Vector4<f64>) -> f64 {
     let v0: SMatrix<f64, 1, 3>;
     if (p0 * p0.transpose()).determinant() > p2.transpose().norm_squared() + 0.1 {
         v0 = (-(-p1.transpose()));
@@ -737,16 +867,16 @@ fn f16(p0: &Matrix3x4<f64>, p1: &SVector<f64, 3>, p2: Vector4<f64>) -> f64 {
 }
 
 #[test]
-fn f16_derivatives() {
+fn f19_derivatives() {
     {
         let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[0.8011262334843474, 0.7370264444360524, -0.38932138619529955, 0.5777806907885157, -0.6702102585105605, 0.24020140969645642, 0.08832532318643449, -0.30509595249713417, 0.940430184002965, -0.8664434942324828, 0.6703026249027897, 0.03808059232294769]);
         let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.395757046692919, -0.655605198540149, 0.5788793867257804]);
         let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6055636329528522, -0.43185742234019653, -0.3951305011551618, 0.783074787833719]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f16(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f16_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f16_value_and_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f16_hvp(&p0, &p1, *x, *v),
+            |x: &SMatrix<f64, 4, 1>| f19(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>| f19_grad(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(&p0, &p1, *x, *v),
             &p2,
             0x6d694ea03c2f4745,
         );
@@ -756,10 +886,10 @@ fn f16_derivatives() {
         let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.3471522844119135, -0.16182788155855232, 0.13464836933213742]);
         let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.32466086960699203, -0.005526853936095533, 0.4267210152005537, 0.33721038256599956]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f16(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f16_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f16_value_and_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f16_hvp(&p0, &p1, *x, *v),
+            |x: &SMatrix<f64, 4, 1>| f19(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>| f19_grad(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(&p0, &p1, *x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(&p0, &p1, *x, *v),
             &p2,
             0x408786445193b2c7,
         );
@@ -768,20 +898,20 @@ fn f16_derivatives() {
 
 /// Uses: iterator .fold(init, |acc, t| ..).
 #[differentiate(wrt = p0)]
-fn f17(p0: &RowSVector<f64, 3>) -> f64 {
+fn f20(p0: &RowSVector<f64, 3>) -> f64 {
     let v0: f64 = p0.iter().skip(1).fold((p0[(0, 2)] * p0[2]), |acc1, &t1| acc1 * 0.5 + (-p0).norm() * 0.5);
     (p0 * SMatrix::<f64, 3, 1>::identity())[0] + v0
 }
 
 #[test]
-fn f17_derivatives() {
+fn f20_derivatives() {
     {
         let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.6896881053728678, 0.5878879112734123, -0.14075216579503946]);
         check(
-            |x: &SMatrix<f64, 1, 3>| f17(x),
-            |x: &SMatrix<f64, 1, 3>| f17_grad(x),
-            |x: &SMatrix<f64, 1, 3>| f17_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f17_hvp(x, v),
+            |x: &SMatrix<f64, 1, 3>| f20(x),
+            |x: &SMatrix<f64, 1, 3>| f20_grad(x),
+            |x: &SMatrix<f64, 1, 3>| f20_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f20_hvp(x, v),
             &p0,
             0xea8774a7b4be576d,
         );
@@ -789,10 +919,10 @@ fn f17_derivatives() {
     {
         let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.5937780035691775, -0.1941446775768756, 0.8807630746389232]);
         check(
-            |x: &SMatrix<f64, 1, 3>| f17(x),
-            |x: &SMatrix<f64, 1, 3>| f17_grad(x),
-            |x: &SMatrix<f64, 1, 3>| f17_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f17_hvp(x, v),
+            |x: &SMatrix<f64, 1, 3>| f20(x),
+            |x: &SMatrix<f64, 1, 3>| f20_grad(x),
+            |x: &SMatrix<f64, 1, 3>| f20_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f20_hvp(x, v),
             &p0,
             0x3c52edc2acd6235e,
         );
@@ -801,7 +931,7 @@ fn f17_derivatives() {
 
 /// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, i as f64.
 #[differentiate(wrt = p0)]
-fn f18(p0: &Vector1<f64>) -> f64 {
+fn f21(p0: &Vector1<f64>) -> f64 {
     let mut v0: f64 = (p0.transpose() * p0).trace();
     for i in 0..3 {
         v0 -= ((0.5 + i as f64 * 0.5) - (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 1, 1>::identity()).determinant().ln()) * 0.5;
@@ -810,14 +940,14 @@ fn f18(p0: &Vector1<f64>) -> f64 {
 }
 
 #[test]
-fn f18_derivatives() {
+fn f21_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.060166237610808304]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f18(x),
-            |x: &SMatrix<f64, 1, 1>| f18_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f18_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f18_hvp(x, v),
+            |x: &SMatrix<f64, 1, 1>| f21(x),
+            |x: &SMatrix<f64, 1, 1>| f21_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(x, v),
             &p0,
             0xfadc369bdf56cc,
         );
@@ -825,10 +955,10 @@ fn f18_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.9279522154926674]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f18(x),
-            |x: &SMatrix<f64, 1, 1>| f18_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f18_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f18_hvp(x, v),
+            |x: &SMatrix<f64, 1, 1>| f21(x),
+            |x: &SMatrix<f64, 1, 1>| f21_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(x, v),
             &p0,
             0x1641ae75585342c8,
         );
@@ -837,7 +967,7 @@ fn f18_derivatives() {
 
 /// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), if statement assigning a let mut.
 #[differentiate(wrt = p0)]
-fn f19(p0: &RowSVector<f64, 2>, p1: RowSVector<f64, 4>, p2: f64) -> f64 {
+fn f22(p0: &RowSVector<f64, 2>, p1: RowSVector<f64, 4>, p2: f64) -> f64 {
     let v0 = (p1.component_mul(&p1) + (p1 * Matrix4::<f64>::identity()));
     let mut v1: f64 = ((p0 * p0.transpose()) + (p0 * p0.transpose()))[0];
     if !(p0[0] < (Matrix2::<f64>::identity() * 2.0 + ((SMatrix::<f64, 2, 1>::identity() * v0 * SMatrix::<f64, 4, 2>::identity()) * 0.5) * ((SMatrix::<f64, 2, 1>::identity() * v0 * SMatrix::<f64, 4, 2>::identity()) * 0.5).transpose()).determinant() + 0.5) {
@@ -847,16 +977,16 @@ fn f19(p0: &RowSVector<f64, 2>, p1: RowSVector<f64, 4>, p2: f64) -> f64 {
 }
 
 #[test]
-fn f19_derivatives() {
+fn f22_derivatives() {
     {
         let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.46108770628088447, -0.7492539839355155]);
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.13555302164681793, -0.20511145606047676, 0.877278640749634, -0.09314427420944482]);
         let p2: f64 = -0.5202266040193821;
         check(
-            |x: &SMatrix<f64, 1, 2>| f19(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f19_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f19_value_and_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f19_hvp(x, p1, p2, v),
+            |x: &SMatrix<f64, 1, 2>| f22(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>| f22_grad(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>| f22_value_and_grad(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f22_hvp(x, p1, p2, v),
             &p0,
             0xd2ba4328d7fa65db,
         );
@@ -866,10 +996,10 @@ fn f19_derivatives() {
         let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.3306564356816293, 0.5754117152021907, -0.4323009035645651, -0.8855625937067577]);
         let p2: f64 = 0.06874611531326269;
         check(
-            |x: &SMatrix<f64, 1, 2>| f19(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f19_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f19_value_and_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f19_hvp(x, p1, p2, v),
+            |x: &SMatrix<f64, 1, 2>| f22(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>| f22_grad(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>| f22_value_and_grad(x, p1, p2),
+            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f22_hvp(x, p1, p2, v),
             &p0,
             0x38056cb88d265517,
         );
@@ -878,7 +1008,7 @@ fn f19_derivatives() {
 
 /// Uses: &&, || or ! in a condition, entry selected by a loop index, for loop or range, trip count > 64, i as f64, integer % in an index, let-bound closure, matrix carried by a loop, value-dependent if/else inside an expression.
 #[differentiate(wrt = p1)]
-fn f20(p0: &Vector4<f64>, p1: f64) -> f64 {
+fn f23(p0: &Vector4<f64>, p1: f64) -> f64 {
     let v0: f64 = (if (p1 + 0.25) > (p0 * p0.transpose()).trace() + 0.5 || (0.0_f64).sin() <= p0[(0, 0)] + 0.5 { 0.0_f64 } else { p1 });
     let mut v1 = (p0.transpose() - p0.transpose());
     for i in 0..157 {
@@ -891,15 +1021,15 @@ fn f20(p0: &Vector4<f64>, p1: f64) -> f64 {
 }
 
 #[test]
-fn f20_derivatives() {
+fn f23_derivatives() {
     {
         let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.7379311748751156, 0.6546209347464145, 0.6593662062315486, 0.4053193790163734]);
         let p1: f64 = 0.5771372308684177;
         check(
-            |x: &f64| f20(&p0, *x),
-            |x: &f64| f20_grad(&p0, *x),
-            |x: &f64| f20_value_and_grad(&p0, *x),
-            |x: &f64, v: &f64| f20_hvp(&p0, *x, *v),
+            |x: &f64| f23(&p0, *x),
+            |x: &f64| f23_grad(&p0, *x),
+            |x: &f64| f23_value_and_grad(&p0, *x),
+            |x: &f64, v: &f64| f23_hvp(&p0, *x, *v),
             &p1,
             0x6b0f867a804b6de0,
         );
@@ -908,19 +1038,65 @@ fn f20_derivatives() {
         let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.08280569659358394, -0.8683650057899928, 0.7041230042836992, -0.39030366376926784]);
         let p1: f64 = -0.6837223590746864;
         check(
-            |x: &f64| f20(&p0, *x),
-            |x: &f64| f20_grad(&p0, *x),
-            |x: &f64| f20_value_and_grad(&p0, *x),
-            |x: &f64, v: &f64| f20_hvp(&p0, *x, *v),
+            |x: &f64| f23(&p0, *x),
+            |x: &f64| f23_grad(&p0, *x),
+            |x: &f64| f23_value_and_grad(&p0, *x),
+            |x: &f64, v: &f64| f23_hvp(&p0, *x, *v),
             &p1,
             0x2f196593e63ae5b,
         );
     }
 }
 
+/// Uses: 0..x.len(), for loop or range, trip count <= 64, iterator .map(..).sum(), iterator over more than 64 entries, matrix carried by a loop, vector parameter of length > 64.
+#[differentiate(wrt = p4)]
+fn f24(p0: &SMatrix<f64, 3, 2>, p1: &SVector<f64, 2>, p2: &RowVector3<f64>, p3: &SMatrix<f64, 3, 3>, p4: &SVector<f64, 70>) -> f64 {
+    let v0: f64 = p1.norm().exp().powi(-2);
+    let v1: f64 = p4.iter().map(|&t1| (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 2, 2>::identity()).determinant()).sum::<f64>() / 70.0;
+    let mut v2 = (p2 * p3);
+    for i in 0..p1.len() {
+        v2 += (p2 - v2) * 0.5;
+    }
+    p3.norm().exp() + v1 + v2.norm_squared()
+}
+
+#[test]
+fn f24_derivatives() {
+    {
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[-0.6668706324504741, 0.5896351543632197, -0.7445378424071407, 0.6563622210526296, -0.879819492339742, 0.10052858491696504]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.5156782432343552, 0.6034534324647767]);
+        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.3468897278016647, -0.31406526033527427, 0.8175232796689988]);
+        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.03449482065484699, -0.817488564746522, -0.6004123559194263, 0.4223678678197682, 0.13068241671948533, 0.717262712135835, 0.42154452468460435, -0.30422174247503664, 0.08753811248028365]);
+        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.6858963209477895, -0.4961045465460783, 0.9869561115869738, -0.4949705643961806, 0.9065824872294888, 0.8505438059549093, 0.9126093892520484, -0.05155093956004886, 0.27366359875842816, -0.6198100644759796, 0.5958744683004127, 0.5450772323667339, -0.348771983275322, 0.7027514070719427, -0.4829295438716976, 0.4825570844136686, 0.22729271824203323, 0.4022740441202166, 0.8864265765159745, 0.4792592411538501, 0.4333215600154854, 0.16044365278529282, -0.9902092488323129, 0.9427412875476542, 0.4820765990842708, 0.9928424582008959, 0.6546432387464809, 0.7291373561464214, 0.9339626908245724, 0.2981644839209625, -0.7043394778723806, 0.5883019054863501, 0.5901819812178504, -0.31585118664455525, -0.49439170426846935, 0.029770054662418, -0.25899184754701987, -0.44330494610677795, 0.6665641749600348, 0.7600770772456409, 0.3472205926072429, 0.9884628195538228, -0.6810627260896225, -0.6409638362204062, 0.274667976444535, 0.3150485042561526, -0.44080719273002433, -0.9811090654543402, -0.7711331562741199, -0.5040003586678812, -0.17823760036275127, 0.46767110469335305, 0.5001090905462071, 0.9187009166905606, 0.5648527203078564, -0.6645338670692336, 0.5299142124357574, -0.6275064953203715, -0.995077789889393, -0.6148930843781859, 0.03036578457036776, -0.13765529657657227, -0.8163071246362636, -0.48399695549989286, -0.9682854702032941, 0.662181752420036, 0.924200288493511, -0.2888162576922215, -0.4821831684236568, 0.9553178752619245]);
+        check(
+            |x: &SMatrix<f64, 70, 1>| f24(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>| f24_grad(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>| f24_value_and_grad(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f24_hvp(&p0, &p1, &p2, &p3, x, v),
+            &p4,
+            0x509810d03dd36410,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.8577387450899412, -0.9775540502680375, 0.3270104322199954, 0.3079154767528536, 0.4957872632910487, -0.5884314866745686]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.041204263263336705, 0.9091473930063481]);
+        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.48775717235293503, 0.2322154736744153, -0.5399349576413324]);
+        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.109027343885441, -0.8093174765984756, -0.5431413558553604, -0.5986383735756695, 0.9594830875274054, 0.30705228210305124, 0.663668756956886, -0.10359884898656002, -0.818680821967201]);
+        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.9974147393469102, -0.02058103899662589, -0.6633834407717019, 0.9713942006585228, 0.5611493836885046, 0.5593515351019638, -0.1864231294273233, 0.699967821243088, -0.48769606025304224, -0.11564332841748137, 0.22525040652202266, 0.04659738248236578, 0.8721351906967414, -0.557327775640456, 0.747378959685093, 0.4686564285503496, 0.7062029583854899, 0.2641114463177945, 0.28562832019278206, 0.9383114929073315, 0.5077353498268129, -0.5864546983188932, -0.29543171945061397, 0.664428005265421, 0.6625727408973099, -0.7253814470743445, -0.8733827355492416, -0.8855571161635034, 0.3725709861084887, 0.16752684575270727, -0.13515540306694596, 0.027514285381023074, 0.9773152117831228, -0.5205367583482605, 0.3896914057960037, 0.8513780964801512, 0.4448576544105167, -0.7110114758693673, 0.3081906694112926, 0.10471956897822898, 0.13065196675946766, 0.7465082156513012, -0.6640579491375975, 0.31886747958824, -0.4358485629849993, -0.8575251709831535, 0.5667780965490197, 0.15525512524299945, -0.2647025110686745, 0.40289743864117566, 0.16491511279125404, 0.33075340554874044, -0.04373710844640488, -0.34551452482156075, -0.7789017842106412, -0.12026738929704228, 0.8306655393567799, 0.9399627009503926, 0.6102648541958866, 0.36870351679738866, 0.18619842012600163, -0.5899725551328074, -0.6084557331130411, 0.1716736921266988, 0.7339834908950622, -0.7102850968566159, -0.10054961272929641, 0.7657132557657964, 0.6235170667411665, 0.8595651367312884]);
+        check(
+            |x: &SMatrix<f64, 70, 1>| f24(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>| f24_grad(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>| f24_value_and_grad(&p0, &p1, &p2, &p3, x),
+            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f24_hvp(&p0, &p1, &p2, &p3, x, v),
+            &p4,
+            0x16a81079745acd04,
+        );
+    }
+}
+
 /// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, let-bound closure, range (0..n).map(|i| ..).sum().
 #[differentiate(wrt = p1)]
-fn f21(p0: f64, p1: &SVector<f64, 1>) -> f64 {
+fn f25(p0: f64, p1: &SVector<f64, 1>) -> f64 {
     let c0 = |t1: f64| (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p1 * 0.5) * (p1 * 0.5).transpose()).determinant().ln();
     let v1: f64 = (0..196).map(|i| p1[0]).sum::<f64>() / 196.0;
     let mut v2: f64 = p1.determinant();
@@ -931,15 +1107,15 @@ fn f21(p0: f64, p1: &SVector<f64, 1>) -> f64 {
 }
 
 #[test]
-fn f21_derivatives() {
+fn f25_derivatives() {
     {
         let p0: f64 = -0.10732470324432253;
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.45382656435155155]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f21(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f21_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(p0, x, v),
+            |x: &SMatrix<f64, 1, 1>| f25(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f25_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(p0, x, v),
             &p1,
             0xa81b189cffa66e02,
         );
@@ -948,10 +1124,10 @@ fn f21_derivatives() {
         let p0: f64 = -0.6954765533292824;
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.05312545149824621]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f21(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f21_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(p0, x, v),
+            |x: &SMatrix<f64, 1, 1>| f25(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f25_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(p0, x, v),
             &p1,
             0x4faa9aae129f59ed,
         );
@@ -960,7 +1136,7 @@ fn f21_derivatives() {
 
 /// Uses: entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, iterator .enumerate(), matrix carried by a loop, range (0..n).map(|i| ..).sum().
 #[differentiate(wrt = p2)]
-fn f22(p0: &SVector<f64, 1>, p1: Vector1<f64>, p2: &SMatrix<f64, 2, 2>, p3: &SVector<f64, 1>) -> f64 {
+fn f26(p0: &SVector<f64, 1>, p1: Vector1<f64>, p2: &SMatrix<f64, 2, 2>, p3: &SVector<f64, 1>) -> f64 {
     let mut v0 = (p3 * (SMatrix::<f64, 1, 2>::identity() * p2));
     for i in 0..136 {
         v0 -= v0 * 0.01;
@@ -971,17 +1147,17 @@ fn f22(p0: &SVector<f64, 1>, p1: Vector1<f64>, p2: &SMatrix<f64, 2, 2>, p3: &SVe
 }
 
 #[test]
-fn f22_derivatives() {
+fn f26_derivatives() {
     {
         let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5421637523019343]);
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.7273784010064086]);
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.5511431776863813, 0.1347087591197007, 0.30007252236049164, -0.998856490830877]);
         let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.98516347123824]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f22(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f22_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f22_value_and_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f22_hvp(&p0, p1, x, &p3, v),
+            |x: &SMatrix<f64, 2, 2>| f26(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>| f26_grad(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>| f26_value_and_grad(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f26_hvp(&p0, p1, x, &p3, v),
             &p2,
             0x28105c18002efe46,
         );
@@ -992,10 +1168,10 @@ fn f22_derivatives() {
         let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.009608502491884163, 0.7459046247355852, 0.9490793213799513, 0.8712682896215893]);
         let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.3344518444136042]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f22(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f22_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f22_value_and_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f22_hvp(&p0, p1, x, &p3, v),
+            |x: &SMatrix<f64, 2, 2>| f26(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>| f26_grad(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>| f26_value_and_grad(&p0, p1, x, &p3),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f26_hvp(&p0, p1, x, &p3, v),
             &p2,
             0x326efb76d739ec6c,
         );
@@ -1004,7 +1180,7 @@ fn f22_derivatives() {
 
 /// Uses: .column(i) / .row(i), deferred initialisation (let v; if .. { v = .. }), else if, entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), integer % in an index, iterator .zip(..), matrix carried by a loop, tuple let.
 #[differentiate(wrt = (p0, p2))]
-fn f23(p0: f64, p1: f64, p2: &RowSVector<f64, 4>) -> f64 {
+fn f27(p0: f64, p1: f64, p2: &RowSVector<f64, 4>) -> f64 {
     let (v0, w0) = ((SMatrix::<f64, 4, 1>::identity() * p2 * SMatrix::<f64, 4, 2>::identity()), p2.clone_owned());
     let mut v1 = p2.transpose().transpose();
     for i in 0..131 {
@@ -1027,16 +1203,16 @@ fn f23(p0: f64, p1: f64, p2: &RowSVector<f64, 4>) -> f64 {
 }
 
 #[test]
-fn f23_derivatives() {
+fn f27_derivatives() {
     {
         let p0: f64 = 0.2157486664648145;
         let p1: f64 = 0.9634099213299234;
         let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.265687503752263, -0.42785504016813514, -0.20449266930813725, -0.4833675379192297]);
         check(
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23_value_and_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f23_hvp(x.0, p1, &x.1, v.0, &v.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27_grad(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27_value_and_grad(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f27_hvp(x.0, p1, &x.1, v.0, &v.1),
             &(p0, p2),
             0x267d40beb5099e79,
         );
@@ -1046,19 +1222,64 @@ fn f23_derivatives() {
         let p1: f64 = 0.9710536627817117;
         let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.13396334717669744, -0.19548262166139319, 0.7787986398188114, -0.2243599876484892]);
         check(
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f23_value_and_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f23_hvp(x.0, p1, &x.1, v.0, &v.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27_grad(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>)| f27_value_and_grad(x.0, p1, &x.1),
+            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f27_hvp(x.0, p1, &x.1, v.0, &v.1),
             &(p0, p2),
             0xefe5c9b12ad7ffee,
         );
     }
 }
 
+/// Uses: for loop or range, trip count > 64, range (0..n).map(|i| ..).sum(), value-dependent if/else as the tail, value-dependent if/else inside an expression, vector parameter of length 5 to 64.
+#[differentiate(wrt = p1)]
+fn f28(p0: &Matrix3<f64>, p1: &RowSVector<f64, 3>, p2: &Vector3<f64>, p3: &SVector<f64, 3>, p4: &SVector<f64, 6>) -> f64 {
+    let v0 = ((p1 + p1) * ((0..92).map(|i| (p1 * p1.transpose()).norm_squared()).sum::<f64>() / 92.0));
+    if p1[2] >= 2.0 + 0.5 {
+        v0[2] + p0[(1, 2)]
+    } else {
+        (if (p0[7] + 0.25) < (2.0 * p3[(2, 0)]) + 0.1 { p0.dot(&p0) } else { (v0 * v0.transpose())[0] })
+    }
+}
+
+#[test]
+fn f28_derivatives() {
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.405702798398758, 0.6160827089343652, 0.3286142195371018, 0.7896645406329912, -0.5517757556604888, -0.46576409484855485, -0.1919845208563269, 0.8443877484508195, 0.8095330442171276]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.6777382828371852, -0.3907998490361575, 0.45395745962352674]);
+        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.6475863440948864, -0.943530784619641, -0.46629220354445433]);
+        let p3: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.402954684777461, -0.013354366906318305, 0.2876886333795523]);
+        let p4: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[0.015043955767481965, -0.7649725515540713, -0.6376121426808194, 0.6377754200140284, 0.663969560404559, 0.5076198196171346]);
+        check(
+            |x: &SMatrix<f64, 1, 3>| f28(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>| f28_grad(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>| f28_value_and_grad(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f28_hvp(&p0, x, &p2, &p3, &p4, v),
+            &p1,
+            0x7003df4cf743fd80,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.8761596567178316, -0.5431958900389215, 0.19824377279891348, -0.4894224552485946, -0.1343834779813733, -0.8464867563998921, 0.6640351301687868, 0.740606220110368, 0.39627897112362787]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.9382295087865657, -0.7757983634014773, 0.19264917882366595]);
+        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.29809421388207924, -0.06088233198357096, -0.27461176343086713]);
+        let p3: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.43549094082356987, -0.28277849892797025, -0.1452291538896835]);
+        let p4: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[0.6358321591427385, 0.31362773445636916, -0.16035514592677824, -0.06878355319971585, -0.1434557764032638, 0.6613989978801003]);
+        check(
+            |x: &SMatrix<f64, 1, 3>| f28(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>| f28_grad(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>| f28_value_and_grad(&p0, x, &p2, &p3, &p4),
+            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f28_hvp(&p0, x, &p2, &p3, &p4, v),
+            &p1,
+            0xf350c5155fdb3e8,
+        );
+    }
+}
+
 /// Uses: iterator .fold(init, |acc, t| ..), vector parameter of length > 64.
 #[differentiate(wrt = p0)]
-fn f24(p0: SMatrix<f64, 3, 4>, p1: &SVector<f64, 70>) -> f64 {
+fn f29(p0: SMatrix<f64, 3, 4>, p1: &SVector<f64, 70>) -> f64 {
     let v0: f64 = p0.iter().take(2).fold((p0.transpose() * p0).sum(), |acc1, &t1| (acc1 + (p0 * (SMatrix::<f64, 4, 3>::identity() * p0)).norm() * 0.5).tanh());
     let v1 = ((p0 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 3>::identity() * p0));
     let v2 = v1;
@@ -1067,15 +1288,15 @@ fn f24(p0: SMatrix<f64, 3, 4>, p1: &SVector<f64, 70>) -> f64 {
 }
 
 #[test]
-fn f24_derivatives() {
+fn f29_derivatives() {
     {
         let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.19208771063246388, 0.5770871081898648, 0.7870292001338146, -0.5255276113793876, 0.4061100635983459, -0.18335594957428158, -0.24596577057190538, 0.19543443310501063, 0.6411244753193248, -0.7995575157837813, -0.43806746903804505, -0.20764919499777057]);
         let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.6579315140767872, 0.5661932866852428, 0.33205059896503597, 0.5897295723037246, 0.5427451838761577, 0.14797059031772686, -0.7670781681431296, -0.2836408659123346, 0.7958521183823313, 0.622216061563192, -0.33442251589602945, -0.07745500264269767, -0.6013853818358879, -0.5255329505499646, 0.12456541895407014, 0.43792040052793957, -0.7355886244572674, 0.08322731853048193, -0.2167605715114207, 0.8046551050200879, -0.7449360798288311, -0.7869544018395898, -0.3856929555174915, -0.7569753541187318, 0.6096240436765943, -0.8197978764689056, 0.6705568889614624, -0.09229654117519748, 0.05496603304819048, -0.5067664660919151, -0.4288203890063047, -0.17352437321446024, -0.32157559575687955, 0.8230738160278148, 0.7513564819335647, -0.13143150497100264, -0.9830035878833279, 0.6655522073960647, 0.2435656235715704, -0.23275076966916042, -0.2846871036805707, 0.09004937406133395, -0.8078040260522963, 0.05086396848592156, -0.10498722211347533, -0.48484239000238105, -0.845419299718144, 0.3248069922733481, 0.7978309764043807, 0.4715603674677389, 0.012700060864744733, 0.9862124637341056, 0.6071404354897498, 0.2531091967003245, -0.724430351733528, -0.9653889912692448, 0.10603605596880872, 0.4888367141999612, -0.4806132048644156, 0.9405924580460838, 0.4365016376255384, -0.5725915825858112, 0.47286786162725813, -0.5627438686502908, 0.32168381061998863, -0.9050793357044022, -0.6415203725345688, 0.7891095889077329, -0.7285218938373588, 0.31061931804369025]);
         check(
-            |x: &SMatrix<f64, 3, 4>| f24(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f24_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f24_value_and_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f24_hvp(*x, &p1, *v),
+            |x: &SMatrix<f64, 3, 4>| f29(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>| f29_grad(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>| f29_value_and_grad(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f29_hvp(*x, &p1, *v),
             &p0,
             0xa5faa4ffe2e30ae6,
         );
@@ -1084,10 +1305,10 @@ fn f24_derivatives() {
         let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.007458791142556764, 0.22350367652708258, -0.4309839405911857, -0.3609375496706817, 0.19293837703914396, 0.2701757076138638, 0.022889953762679216, -0.033914929919518055, 0.11613848101007163, -0.342528552174755, -0.7638423192525823, 0.9493159087239109]);
         let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.40503586215356635, -0.9457846195465589, -0.18709788078489287, -0.7388710317632952, 0.9677587655908244, 0.7803942986702321, 0.5962313276912854, -0.8385796209636713, 0.6372411626155234, 0.9390306058633711, 0.6040425594803334, -0.9744339026576698, 0.08040701577204623, -0.4983586548888188, 0.5172875514678343, 0.7471394877960853, -0.8886439950344804, -0.9420871490822016, 0.11371123939172123, 0.5778382884278108, 0.5056134996575268, 0.7525935455833015, 0.7966959344279054, 0.49310481561162245, 0.2513583231624439, 0.9099385739563592, 0.5443419077373175, -0.5231133024801231, 0.3442289541767296, -0.3565453776102878, 0.06091987725675474, 0.7384408931486073, 0.49658101120602915, -0.9830126126775507, 0.12842430079965195, 0.790704858115318, 0.6076781881914008, 0.04252131420358096, -0.4570859036585053, 0.9300992354512485, 0.6865266930844456, 0.7688546503964657, 0.3787622170229725, 0.08859981897892899, 0.4993973723795644, -0.939011979964556, 0.20119344369336956, -0.1470361630870205, -0.408366226083686, 0.9560044016003875, -0.0013615331960421528, -0.6350608126126067, 0.45526495184561044, 0.8210597383422944, -0.8476989823942489, 0.9802516702761719, -0.5961773256752836, 0.09548249737680381, -0.6357965751374188, -0.50856385646548, -0.3057848840117896, -0.5652032683965635, 0.805545780987946, -0.3039167959059741, -0.18938694902126874, 0.8748966945156207, -0.052814185386340196, -0.3122172961194811, -0.3433650279337539, 0.7684597355854956]);
         check(
-            |x: &SMatrix<f64, 3, 4>| f24(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f24_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f24_value_and_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f24_hvp(*x, &p1, *v),
+            |x: &SMatrix<f64, 3, 4>| f29(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>| f29_grad(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>| f29_value_and_grad(*x, &p1),
+            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f29_hvp(*x, &p1, *v),
             &p0,
             0x1b46ee87b73aa9ed,
         );
@@ -1096,7 +1317,7 @@ fn f24_derivatives() {
 
 /// Uses: .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, i as f64, vector parameter of length > 64.
 #[differentiate(wrt = p2)]
-fn f25(p0: &SVector<f64, 2>, p1: SVector<f64, 1>, p2: &SMatrix<f64, 2, 2>, p3: &Vector1<f64>, p4: &SVector<f64, 66>) -> f64 {
+fn f30(p0: &SVector<f64, 2>, p1: SVector<f64, 1>, p2: &SMatrix<f64, 2, 2>, p3: &Vector1<f64>, p4: &SVector<f64, 66>) -> f64 {
     let mut v0: f64 = (0.75 * p3[(0, 0)]);
     for i in 0..p2.len() {
         v0 -= (p2.column(i % 2).sum() - (0.0_f64).cos()) * 0.5;
@@ -1111,7 +1332,7 @@ fn f25(p0: &SVector<f64, 2>, p1: SVector<f64, 1>, p2: &SMatrix<f64, 2, 2>, p3: &
 }
 
 #[test]
-fn f25_derivatives() {
+fn f30_derivatives() {
     {
         let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.2593402042102766, 0.11006974279072645]);
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.5124244322258491]);
@@ -1119,10 +1340,10 @@ fn f25_derivatives() {
         let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.015051328027850586]);
         let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.7983889120852583, -0.39338229117466605, -0.24890502161509698, -0.8606115164865531, -0.55014755487159, -0.5813062189787537, 0.9238442275440473, 0.907133635019673, -0.2027016122807026, -0.3694734761224665, -0.7011017490376186, 0.13679800494549577, 0.13188891532072256, 0.18464984276559449, 0.9934473656265566, 0.8091411640228534, 0.5554636602082759, 0.37036758988374663, 0.6507192967977937, 0.7833615629770581, 0.1238781599291523, 0.004359780942846392, -0.9006705590854067, -0.8611301727385778, 0.23689728554624145, 0.8559695725004097, -0.7247912814267674, -0.6939788855401761, -0.1505536120676183, 0.4050473089567652, 0.15046769917878278, 0.884838477655401, -0.006531258844610477, -0.7668012584509412, 0.7681252329695605, -0.8635948402392408, -0.3659305010788627, -0.3721412605863612, -0.28642082281089354, 0.25573382315481297, -0.7050137941705978, -0.921351744558067, -0.5141326290838171, 0.47142215948871646, 0.43046809458432955, -0.29502821083984165, 0.23341007512380174, -0.7226911203356066, 0.47565700167728453, 0.4081134580967829, -0.4938449901354385, 0.9736423281241013, 0.5682410178326367, 0.6244568581386445, -0.3164014172004179, -0.7138246591652149, -0.8326799411381387, -0.4816302550633258, -0.7311801219639151, 0.4508540353204551, -0.9514654754202534, -0.07515269378430767, -0.27807646499828387, 0.508231885704348, -0.8764730448116291, 0.6399477880259401]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f25(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f25_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f25_value_and_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f25_hvp(&p0, p1, x, &p3, &p4, v),
+            |x: &SMatrix<f64, 2, 2>| f30(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>| f30_grad(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>| f30_value_and_grad(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f30_hvp(&p0, p1, x, &p3, &p4, v),
             &p2,
             0x3fbbf534dfc54640,
         );
@@ -1134,10 +1355,10 @@ fn f25_derivatives() {
         let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.4465665023310712]);
         let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.2569320289394357, -0.7249075206495603, 0.7677779086811543, 0.9034884666487559, 0.6850922398205836, 0.2768992146105753, -0.21526069087710442, 0.3882033136293037, 0.08173172719792632, 0.5936327673543349, 0.9060518044911059, 0.820989812741024, 0.0063347926080836725, 0.6009516953892258, -0.6206913936021901, 0.9778241413100941, -0.12630805239797338, 0.8961451357883359, -0.74540047707835, -0.7737566550790993, -0.5599648055517279, 0.7257242023196124, -0.2810427570905436, -0.4279658864221809, 0.3870431400350782, 0.712804416126166, 0.7082455387811564, 0.5016306077959172, -0.8040248331215398, 0.30845606866022557, -0.40652143347309244, 0.276344670925351, -0.8836592914264463, -0.41122462493315814, -0.16156586784601812, 0.5969788230908399, -0.7253959822258145, 0.6984067874361046, -0.36005096161093, -0.8584391363783599, 0.65535740813531, 0.20454182475321048, -0.2238167171975225, -0.13562730966397774, -0.7931269111961607, -0.18647795819637758, -0.010687396728414233, 0.6370953058495494, -0.3534405443884079, -0.011048186620770561, -0.039860597655829055, -0.14839411167208394, 0.5796040545730505, -0.3656310117407322, -0.35309951666868566, -0.7663269442477674, -0.9444322565177685, -0.3652212590191404, 0.9661823358770429, -0.9409240211368111, -0.09613205535103031, 0.9730868145478808, -0.47157565614661556, -0.6130178756625364, -0.56630258177392, 0.74511675199686]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f25(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f25_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f25_value_and_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f25_hvp(&p0, p1, x, &p3, &p4, v),
+            |x: &SMatrix<f64, 2, 2>| f30(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>| f30_grad(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>| f30_value_and_grad(&p0, p1, x, &p3, &p4),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f30_hvp(&p0, p1, x, &p3, &p4, v),
             &p2,
             0x4acaf8d0c4b556af,
         );
@@ -1146,7 +1367,7 @@ fn f25_derivatives() {
 
 /// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count > 64, if statement assigning a let mut, range (0..n).map(|i| ..).sum().
 #[differentiate(wrt = p1)]
-fn f26(p0: &SVector<f64, 3>, p1: &SMatrix<f64, 2, 3>, p2: SVector<f64, 3>, p3: f64) -> f64 {
+fn f31(p0: &SVector<f64, 3>, p1: &SMatrix<f64, 2, 3>, p2: SVector<f64, 3>, p3: f64) -> f64 {
     let mut v0: f64 = p2.transpose().norm_squared();
     if (p3 * 0.25) > p3 + 0.5 {
         v0 += (p0.transpose() * (SMatrix::<f64, 3, 3>::identity() * p2)).trace();
@@ -1157,17 +1378,17 @@ fn f26(p0: &SVector<f64, 3>, p1: &SMatrix<f64, 2, 3>, p2: SVector<f64, 3>, p3: f
 }
 
 #[test]
-fn f26_derivatives() {
+fn f31_derivatives() {
     {
         let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.03990499281068316, -0.9158033505700027, -0.7489101155602929]);
         let p1: SMatrix<f64, 2, 3> = SMatrix::<f64, 2, 3>::from_column_slice(&[0.7543130994511242, 0.3287443995950259, -0.289317906912961, 0.3745322334305019, 0.2605945263810756, 0.945077815291705]);
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5021305958136495, 0.08847620227769282, -0.6059392565918995]);
         let p3: f64 = 0.6784144700140706;
         check(
-            |x: &SMatrix<f64, 2, 3>| f26(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f26_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f26_value_and_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f26_hvp(&p0, x, p2, p3, v),
+            |x: &SMatrix<f64, 2, 3>| f31(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>| f31_grad(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>| f31_value_and_grad(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f31_hvp(&p0, x, p2, p3, v),
             &p1,
             0x1f5df61fffb9489,
         );
@@ -1178,250 +1399,12 @@ fn f26_derivatives() {
         let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.9859270436465659, 0.6048262456602462, 0.18417322108260437]);
         let p3: f64 = -0.035022371804784624;
         check(
-            |x: &SMatrix<f64, 2, 3>| f26(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f26_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f26_value_and_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f26_hvp(&p0, x, p2, p3, v),
+            |x: &SMatrix<f64, 2, 3>| f31(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>| f31_grad(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>| f31_value_and_grad(&p0, x, p2, p3),
+            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f31_hvp(&p0, x, p2, p3, v),
             &p1,
             0xa631b6be57673259,
-        );
-    }
-}
-
-/// Uses: compound assignment (+=, -=, *=, /=), else if, entry selected by a loop index, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), integer % in an index, tuple let, value-dependent if/else inside an expression, vector parameter of length 5 to 64.
-#[differentiate(wrt = (p4, p2))]
-fn f27(p0: f64, p1: &RowVector2<f64>, p2: Matrix2<f64>, p3: f64, p4: SVector<f64, 10>) -> f64 {
-    let mut v0: f64 = (-p1[1]);
-    for i in 0..188 {
-        if i == 0 {
-            v0 = v0 * 0.5 + (p2[(i % 2, i / 2 % 2)] * (if 0.5 <= p4[i % 10] + 0.1 { (0.5 + i as f64 * 0.01) } else { p4[i % 10] })) * 0.01;
-        } else if i % 3 == 1 {
-            v0 += p1[i % 2] * 0.01;
-        } else {
-            v0 = v0 * 0.5 + (p4[i % 10] * (p2 * p2).trace()) * 0.01;
-        }
-    }
-    let (v1, w1) = ((p2 + p2).map(|t| (2.0 + t).powi(2)), p2.transpose().transpose().determinant());
-    ((Matrix2::<f64>::identity() * 2.0 + (p2 * 0.5) * (p2 * 0.5).transpose()).determinant().ln() / (SMatrix::<f64, 1, 1>::identity() * 2.0 + ((p1 * SMatrix::<f64, 2, 1>::identity()) * 0.5) * ((p1 * SMatrix::<f64, 2, 1>::identity()) * 0.5).transpose()).determinant()) + v0
-}
-
-#[test]
-fn f27_derivatives() {
-    {
-        let p0: f64 = 0.9482628245102807;
-        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.5376745449998273, -0.47149612158775556]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.6535239468831473, -0.87337619160508, -0.7193600521495278, -0.713591899999505]);
-        let p3: f64 = -0.36273788897081416;
-        let p4: SMatrix<f64, 10, 1> = SMatrix::<f64, 10, 1>::from_column_slice(&[-0.493977818906598, 0.3811587657169955, 0.7065835083816028, 0.6528103447512943, 0.8540405278936853, 0.03386249573364419, 0.3997417760825366, 0.3245771110037341, 0.958329718925518, 0.9768957473351656]);
-        check(
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_grad(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_value_and_grad(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>), v: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_hvp(p0, &p1, x.1, p3, x.0, v.0, v.1),
-            &(p4, p2),
-            0xbedaa5e028c728a0,
-        );
-    }
-    {
-        let p0: f64 = 0.7568554564204835;
-        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.7875804066252345, -0.8391791098434165]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.6376323723750481, 0.8897675185114056, 0.4775913795966462, -0.8359312962184733]);
-        let p3: f64 = 0.8561637865821583;
-        let p4: SMatrix<f64, 10, 1> = SMatrix::<f64, 10, 1>::from_column_slice(&[0.4355585234358741, -0.7529403132405301, -0.3988750932563905, 0.4778755500550613, 0.6586383038882109, -0.5845532062438541, 0.48024531479690347, 0.06334974600184351, 0.24518889076563455, -0.31698231476019356]);
-        check(
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_grad(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_value_and_grad(p0, &p1, x.1, p3, x.0),
-            |x: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>), v: &(SMatrix<f64, 10, 1>, SMatrix<f64, 2, 2>)| f27_hvp(p0, &p1, x.1, p3, x.0, v.0, v.1),
-            &(p4, p2),
-            0x7452f4d48fea1159,
-        );
-    }
-}
-
-/// Uses: for loop or range, trip count > 64, i as f64, value-dependent if/else expression.
-#[differentiate(wrt = (p0, p1))]
-fn f28(p0: &SVector<f64, 1>, p1: f64, p2: &Vector1<f64>) -> f64 {
-    let mut v0: f64 = (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p2.transpose() * 0.5) * (p2.transpose() * 0.5).transpose()).determinant().ln();
-    for i in 0..172 {
-        v0 = (v0 + (-(0.5 + i as f64 * 0.01)) * 0.01).tanh();
-    }
-    let v1 = if p2.dot(&p0) < p0[0].sin() + 0.1 {
-        p0.transpose()
-    } else {
-        (p2.transpose() + (p2 * v0))
-    };
-    ((p1 - v1[0]) * (v1.transpose() * v1)).sum()
-}
-
-#[test]
-fn f28_derivatives() {
-    {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.6545768921709965]);
-        let p1: f64 = 0.2817508185498576;
-        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5856678628090088]);
-        check(
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28_grad(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28_value_and_grad(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64), v: &(SMatrix<f64, 1, 1>, f64)| f28_hvp(&x.0, x.1, &p2, &v.0, v.1),
-            &(p0, p1),
-            0xb2118627c4432af7,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.9548591203314758]);
-        let p1: f64 = -0.1324626802551374;
-        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5897593620325272]);
-        check(
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28_grad(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64)| f28_value_and_grad(&x.0, x.1, &p2),
-            |x: &(SMatrix<f64, 1, 1>, f64), v: &(SMatrix<f64, 1, 1>, f64)| f28_hvp(&x.0, x.1, &p2, &v.0, v.1),
-            &(p0, p1),
-            0xef6112130fb29bbc,
-        );
-    }
-}
-
-/// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, if statement assigning a let mut, integer % in an index.
-#[differentiate(wrt = (p0, p1))]
-fn f29(p0: &SVector<f64, 4>, p1: SVector<f64, 1>, p2: &SVector<f64, 4>, p3: Vector4<f64>) -> f64 {
-    let v0 = p1;
-    let mut v1 = SMatrix::<f64, 1, 1>::zeros();
-    for i in 0..194 {
-        v1[0] = v1[0] * 0.5 + (p0[i % 4] - p0[i % 4]) * 0.01;
-    }
-    let mut v2: f64 = ((p3 - p3) * (p1 * SMatrix::<f64, 1, 4>::identity())).trace();
-    if p2.transpose().dot(&p2.transpose()) > (0.25 * 0.75) + 0.1 {
-        v2 /= (1.0 / 2.0);
-    }
-    let v3 = ((v1.transpose() - v1.transpose()) * (p3.transpose() - p2.transpose()));
-    v3.norm_squared() * p1.transpose().dot(&(v0.transpose() * v1.transpose()).transpose()) + v2
-}
-
-#[test]
-fn f29_derivatives() {
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6203234472368584, 0.22484526013645323, 0.18949766990228833, -0.7419272884329278]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.7099962571168683]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.2203909000262012, -0.2826350723574429, 0.0067825897349786946, 0.8732203097617846]);
-        let p3: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.015258795702152161, -0.5829910681185599, -0.968950048946513, 0.4938214420758622]);
-        check(
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_grad(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_value_and_grad(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>), v: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_hvp(&x.0, x.1, &p2, p3, &v.0, v.1),
-            &(p0, p1),
-            0x90582d71e39e6ef2,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6786197817467503, -0.03572099758341718, 0.40345526221053984, 0.8789242273030431]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.9518620877581883]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.4205165704400342, -0.6548279846041856, -0.9688464613436572, -0.09790964497337229]);
-        let p3: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.8913744368904244, 0.5204178314405661, 0.9003722289155767, -0.3240442871397473]);
-        check(
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_grad(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_value_and_grad(&x.0, x.1, &p2, p3),
-            |x: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>), v: &(SMatrix<f64, 4, 1>, SMatrix<f64, 1, 1>)| f29_hvp(&x.0, x.1, &p2, p3, &v.0, v.1),
-            &(p0, p1),
-            0xe714cb46062ac1b5,
-        );
-    }
-}
-
-/// Uses: compound assignment (+=, -=, *=, /=), else if, entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), matrix carried by a loop.
-#[differentiate(wrt = p0)]
-fn f30(p0: &SVector<f64, 1>) -> f64 {
-    let mut v0 = (p0 - p0);
-    for i in 0..180 {
-        if i == 0 {
-            v0[0] *= 1.0 + (v0[0] + (v0[0] * v0[0])).sin().tanh() * 0.01;
-        } else if i % 3 == 1 {
-            v0[0] += (v0[0] * (SMatrix::<f64, 3, 1>::identity() * p0 * SMatrix::<f64, 1, 2>::identity())).sum() * 0.01;
-        } else {
-            v0 = v0 * 0.5 + (p0.transpose() * ((0.5 + i as f64 * 0.01) - p0.sum())) * 0.01;
-        }
-    }
-    let v1 = ((p0 * v0) + ((p0 * SMatrix::<f64, 1, 3>::identity()) * (SMatrix::<f64, 3, 1>::identity() * p0)));
-    let mut v2: f64 = (SMatrix::<f64, 1, 1>::identity() * v0 * SMatrix::<f64, 1, 3>::identity())[(0, 0)];
-    for i in 0..165 {
-        v2 -= v1[0] * 0.01;
-    }
-    let mut v3 = (v1 * v1.transpose());
-    for i in 0..2 {
-        v3 -= v3.transpose().map(|t| (1.0 + (t * 0.5) * (t * 0.5)).ln()) * 0.5;
-    }
-    v2 + v3.sum()
-}
-
-#[test]
-fn f30_derivatives() {
-    {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.08099264657473215]);
-        check(
-            |x: &SMatrix<f64, 1, 1>| f30(x),
-            |x: &SMatrix<f64, 1, 1>| f30_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f30_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f30_hvp(x, v),
-            &p0,
-            0x481dfab846fe3329,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.3696523698011944]);
-        check(
-            |x: &SMatrix<f64, 1, 1>| f30(x),
-            |x: &SMatrix<f64, 1, 1>| f30_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f30_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f30_hvp(x, v),
-            &p0,
-            0xa3bcd01040874d0e,
-        );
-    }
-}
-
-/// Uses: &&, || or ! in a condition, if statement assigning a let mut, value-dependent if/else inside an expression, vector parameter of length > 64.
-#[differentiate(wrt = p0)]
-fn f31(p0: f64, p1: f64, p2: f64, p3: SVector<f64, 70>) -> f64 {
-    let v0: f64 = (if p0 <= 2.0 + 0.5 || (1.0 * SMatrix::<f64, 2, 2>::identity()).norm() > (p2 * SMatrix::<f64, 2, 4>::identity()).norm() + 0.25 { p2 } else { ((0.5 + 1.0) as f64) });
-    let mut v1 = (v0 * SMatrix::<f64, 2, 4>::identity()).transpose();
-    if 0.0 >= (v0 * SMatrix::<f64, 4, 2>::identity()).norm_squared() + 0.5 && (SMatrix::<f64, 1, 1>::identity() * 4.0 + (0.75 * SMatrix::<f64, 1, 1>::identity()).map(|t| t.tanh()) * 0.5).determinant() > p1 + 0.25 {
-        v1 = v1.clone_owned();
-    }
-    v1[(0, 1)] + (((SMatrix::<f64, 1, 4>::identity() * v1 * Matrix2x4::<f64>::identity()) * (v1 * SMatrix::<f64, 2, 4>::identity()) * (v1 * SMatrix::<f64, 2, 1>::identity()))[0] / (1.0 + v0 * v0).sqrt()).powi(1)
-}
-
-#[test]
-fn f31_derivatives() {
-    {
-        let p0: f64 = 0.06578727996228473;
-        let p1: f64 = -0.7632773763972507;
-        let p2: f64 = 0.014698344834176647;
-        let p3: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[0.9873588243132083, 0.15186539723212356, -0.12661789602880047, -0.32400994299079033, 0.6725356403664391, -0.5627085701044283, -0.8435368484428949, -0.2608649144796926, 0.6711342705850596, -0.026143677187863368, -0.008825377488669517, -0.8804763726260845, 0.43629947987782813, 0.40447428940882957, 0.11688256815360032, -0.4086197019353315, -0.47341790148958873, -0.9187844835221957, 0.39779754330160655, -0.384635558778867, -0.730946243641172, 0.035134837240397454, -0.403929520646064, -0.9872329342019159, -0.11930447270364164, -0.30616942619104437, 0.3588612384386298, -0.9054085807569145, -0.1508977465115553, -0.43804580690861505, -0.5972690584084726, -0.1680667801674507, 0.0021732115410046937, -0.7242289235477679, 0.503070635843984, 0.3896939355420559, -0.8263306052332626, 0.8499181591379714, -0.48752740127764316, 0.3701329990221538, -0.3580214902261798, -0.3020014582200743, -0.6169752891760423, -0.29306665246687835, 0.3358122106775012, 0.7044235366542348, 0.8626959838468717, -0.7507922640149003, 0.4498269486450741, 0.6251101760584308, 0.1641697400639628, -0.6214920223574576, 0.9605060695829379, 0.7762513732986649, -0.09352404835010608, -0.3276683984511788, 0.8831249609683776, 0.9027793155280184, 0.8765214599617555, 0.7442304269621942, -0.3343505175837249, -0.9239799059640237, 0.7001617502947539, -0.5947131674461397, -0.2439761348059013, 0.7529967096791845, 0.4165285294191128, -0.6624179304061912, -0.18227128258336212, -0.301631936966412]);
-        check(
-            |x: &f64| f31(*x, p1, p2, p3),
-            |x: &f64| f31_grad(*x, p1, p2, p3),
-            |x: &f64| f31_value_and_grad(*x, p1, p2, p3),
-            |x: &f64, v: &f64| f31_hvp(*x, p1, p2, p3, *v),
-            &p0,
-            0xfd486082c216fbae,
-        );
-    }
-    {
-        let p0: f64 = 0.8395207362062491;
-        let p1: f64 = 0.44777132615530024;
-        let p2: f64 = -0.7756673516032977;
-        let p3: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[0.3118349430059497, -0.720992616295943, 0.3699392300280586, -0.32048187363000524, -0.8202965038428041, 0.49206049959534615, 0.8522980875005908, -0.03519494943100221, -0.711834351706796, 0.6777813049498471, -0.1113034382210365, 0.5328875486248592, 0.19297917031117295, 0.8524438454347238, -0.8735089004202683, 0.4845183706189342, 0.29778145257787836, -0.703966321202665, -0.658314095764946, -0.3706449734806587, 0.25556108056032034, -0.5022786109744104, -0.307038974949994, 0.4530901249110697, 0.5467169459105337, 0.7900390707052201, 0.20135899205590846, 0.9103467161480034, 0.10625221415023356, -0.14842680576687162, 0.7482550526195548, -0.4748419859554276, -0.5014580348064157, 0.1236606185168605, -0.15843689317300869, -0.08355497106086829, 0.7525130167162475, -0.828774407877616, -0.8358139229443116, 0.34692042212954455, 0.09590618353350022, 0.3368724060120247, -0.8759020725007971, 0.6992955481303844, 0.01952769879609617, 0.4348228190463612, -0.5019854045736964, 0.2545913848835888, -0.4899434985204325, 0.9507785899821799, 0.2649460379181978, 0.339476447362713, -0.9648701778950324, -0.19271144387108463, -0.6115850045470677, 0.29509753803901306, -0.39522305911443034, -0.832010855669153, -0.7943877770846821, -0.2339907466322102, -0.4109000821891553, -0.7683843100708405, -0.43850658695187117, 0.10355448620177765, 0.6992070848889629, 0.08410089646936947, 0.6155384961396919, 0.8262674421652829, -0.04967894970797704, -0.966670078940542]);
-        check(
-            |x: &f64| f31(*x, p1, p2, p3),
-            |x: &f64| f31_grad(*x, p1, p2, p3),
-            |x: &f64| f31_value_and_grad(*x, p1, p2, p3),
-            |x: &f64, v: &f64| f31_hvp(*x, p1, p2, p3, *v),
-            &p0,
-            0x6c0fe72c7a496dc3,
         );
     }
 }

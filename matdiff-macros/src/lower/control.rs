@@ -24,9 +24,9 @@ use syn::{Expr, ExprClosure};
 
 /// Unrolled loops: at most this many copies of the body's tokens. A longer loop stays a loop
 /// in the generated code (its size does not grow with the trip count).
-const UNROLL_TOKENS: usize = 4_000;
+const UNROLL_TOKENS: usize = 800;
 /// And at most this many iterations.
-const UNROLL_TRIPS: i64 = 128;
+const UNROLL_TRIPS: i64 = 64;
 
 /// Whether a loop of `n` iterations of a body of `cost` tokens is unrolled.
 fn unrolls(n: i64, cost: usize) -> bool {

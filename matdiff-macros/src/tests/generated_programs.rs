@@ -5,8 +5,8 @@
 //! (`matdiff::runtime::check_all`).
 //!
 //! The sample favours control flow: every program has a loop, a branch or an iterator chain,
-//! and at least half of them a loop or iterator of more than 64 steps (more than 128, beyond
-//! the unrolling limit, see [`compiles_in_debug`]).
+//! and at least half of them a loop or iterator of more than 64 steps (beyond the unrolling
+//! limit).
 //! Each comes with points where the reference evaluator of the source finds nothing
 //! singular, and where the finite differences `check_all` will take (its direction replayed
 //! from the seed written next to the point) stay on the branches taken at the point.
@@ -146,7 +146,7 @@ fn export() -> Export {
                 .any(|word| c.contains(word))
         });
         let long = is_long(&program);
-        if !control || (!long && short >= PROGRAMS / 2) || !compiles_in_debug(&program) {
+        if !control || (!long && short >= PROGRAMS / 2) {
             continue;
         }
         let func: ItemFn = syn::parse_str(&program.source).expect("the program parses");
@@ -164,15 +164,6 @@ fn export() -> Export {
         programs.push(program);
     }
     Export { programs, text }
-}
-
-/// Whether rustc can be expected to compile the program's generated functions in the debug
-/// profile: the macro unrolls loops of up to 128 iterations (and 4000 tokens), and an
-/// unrolled loop of more than about 50 iterations can give a generated function thousands of
-/// `let`s, whose nested scopes make LLVM's debug-info pass overflow its stack (rustc 1.95
-/// segfaults). Loops of 17 to 128 iterations are left out of the sample until that is fixed.
-fn compiles_in_debug(program: &Program) -> bool {
-    program.trips.iter().all(|&trip| trip <= 16 || trip > 128)
 }
 
 /// Whether a program has a loop or an iterator of more than 64 steps.

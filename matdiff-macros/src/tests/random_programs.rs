@@ -1491,8 +1491,6 @@ pub(super) struct Program {
     pub wrt_params: Vec<usize>,
     /// The constructs beyond straight-line code that the body uses, by name.
     pub constructs: BTreeSet<&'static str>,
-    /// The trip count of every loop and iterator chain.
-    pub trips: Vec<usize>,
 }
 
 /// A parameter of a generated function.
@@ -1539,8 +1537,6 @@ struct Generator<'r> {
     /// The variables that loops, branches and iterator chains compute, with the statement
     /// that binds each: the tail reads those nothing else reads, so that none is dead code.
     results: Vec<(usize, String, Shape)>,
-    /// The trip count of every loop and iterator chain so far.
-    trips: Vec<usize>,
 }
 
 const LITERALS: &[&str] = &["0.5", "1.5", "2.0", "0.25", "3.0", "0.75", "1.0", "0.0"];
@@ -1628,7 +1624,6 @@ pub(super) fn generate(rng: &mut Rng) -> Program {
         fresh: 0,
         constructs: BTreeSet::new(),
         results: Vec::new(),
-        trips: Vec::new(),
     };
     g.dims = vec![1 + g.below(4), 1 + g.below(4)];
     let n = 1 + g.below(4);
@@ -1735,7 +1730,6 @@ pub(super) fn generate(rng: &mut Rng) -> Program {
         params,
         wrt_params,
         constructs: g.constructs,
-        trips: g.trips,
     }
 }
 
@@ -1909,7 +1903,6 @@ impl Generator<'_> {
     /// Runs `f` with a loop index of `trip` values in scope; `f` gets its name.
     fn with_index<T>(&mut self, trip: usize, f: impl FnOnce(&mut Self, &str) -> T) -> T {
         let name = INDEX_NAMES[self.indices.len().min(INDEX_NAMES.len() - 1)].to_owned();
-        self.trips.push(trip);
         self.indices.push((name.clone(), trip));
         let saved = self.vars.len();
         let result = f(self, &name);
@@ -2956,7 +2949,6 @@ impl Generator<'_> {
         if r * c > 64 {
             self.constructs.insert("iterator over more than 64 entries");
         }
-        self.trips.push(r * c);
         (name, r * c)
     }
 
