@@ -382,6 +382,15 @@ fn loop_vjp(
         .collect();
     let (nb, nc) = (bars.len(), capture_bars.len());
     let tys = body.params.clone();
+    // An iteration that reads nothing back and passes the carried cotangents through
+    // unchanged (a loop accumulating `loss += f(x, i)`) only adds to the captured values'
+    // cotangents: its iterations can run in any order, so they run in the forward loop's, and
+    // the emitter may then run both loops as one.
+    let order_free = read.iter().all(|r| !r)
+        && body.outputs[..nb]
+            .iter()
+            .enumerate()
+            .all(|(t, &out)| body.graph.op(out) == &Op::Param(2 + t));
     let reverse_region = g.add_region(body);
 
     let mut args: Vec<Id> = Vec::new();
@@ -397,7 +406,11 @@ fn loop_vjp(
     let reverse_spec = LoopSpec {
         region: reverse_region,
         n_carries: nb + nc,
-        backward: !spec.backward,
+        backward: if order_free {
+            spec.backward
+        } else {
+            !spec.backward
+        },
         tape: Vec::new(),
         ..spec.clone()
     };

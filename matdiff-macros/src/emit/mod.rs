@@ -21,7 +21,10 @@ use crate::ops::Op;
 use crate::sig::Signature;
 use fuse::Uses;
 use names::{by_reference, elem_type, literal, value_type, var};
-use nodes::{chain_link, checks, computed, from_taped_twin, fused, scatter_chains, taped_twin};
+use nodes::{
+    chain_link, checks, computed, from_taped_twin, fused, fused_loop_block, same_range,
+    scatter_chains, taped_twin,
+};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::RefCell;
@@ -335,6 +338,19 @@ fn tuple_body(
             lets.push(chain_link(g, id, link));
             continue;
         }
+        if let Some(partner) = loop_partner(g, &live, &emitted, id) {
+            lets.push(run_together(
+                sig,
+                g,
+                cache,
+                directions,
+                &live,
+                &mut emitted,
+                id,
+                partner,
+            ));
+            continue;
+        }
         if let Some(taped) = taped_twin(g, &live, id) {
             let mut cache = cache.borrow_mut();
             let tokens = cache
@@ -376,6 +392,96 @@ fn tuple_body(
         #(#lets)*
         #result
     }
+}
+
+/// For a loop (or the taped copy that replaces it), a later loop over the same range that
+/// does not depend on it, so that one `for` can run both: the order-free reverse sweep of a
+/// loop accumulating a loss (see `regions.rs`).
+fn loop_partner(g: &Graph, live: &[bool], emitted: &[bool], id: Id) -> Option<Id> {
+    let first = taped_twin(g, live, id).unwrap_or(id);
+    let Op::Loop(spec) = g.op(first) else {
+        return None;
+    };
+    g.ids().skip(first.index() + 1).find(|&other| {
+        let Op::Loop(other_spec) = g.op(other) else {
+            return false;
+        };
+        if !live[other.index()] || emitted[other.index()] || !other_spec.tape.is_empty() {
+            return false;
+        }
+        if !same_range(spec, other_spec) {
+            return false;
+        }
+        // Everything the partner needs must be computable before the first loop: written
+        // already, or a constant (its seed `1`, the zeros its sums start from).
+        let needs = g.reachable(g.node(other).args.iter().copied());
+        g.ids().all(|dep| {
+            !needs[dep.index()]
+                || dep < id
+                || matches!(
+                    g.op(dep),
+                    Op::Lit(_) | Op::Fill | Op::Int(_) | Op::SymConst(_) | Op::EmptyTape
+                )
+        })
+    })
+}
+
+/// Writes the loop `id` (or its taped copy) and `partner` as one `for`, after whatever the
+/// partner needs that is not written yet.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the emitter's state, passed along"
+)]
+fn run_together(
+    sig: &Signature,
+    g: &Graph,
+    cache: &LetCache,
+    directions: &[Option<Ident>],
+    live: &[bool],
+    emitted: &mut [bool],
+    id: Id,
+    partner: Id,
+) -> TokenStream {
+    let mut lets = Vec::new();
+    let needs = g.reachable(g.node(partner).args.iter().copied());
+    for dep in g
+        .ids()
+        .skip(id.index() + 1)
+        .take_while(|&dep| dep < partner)
+    {
+        if needs[dep.index()] && live[dep.index()] && !emitted[dep.index()] {
+            let mut cache = cache.borrow_mut();
+            let tokens = cache
+                .entry(dep)
+                .or_insert_with(|| binding(sig, g, directions, dep));
+            lets.push(tokens.clone());
+            emitted[dep.index()] = true;
+        }
+    }
+    let first = taped_twin(g, live, id).unwrap_or(id);
+    let (Op::Loop(a), Op::Loop(b)) = (g.op(first), g.op(partner)) else {
+        unreachable!("partners are loops")
+    };
+    let operands =
+        |loop_id: Id| -> Vec<Ident> { g.node(loop_id).args.iter().map(|&arg| var(arg)).collect() };
+    let (first_operands, partner_operands) = (operands(first), operands(partner));
+    let block = fused_loop_block(
+        g,
+        (a, &first_operands, first),
+        (b, &partner_operands, partner),
+    );
+    let (first_var, partner_var) = (var(first), var(partner));
+    let (first_ty, partner_ty) = (
+        value_type(g.elem, g.ty(first)),
+        value_type(g.elem, g.ty(partner)),
+    );
+    lets.push(quote!(let (#first_var, #partner_var): (#first_ty, #partner_ty) = #block;));
+    if first != id {
+        lets.push(from_taped_twin(g, id, first));
+        emitted[first.index()] = true;
+    }
+    emitted[partner.index()] = true;
+    quote!(#(#lets)*)
 }
 
 /// The `const` items of the user's body, wherever they are: generated code names them as

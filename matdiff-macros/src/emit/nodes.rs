@@ -87,13 +87,15 @@ fn region_node(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
     let node = g.node(id);
     let operands: Vec<Ident> = node.args.iter().map(|&a| name(a)).collect();
     match &node.op {
-        Op::Loop(spec) => loop_block(g, spec, &operands),
+        Op::Loop(spec) => loop_block(g, spec, &operands, &fields_used(g, id)),
         Op::Cond(spec) => {
             let condition = &operands[0];
             let captures = &operands[1..];
             let none = HashMap::new();
-            let then_block = nested(|| region_block(g, spec.then_region, captures, &[], &none));
-            let else_block = nested(|| region_block(g, spec.else_region, captures, &[], &none));
+            let (then_region, else_region) = (spec.then_region, spec.else_region);
+            let all = vec![true; g.regions[then_region].outputs.len()];
+            let then_block = nested(|| region_block(g, then_region, captures, &[], &none, &all));
+            let else_block = nested(|| region_block(g, else_region, captures, &[], &none, &all));
             quote!(if #condition #then_block else #else_block)
         }
         _ => unreachable!("only loops and branches own regions"),
@@ -102,19 +104,154 @@ fn region_node(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
 
 /// `for k in 0..trip { i = start + step k; carried = body(i, k, carried, captures) }`, the
 /// carried values copied into stack arrays at the start of each iteration when taped.
-fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
+fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident], used: &[bool]) -> TokenStream {
+    let code = loop_code(g, spec, operands, "", used);
+    let (declare, iteration, results) = (&code.declare, &code.iteration, &code.results);
+    let (head, index) = loop_head(spec);
+    quote!({
+        #declare
+        #head {
+            #index
+            #iteration
+        }
+        #results
+    })
+}
+
+/// Two loops over the same range, the second independent of the first, run as one: a loss
+/// accumulated in a loop and the accumulation of its gradient. The value is the pair of the
+/// loops' tuples.
+pub(super) fn fused_loop_block(
+    g: &Graph,
+    (first, first_operands, first_id): (&LoopSpec, &[Ident], Id),
+    (second, second_operands, second_id): (&LoopSpec, &[Ident], Id),
+) -> TokenStream {
+    let a = loop_code(g, first, first_operands, "", &fields_used(g, first_id));
+    let b = loop_code(g, second, second_operands, "r", &fields_used(g, second_id));
+    let (head, index) = loop_head(first);
+    let (declare_a, iteration_a, results_a) = (&a.declare, &a.iteration, &a.results);
+    let (declare_b, iteration_b, results_b) = (&b.declare, &b.iteration, &b.results);
+    quote!({
+        #declare_a
+        #declare_b
+        #head {
+            #index
+            #iteration_a
+            #iteration_b
+        }
+        (#results_a, #results_b)
+    })
+}
+
+/// Whether two loops run over the same indices in the same order.
+pub(super) fn same_range(a: &LoopSpec, b: &LoopSpec) -> bool {
+    (&a.start, a.step, &a.trip, a.backward) == (&b.start, b.step, &b.trip, b.backward)
+}
+
+/// `for k in ..` and `let i = start + step k;`.
+fn loop_head(spec: &LoopSpec) -> (TokenStream, TokenStream) {
+    let (index, counter) = (depth_name("__i", None), depth_name("__k", None));
+    let (start, step, trip) = (sym_int(&spec.start), spec.step, sym_int(&spec.trip));
+    let step = Literal::i64_suffixed(step);
+    let range = if spec.backward {
+        quote!((0..#trip.max(0)).rev())
+    } else {
+        quote!(0..#trip.max(0))
+    };
+    (
+        quote!(for #counter in #range),
+        quote!(let #index: i64 = #start + #step * #counter;),
+    )
+}
+
+/// A loop's code around its `for`: the carried variables and tapes it declares, one
+/// iteration, and its tuple of results. Names start with `prefix`, so that two loops can
+/// share one `for`.
+struct LoopCode {
+    declare: TokenStream,
+    iteration: TokenStream,
+    results: TokenStream,
+}
+
+/// Which components of the tuple that loop `id` computes have a `Field` reading them: its
+/// own, and for a taped loop (written in place of its untaped twin) the twin's too.
+fn fields_used(g: &Graph, id: Id) -> Vec<bool> {
+    let Ty::Tuple(items) = g.ty(id) else {
+        return Vec::new();
+    };
+    let twins: Vec<Id> = match g.op(id) {
+        Op::Loop(spec) => g
+            .ids()
+            .filter(|&other| {
+                matches!(g.op(other), Op::Loop(s) if s.region == spec.region)
+                    && g.node(other).args == g.node(id).args
+            })
+            .collect(),
+        _ => vec![id],
+    };
+    let mut used = vec![false; items.len()];
+    for other in g.ids() {
+        if let (Op::Field(k), [tuple]) = (g.op(other), g.node(other).args.as_slice()) {
+            if twins.contains(tuple) && *k < used.len() {
+                used[*k] = true;
+            }
+        }
+    }
+    used
+}
+
+/// The carried values a loop must compute: those read after it (`used`, by component of its
+/// tuple), those it tapes, and those an iteration of a needed one reads. A gradient's tangent
+/// loop carries the gradient along with its tangent; the Hessian-vector product reads only
+/// the tangent, and the gradient is not computed.
+fn needed_carries(g: &Graph, spec: &LoopSpec, used: &[bool]) -> Vec<bool> {
     let region = &g.regions[spec.region];
     let n = spec.n_carries;
+    let mut needed: Vec<bool> = (0..n)
+        .map(|j| used.get(j).copied().unwrap_or(true) || spec.tape.get(j) == Some(&true))
+        .collect();
+    loop {
+        let roots = (0..n).filter(|&j| needed[j]).map(|j| region.outputs[j]);
+        let live = region.graph.reachable(roots);
+        let next: Vec<bool> = (0..n)
+            .map(|j| {
+                needed[j]
+                    || region
+                        .graph
+                        .ids()
+                        .any(|id| live[id.index()] && region.graph.op(id) == &Op::Param(2 + j))
+            })
+            .collect();
+        if next == needed {
+            return needed;
+        }
+        needed = next;
+    }
+}
+
+fn loop_code(
+    g: &Graph,
+    spec: &LoopSpec,
+    operands: &[Ident],
+    prefix: &str,
+    used: &[bool],
+) -> LoopCode {
+    let region = &g.regions[spec.region];
+    let n = spec.n_carries;
+    let needed = needed_carries(g, spec, used);
     let (inits, captures) = operands.split_at(n);
     let (index, counter) = (depth_name("__i", None), depth_name("__k", None));
-    let carried: Vec<Ident> = (0..n).map(|j| depth_name("__s", Some(j))).collect();
-    let tapes: Vec<Ident> = (0..n).map(|j| depth_name("__tape", Some(j))).collect();
+    let name = |what: &str, j: Option<usize>| depth_name(&format!("__{prefix}{what}"), j);
+    let carried: Vec<Ident> = (0..n).map(|j| name("s", Some(j))).collect();
+    let tapes: Vec<Ident> = (0..n).map(|j| name("tape", Some(j))).collect();
     let carried_tys: Vec<&Ty> = region.params[2..2 + n].iter().collect();
     let declare = carried
         .iter()
         .zip(inits)
         .zip(&carried_tys)
-        .map(|((s, init), ty)| {
+        .zip(&needed)
+        .filter(|(_, &needed)| needed)
+        .map(|(((s, init), ty), _)| {
             let value_ty = value_type(g.elem, ty);
             if by_reference(ty) {
                 quote!(let mut #s: #value_ty = *#init;)
@@ -133,8 +270,6 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
         );
         quote!(let mut #tape: [#value_ty; #capacity] = [#zero; #capacity];)
     });
-    let declare_tapes = quote!(#(#declare_tapes)*);
-    let record = quote!(#(#tapes[#counter as usize] = #recorded;)*);
     let mut params: Vec<TokenStream> = vec![quote!(#index), quote!(#counter)];
     params.extend(carried.iter().zip(&carried_tys).map(|(s, ty)| {
         if by_reference(ty) {
@@ -144,35 +279,39 @@ fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident]) -> TokenStream {
         }
     }));
     params.extend(captures.iter().map(|c| quote!(#c)));
-    let in_place = in_place_updates(&region.graph, &region.outputs, &carried);
-    let body = nested(|| region_block(g, spec.region, &[], &params, &in_place));
-    let next = depth_name("__next", None);
+    let in_place = in_place_updates(&region.graph, &region.outputs, &carried, &needed);
+    let body = nested(|| region_block(g, spec.region, &[], &params, &in_place, &needed));
+    let next = name("next", None);
     let update = carried.iter().enumerate().filter_map(|(j, s)| {
-        if in_place.contains_key(&region.outputs[j]) {
+        if !needed[j] || in_place.contains_key(&region.outputs[j]) {
             return None;
         }
         let j = Literal::usize_unsuffixed(j);
         Some(quote!(#s = #next.#j;))
     });
-    let (start, step, trip) = (sym_int(&spec.start), spec.step, sym_int(&spec.trip));
-    let step = Literal::i64_suffixed(step);
-    let range = if spec.backward {
-        quote!((0..#trip.max(0)).rev())
-    } else {
-        quote!(0..#trip.max(0))
-    };
-    let results = quote!((#(#carried,)* #(#tapes,)*));
-    quote!({
-        #(#declare)*
-        #declare_tapes
-        for #counter in #range {
-            let #index: i64 = #start + #step * #counter;
-            #record
+    LoopCode {
+        declare: quote!(#(#declare)* #(#declare_tapes)*),
+        iteration: quote! {
+            #(#tapes[#counter as usize] = #recorded;)*
             let #next = #body;
             #(#update)*
-        }
-        #results
-    })
+        },
+        results: {
+            // A carried value nothing needs is not computed; the tuple keeps its type.
+            let carried = carried
+                .iter()
+                .zip(&needed)
+                .zip(&carried_tys)
+                .map(|((s, &on), ty)| {
+                    if on {
+                        quote!(#s)
+                    } else {
+                        zero_value(g.elem, ty)
+                    }
+                });
+            quote!((#(#carried,)* #(#tapes,)*))
+        },
+    }
 }
 
 /// For a loop whose gradient also runs it taped (to record what its reverse sweep reads):
@@ -208,11 +347,26 @@ pub(super) fn from_taped_twin(g: &Graph, id: Id, taped: Id) -> TokenStream {
 /// `AddAt`/`SetAt`/`AddBlock`/`SetBlock` on the carried parameter, whose intermediate values
 /// nothing else reads, and which every other reader of the parameter precedes. Returns the
 /// chain's nodes, each with the carried variable it updates.
-fn in_place_updates(body: &Graph, outputs: &[Id], carried: &[Ident]) -> HashMap<Id, Ident> {
+fn in_place_updates(
+    body: &Graph,
+    outputs: &[Id],
+    carried: &[Ident],
+    needed: &[bool],
+) -> HashMap<Id, Ident> {
+    let outputs: Vec<Id> = outputs
+        .iter()
+        .zip(needed)
+        .filter_map(|(&out, &on)| on.then_some(out))
+        .collect();
     let live = body.reachable(outputs.iter().copied().chain(checks(body)));
-    let uses = Uses::count(body, &live, outputs);
+    let uses = Uses::count(body, &live, &outputs);
     let mut in_place = HashMap::new();
-    for (j, (&output, name)) in outputs.iter().zip(carried).enumerate() {
+    let needed_carried = carried
+        .iter()
+        .zip(needed)
+        .enumerate()
+        .filter(|(_, (_, &on))| on);
+    for ((j, (name, _)), &output) in needed_carried.zip(&outputs) {
         let mut chain = Vec::new();
         let mut node = output;
         while matches!(
@@ -333,10 +487,17 @@ fn region_block(
     captures: &[Ident],
     params: &[TokenStream],
     in_place: &HashMap<Id, Ident>,
+    needed: &[bool],
 ) -> TokenStream {
     let region = &g.regions[region];
     let body = &region.graph;
-    let roots: Vec<Id> = region.outputs.iter().copied().chain(checks(body)).collect();
+    let roots: Vec<Id> = region
+        .outputs
+        .iter()
+        .zip(needed)
+        .filter_map(|(&out, &on)| on.then_some(out))
+        .chain(checks(body))
+        .collect();
     let live = body.reachable(roots.iter().copied());
     let uses = Uses::count(body, &live, &roots);
     let chains = scatter_chains(body, &live, &uses, in_place);
@@ -385,9 +546,9 @@ fn region_block(
         }
         lets.push(computed(body, id, var));
     }
-    let results = region.outputs.iter().map(|&id| {
+    let results = region.outputs.iter().zip(needed).map(|(&id, &on)| {
         let v = var(id);
-        if in_place.contains_key(&id) {
+        if !on || in_place.contains_key(&id) {
             // Written in place: the loop carries it already.
             quote!(())
         } else if by_reference(body.ty(id)) {
