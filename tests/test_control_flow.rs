@@ -107,6 +107,10 @@ fn view_updates() {
 
 /// A piecewise weight chosen by `match` on a `usize` parameter with ranges, a deferred `let`
 /// assigned in both branches of an `if`, and `assert_eq!`.
+#[allow(
+    clippy::needless_late_init,
+    reason = "deferred initialisation is what this function tests"
+)]
 #[differentiate(wrt = x)]
 fn piecewise(x: &Vector3<f64>, regime: usize) -> f64 {
     assert_eq!(x.len(), 3);
@@ -185,6 +189,10 @@ fn closures_capture_and_are_differentiated_through() {
         let mut rng = Rng::new(seed);
         let x = rng.matrix::<4, 1>();
         let k = 0.7;
+        assert_eq!(
+            scaled_squares_value_and_grad(&x, k).0,
+            scaled_squares(&x, k)
+        );
         let (gx, gk) = scaled_squares_grad(&x, k);
         let dk: f64 = (0..4)
             .map(|i| {
