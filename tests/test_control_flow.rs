@@ -270,3 +270,65 @@ fn a_kept_loop_carrying_a_matrix_with_a_branch_and_a_call() {
         );
     }
 }
+
+/// Vectors and matrices built with `new`, `from_element` and `repeat` from differentiated
+/// entries.
+#[differentiate(wrt = x)]
+fn constructed(x: &Vector3<f64>) -> f64 {
+    let v = Vector3::new(x[0] * x[1], 2.0, x[2].sin());
+    let m = Matrix2::new(x[0], x[1], -x[2], x[0] * x[2]);
+    let w = Vector3::repeat(x[1]) + Vector3::from_element(0.5);
+    v.dot(&w) + m.determinant() + (m * Matrix2::new(1.0, 2.0, 3.0, 4.0)).trace()
+}
+
+#[test]
+fn constructors_with_entries() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<3, 1>();
+        check_fn!(constructed, constructed_grad, constructed_value_and_grad, constructed_hvp;
+            |x, v| (x); (v); at &x, &mut rng, TOL);
+        let (a, b, c) = (x[0], x[1], x[2]);
+        // v·w = a b (b + ½) + 2 (b + ½) + sin c (b + ½); det m = a · a c + b c;
+        // tr(m N) = a + 3 b − 2 c + 4 a c (m = [a b; −c ac], N = [1 2; 3 4]).
+        let hand = Vector3::new(
+            b * (b + 0.5) + 2.0 * a * c + 1.0 + 4.0 * c,
+            a * (2.0 * b + 0.5) + 2.0 + c.sin() + c + 3.0,
+            c.cos() * (b + 0.5) + a * a + b - 2.0 + 4.0 * a,
+        );
+        assert_close(&constructed_grad(&x), &hand, 1e-12);
+    }
+}
+
+/// An early `return` from inside a loop kept as a loop (a const-generic trip count): the
+/// first entry above a threshold decides, else the sum of squares.
+#[differentiate(wrt = x)]
+fn first_large<const N: usize>(x: &SVector<f64, N>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..N {
+        if x[i] > 0.9 {
+            return x[i] * x[i] * x[i];
+        }
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn return_from_inside_a_kept_loop() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let mut x = rng.matrix::<80, 1>().map(|t| 0.4 * t.tanh());
+        check_fn!(first_large, first_large_grad, first_large_value_and_grad, first_large_hvp;
+            |x, v| (x); (v); at &x, &mut rng, TOL);
+        assert_close(&first_large_grad(&x), &(x * 2.0), 1e-12);
+        // Entry 30 returns: only it has a derivative, and the later entries are never read.
+        x[30] = 1.5;
+        x[50] = 2.0;
+        let g = first_large_grad(&x);
+        let mut hand = SVector::<f64, 80>::zeros();
+        hand[30] = 3.0 * 1.5 * 1.5;
+        assert_eq!(g, hand);
+        assert_eq!(first_large_value_and_grad(&x).0, first_large(&x));
+    }
+}

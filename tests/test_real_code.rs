@@ -1339,6 +1339,76 @@ fn ray_sphere_all_four_cases() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 12. A log barrier with an early `return` from inside the loop
+// ---------------------------------------------------------------------------------------------
+
+/// The barrier objective `t cᵀx − Σ ln(bᵢ − aᵢᵀx)` of an inequality-form linear program
+/// (Boyd & Vandenberghe, *Convex Optimization*, §11.2), `+∞` outside the domain as
+/// interior-point line searches expect: the loop returns as soon as a slack is not positive.
+#[differentiate(wrt = x)]
+fn lp_barrier(
+    x: &Vector3<f64>,
+    c: &Vector3<f64>,
+    a: &SMatrix<f64, 4, 3>,
+    b: &Vector4<f64>,
+    t: f64,
+) -> f64 {
+    let slack = b - a * x;
+    let mut phi = t * c.dot(x);
+    for i in 0..4 {
+        if slack[i] <= 0.0 {
+            return f64::INFINITY;
+        }
+        phi -= slack[i].ln();
+    }
+    phi
+}
+
+#[test]
+fn lp_barrier_feasible_and_infeasible() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let a = rng.matrix::<4, 3>();
+        let c = rng.matrix::<3, 1>();
+        let x0 = rng.matrix::<3, 1>();
+        let t = 2.0;
+        let slack = rng.matrix::<4, 1>().map(|s| 0.5 + s.abs());
+        let b = a * x0 + slack;
+        check_fn!(lp_barrier, lp_barrier_grad, lp_barrier_value_and_grad, lp_barrier_hvp;
+            |x, v| (x, &c, &a, &b, t); (v); at &x0, &mut rng, TOL);
+        // ∇ = t c + Aᵀ s⁻¹, ∇² = Aᵀ diag(s⁻²) A.
+        let inv = slack.map(|s| 1.0 / s);
+        assert_close(
+            &lp_barrier_grad(&x0, &c, &a, &b, t),
+            &(t * c + a.transpose() * inv),
+            HAND,
+        );
+        let v = rng.matrix::<3, 1>();
+        let hv = a.transpose() * inv.component_mul(&inv).component_mul(&(a * v));
+        assert_close(&lp_barrier_hvp(&x0, &c, &a, &b, t, &v), &hv, HAND_HVP);
+
+        // One violated constraint, first, in the middle, or last (after the others have
+        // contributed to `phi`): +∞ and a zero derivative.
+        for violated in [0, 2, 3] {
+            let mut bad = b;
+            bad[violated] -= slack[violated] + 0.5;
+            assert_eq!(lp_barrier(&x0, &c, &a, &bad, t), f64::INFINITY);
+            assert_exactly_zero(
+                &lp_barrier_grad(&x0, &c, &a, &bad, t),
+                "lp_barrier_grad outside",
+            );
+            assert_exactly_zero(
+                &lp_barrier_hvp(&x0, &c, &a, &bad, t, &v),
+                "lp_barrier_hvp outside",
+            );
+            let (value, g) = lp_barrier_value_and_grad(&x0, &c, &a, &bad, t);
+            assert_eq!(value, f64::INFINITY);
+            assert_exactly_zero(&g, "lp_barrier_value_and_grad outside");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 13. Powell's singular function: `match` on a `usize` parameter, called from a loop
 // ---------------------------------------------------------------------------------------------
 

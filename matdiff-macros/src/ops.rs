@@ -30,6 +30,9 @@ pub enum Op {
     Fill,
     /// A zero matrix of the node's type with the scalar argument at `(i, j)`.
     Embed(usize, usize),
+    /// A matrix of the node's type from its entries, the scalar arguments in column-major
+    /// order (`Vector3::new(a, b, c)`, `Matrix2::new(..)`).
+    Assemble,
     Neg,
     Add,
     Sub,
@@ -253,6 +256,7 @@ impl Op {
             Op::Identity,
             Op::Fill,
             Op::Embed(0, 0),
+            Op::Assemble,
             Op::Neg,
             Op::Add,
             Op::Sub,
@@ -377,7 +381,8 @@ impl Op {
             | Op::FloatConst(_)
             | Op::Identity
             | Op::Fill
-            | Op::Embed(..) => "a value",
+            | Op::Embed(..)
+            | Op::Assemble => "a value",
         }
     }
 }

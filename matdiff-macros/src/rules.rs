@@ -26,6 +26,16 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         Op::Neg | Op::Transpose | Op::Trace | Op::Sum | Op::Index(..) => {
             d[0].map(|da| g.add(op.clone(), &[da], span))
         }
+        // Linear in the entries.
+        Op::Assemble => {
+            if d.iter().all(Option::is_none) {
+                return None;
+            }
+            let zero = g.lit(0.0, span);
+            let entries: Vec<Id> = d.iter().map(|di| di.unwrap_or(zero)).collect();
+            let ty = g.ty(y).clone();
+            Some(g.add_typed(Op::Assemble, &entries, ty, span))
+        }
         Op::Add => g.add_opt(d[0], d[1], span),
         Op::Sub => {
             let db = d[1].map(|db| g.add(Op::Neg, &[db], span));
@@ -141,6 +151,14 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         // Fill: y = s 11ᵀ, so s̄ = <11ᵀ, ȳ> = sum(ȳ).
         (Op::Fill, _) => g.add(Op::Sum, &[ybar], span),
         (Op::Embed(i, j), _) => g.add(Op::Index(*i, *j), &[ybar], span),
+        // Entry k (column-major) of y is argument k: its adjoint is ȳ's entry.
+        (Op::Assemble, _) => {
+            let rows = match g.ty(y) {
+                crate::ir::Ty::Mat(crate::ir::Dim::Lit(r), _) => *r,
+                _ => return None,
+            };
+            g.add(Op::Index(k % rows, k / rows), &[ybar], span)
+        }
         (Op::Neg, _) | (Op::Sub, 1) => g.add(Op::Neg, &[ybar], span),
         (Op::Add, _) | (Op::Sub, _) => ybar,
         (Op::Mul, _) => g.add(Op::Mul, &[ybar, args[1 - k]], span),

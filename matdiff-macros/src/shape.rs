@@ -18,6 +18,7 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         | Op::Identity
         | Op::Fill
         | Op::Embed(..)
+        | Op::Assemble
         | Op::Int(_)
         | Op::SymConst(_)
         | Op::Bool(_)

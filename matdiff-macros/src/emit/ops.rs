@@ -34,6 +34,7 @@ pub(super) fn expression(
             let s = &a[0];
             quote!(#ty::repeat(#s))
         }
+        Op::Assemble => quote!(#ty::from_column_slice(&[#(#a),*])),
         Op::Embed(i, j) => {
             let (s, m) = (&a[0], local("m"));
             quote!({

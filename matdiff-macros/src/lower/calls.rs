@@ -5,7 +5,7 @@
 use super::syntax::{constructor, float_function_call};
 use super::{Lowerer, Val};
 use crate::build::Build;
-use crate::ir::{Callee, Id, Ty};
+use crate::ir::{Callee, Dim, Id, Ty};
 use crate::ops::Op;
 use crate::sig;
 use syn::spanned::Spanned;
@@ -117,11 +117,34 @@ impl Lowerer<'_> {
         let Some((kind, type_segment)) = constructor else {
             return self.lower_differentiated_call(call);
         };
-        if !call.args.is_empty() {
+        let arity = match kind {
+            "identity" | "zeros" => 0,
+            "from_element" | "repeat" => 1,
+            _ => call.args.len(),
+        };
+        if call.args.len() != arity {
+            let count = match arity {
+                0 => "no arguments",
+                _ => "one argument",
+            };
             self.cx
-                .error_spanned_by(call, format!("`{kind}()` takes no arguments"));
+                .error_spanned_by(call, format!("`{kind}()` takes {count}"));
             return None;
         }
+        let entries: Vec<Option<Id>> = call
+            .args
+            .iter()
+            .map(|arg| {
+                let id = self.lower_expr(arg, None)?;
+                if self.graph().ty(id).is_scalar() {
+                    return Some(id);
+                }
+                self.cx
+                    .error_spanned_by(arg, format!("`{kind}()` takes scalar entries"));
+                None
+            })
+            .collect();
+        let entries: Vec<Id> = entries.into_iter().collect::<Option<_>>()?;
         let named = match sig::shape_of_segment(type_segment) {
             Ok((_, shape)) => shape,
             Err(message) => {
@@ -147,10 +170,44 @@ impl Lowerer<'_> {
         }
         Some(match kind {
             "identity" => self.g().add_typed(Op::Identity, &[], ty, span),
-            _ => {
+            "zeros" => {
                 let zero = self.g().lit(0.0, span);
                 self.g().add_typed(Op::Fill, &[zero], ty, span)
             }
+            "from_element" | "repeat" => self.g().add_typed(Op::Fill, &[entries[0]], ty, span),
+            _ => self.assemble(call, &entries, ty)?,
         })
+    }
+
+    /// `Vector3::new(a, b, c)`, `Matrix2::new(a, b, c, d)`: nalgebra takes the entries row by
+    /// row; the node holds them column by column.
+    fn assemble(&mut self, call: &syn::ExprCall, entries: &[Id], ty: Ty) -> Option<Id> {
+        let Ty::Mat(Dim::Lit(rows), Dim::Lit(cols)) = ty else {
+            self.cx.error_spanned_by(
+                call,
+                "`new()` needs the sizes written as literals, as in `Vector3::new(..)` or \
+                 `SMatrix::<f64, 2, 3>::new(..)`",
+            );
+            return None;
+        };
+        if entries.len() != rows * cols {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "a {} has {} entries but `new()` is given {}",
+                    ty.describe(),
+                    rows * cols,
+                    entries.len()
+                ),
+            );
+            return None;
+        }
+        let column_major: Vec<Id> = (0..rows * cols)
+            .map(|k| entries[(k % rows) * cols + k / rows])
+            .collect();
+        Some(
+            self.g()
+                .add_typed(Op::Assemble, &column_major, ty, call.span()),
+        )
     }
 }

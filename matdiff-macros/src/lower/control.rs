@@ -10,7 +10,10 @@
 
 use super::methods::{IteratorMethod, Receiver};
 use super::symbolic::{sym_arith, sym_min, sym_sub};
-use super::syntax::{compound_assignment, integer_literal, is_update_method, returns_early};
+use super::syntax::{
+    compound_assignment, guard_returns, integer_literal, is_update_method, returns_early, RETURNED,
+    RETURN_VALUE,
+};
 use super::{Iter, Lowerer, Source, Val};
 use crate::build::Build;
 use crate::ir::{tape_capacity, Dim, Id, Region, SymInt, Ty};
@@ -168,6 +171,32 @@ impl Lowerer<'_> {
         };
         // Both sides end the function: no variable outlives the branch.
         self.branch(&cond, branch.cond.span(), &[], then_branch, else_branch)
+    }
+
+    /// `for .. { ..; if c { return a; } .. } rest`: the loop records whether and what it
+    /// returned (`syntax::guard_returns`), and the rest of the function is the branch where
+    /// it did not.
+    pub(super) fn lower_loop_with_return(
+        &mut self,
+        for_loop: &syn::ExprForLoop,
+        rest: &[syn::Stmt],
+        close: Span,
+    ) -> Option<Val> {
+        let span = for_loop.span();
+        let zero = self.g().lit(0.0, span);
+        let zero = self.val(zero);
+        self.bind(RETURNED.to_owned(), Some(Val::Bool(false)), true);
+        self.bind(RETURN_VALUE.to_owned(), Some(zero), true);
+        self.lower_for(&guard_returns(for_loop))?;
+        let returned = self.lookup(RETURNED).and_then(|b| b.val.clone())?;
+        let value = self.lookup(RETURN_VALUE).and_then(|b| b.val.clone())?;
+        self.branch(
+            &returned,
+            span,
+            &[],
+            |_| Some(value),
+            |this| this.lower_stmts(rest, close, true),
+        )
     }
 
     /// `match` on an integer: literal patterns, ranges, `|`, `_` and a name.

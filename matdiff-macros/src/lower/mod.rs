@@ -509,6 +509,11 @@ impl Lowerer<'_> {
                 Stmt::Expr(Expr::If(branch), _) if returns && returns_early(branch) => {
                     return self.lower_early_return(branch, &stmts[i + 1..], close);
                 }
+                Stmt::Expr(Expr::ForLoop(for_loop), _)
+                    if returns && syntax::contains_return(&for_loop.body) =>
+                {
+                    return self.lower_loop_with_return(for_loop, &stmts[i + 1..], close);
+                }
                 Stmt::Expr(expr, None) if last => {
                     let value = self.value(expr, None);
                     return if ok { value } else { None };
@@ -523,9 +528,9 @@ impl Lowerer<'_> {
         if !returns || self.in_loop > 0 {
             self.cx.error_spanned_by(
                 ret,
-                "`return` is supported at the top level of the function's body and inside its \
-                 `if`s, not inside a loop, closure or nested block; compute the value in a \
-                 variable and return it after the loop",
+                "`return` is supported in the function's own statements and in the `if`s and \
+                 `for` loops among them, not in a closure, a nested block or an `if` used as \
+                 a value; compute the value in a variable and return it there",
             );
             return None;
         }

@@ -119,9 +119,25 @@ pub(super) fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathS
     let kind = match path.segments[n - 1].ident.to_string().as_str() {
         "identity" => "identity",
         "zeros" => "zeros",
+        "new" => "new",
+        "from_element" => "from_element",
+        "repeat" => "repeat",
         _ => return None,
     };
-    Some((kind, &path.segments[n - 2]))
+    let segment = &path.segments[n - 2];
+    // `layers::new(..)` is a call of a function named `new`, not a constructor.
+    let ty = segment.ident.to_string();
+    let matrix = [
+        "SMatrix",
+        "SVector",
+        "RowSVector",
+        "Matrix",
+        "Vector",
+        "RowVector",
+    ]
+    .iter()
+    .any(|prefix| ty.starts_with(prefix));
+    (matrix || matches!(kind, "identity" | "zeros")).then_some((kind, segment))
 }
 
 pub(super) fn integer_literal(expr: &Expr) -> Option<i64> {
@@ -249,4 +265,113 @@ pub(super) fn returns_early(branch: &syn::ExprIf) -> bool {
         )
     };
     ends_in_return(&branch.then_branch)
+}
+
+/// The variables that carry an early `return` out of a loop (see [`guard_returns`]); the
+/// reserved prefix keeps them apart from the user's names.
+pub(super) const RETURNED: &str = "__matdiff_returned";
+pub(super) const RETURN_VALUE: &str = "__matdiff_return_value";
+
+/// Whether `block` contains a `return` (outside closures).
+pub(super) fn contains_return(block: &syn::Block) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_block(&mut finder, block);
+    finder.0
+}
+
+/// A loop whose body may `return`, rewritten to record the return instead: `return e` becomes
+/// `{ RETURN_VALUE = e; RETURNED = true; }`, and every statement after one that may return, and
+/// every later iteration, runs only `if !RETURNED`. The caller declares the two variables
+/// before the loop and, after it, gives `RETURN_VALUE` when `RETURNED`.
+pub(super) fn guard_returns(for_loop: &syn::ExprForLoop) -> syn::ExprForLoop {
+    let mut guarded = for_loop.clone();
+    guarded.body = guard_iteration(&for_loop.body);
+    guarded
+}
+
+/// `{ if !RETURNED { body, guarded } }`.
+fn guard_iteration(body: &syn::Block) -> syn::Block {
+    let returned = syn::Ident::new(RETURNED, proc_macro2::Span::call_site());
+    let inner = guard_block(body);
+    syn::parse_quote!({
+        if !#returned #inner
+    })
+}
+
+fn guard_block(block: &syn::Block) -> syn::Block {
+    syn::Block {
+        brace_token: block.brace_token,
+        stmts: guard_stmts(&block.stmts),
+    }
+}
+
+fn guard_stmts(stmts: &[syn::Stmt]) -> Vec<syn::Stmt> {
+    let returns = |stmt: &syn::Stmt| {
+        let block = syn::Block {
+            brace_token: Default::default(),
+            stmts: vec![stmt.clone()],
+        };
+        contains_return(&block)
+    };
+    let Some(i) = stmts.iter().position(returns) else {
+        return stmts.to_vec();
+    };
+    let mut out = stmts[..i].to_vec();
+    out.push(guard_stmt(&stmts[i]));
+    if i + 1 < stmts.len() {
+        let returned = syn::Ident::new(RETURNED, proc_macro2::Span::call_site());
+        let rest = syn::Block {
+            brace_token: Default::default(),
+            stmts: guard_stmts(&stmts[i + 1..]),
+        };
+        out.push(syn::parse_quote!(if !#returned #rest));
+    }
+    out
+}
+
+fn guard_stmt(stmt: &syn::Stmt) -> syn::Stmt {
+    let syn::Stmt::Expr(expr, semi) = stmt else {
+        return stmt.clone();
+    };
+    syn::Stmt::Expr(guard_expr(expr), *semi)
+}
+
+/// `return e` recorded; `if`, blocks and loops guarded inside; anything else unchanged (a
+/// `return` in it is reported where it is lowered).
+fn guard_expr(expr: &Expr) -> Expr {
+    let (returned, value) = (
+        syn::Ident::new(RETURNED, proc_macro2::Span::call_site()),
+        syn::Ident::new(RETURN_VALUE, proc_macro2::Span::call_site()),
+    );
+    match expr {
+        Expr::Return(syn::ExprReturn {
+            expr: Some(returned_value),
+            ..
+        }) => syn::parse_quote!({
+            #value = #returned_value;
+            #returned = true;
+        }),
+        Expr::If(branch) => {
+            let mut branch = branch.clone();
+            branch.then_branch = guard_block(&branch.then_branch);
+            if let Some((_, other)) = &mut branch.else_branch {
+                **other = guard_expr(other);
+            }
+            Expr::If(branch)
+        }
+        Expr::Block(block) => {
+            let mut block = block.clone();
+            block.block = guard_block(&block.block);
+            Expr::Block(block)
+        }
+        Expr::ForLoop(for_loop) => Expr::ForLoop(guard_returns(for_loop)),
+        other => other.clone(),
+    }
 }

@@ -233,6 +233,11 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             let (r, c) = dims(ty);
             Mat(DMatrix::from_element(r, c, a[0].scalar()))
         }
+        Op::Assemble => {
+            let (r, c) = dims(ty);
+            let entries: Vec<f64> = a.iter().map(|v| v.scalar()).collect();
+            Mat(DMatrix::from_column_slice(r, c, &entries))
+        }
         Op::Embed(i, j) => {
             let (r, c) = dims(ty);
             let mut m = DMatrix::zeros(r, c);

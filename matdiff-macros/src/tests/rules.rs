@@ -161,6 +161,14 @@ fn instances(op: &Op) -> Vec<Instance> {
             typed(Op::Fill, &[Ty::Scalar], m(2, 3)),
             typed(Op::Fill, &[s], m(3, 1)),
         ],
+        Op::Assemble => vec![
+            typed(Op::Assemble, &[s.clone(), s.clone(), s.clone()], m(3, 1)),
+            typed(
+                Op::Assemble,
+                &[s.clone(), s.clone(), s.clone(), s.clone()],
+                m(2, 2),
+            ),
+        ],
         Op::Embed(..) => vec![
             typed(Op::Embed(0, 0), &[Ty::Scalar], m(2, 3)),
             typed(Op::Embed(1, 2), &[s], m(3, 4)),
