@@ -40,6 +40,12 @@ pub struct Graph {
     pub elem: Elem,
     nodes: Vec<Node>,
     dedup: HashMap<(Op, Vec<Id>, Ty), Id>,
+    /// The nodes whose first argument is a given node, in order: what the rules and the
+    /// emitter look up (the inverse of a matrix, the determinants of it, the maps of it)
+    /// without scanning the graph, so that building and writing a body take linear time.
+    users: HashMap<Id, Vec<Id>>,
+    /// The index of each registered scalar function.
+    scalar_fn_index: HashMap<ScalarFn, usize>,
     /// The scalar functions that `Op::Map` applies entry-wise, indexed by `Op::Map`'s field.
     pub scalar_fns: Vec<ScalarFn>,
     /// The other differentiated functions the body calls, indexed by `Op::Call`'s field.
@@ -65,6 +71,8 @@ impl Graph {
             elem,
             nodes: Vec::new(),
             dedup: HashMap::new(),
+            users: HashMap::new(),
+            scalar_fn_index: HashMap::new(),
             scalar_fns: Vec::new(),
             callees: Vec::new(),
             bodies: Vec::new(),
@@ -99,11 +107,17 @@ impl Graph {
     /// Registers one more output of a registered closure body (a derivative of it); the
     /// same one registered twice gets the same index.
     pub fn push_scalar_fn(&mut self, f: ScalarFn) -> usize {
-        if let Some(existing) = self.scalar_fns.iter().position(|g| *g == f) {
+        if let Some(&existing) = self.scalar_fn_index.get(&f) {
             return existing;
         }
         self.scalar_fns.push(f);
+        self.scalar_fn_index.insert(f, self.scalar_fns.len() - 1);
         self.scalar_fns.len() - 1
+    }
+
+    /// The nodes whose first argument is `id`, in order.
+    pub fn users_of(&self, id: Id) -> &[Id] {
+        self.users.get(&id).map_or(&[], Vec::as_slice)
     }
 
     /// The derivative of scalar function `f` if it was built already (`regions.rs` builds it
@@ -182,6 +196,9 @@ impl Graph {
             "arguments must precede a node"
         );
         let (op, args, ty) = key.clone();
+        if let Some(&first) = args.first() {
+            self.users.entry(first).or_default().push(id);
+        }
         self.nodes.push(Node { op, args, ty, span });
         self.dedup.insert(key, id);
         id
@@ -246,7 +263,7 @@ pub struct Callee {
 }
 
 /// One output of a closure body: the scalar function `t -> output(t)`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct ScalarFn {
     pub body: usize,
     pub output: Id,

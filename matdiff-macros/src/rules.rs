@@ -411,11 +411,11 @@ fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
 /// (so a singular `A` panics with the user's message, where the user's function does), else
 /// matdiff's.
 fn inverse_for_derivative(g: &mut Graph, a: Id, span: Span) -> Id {
-    let users = g.ids().find(|&id| {
+    let users = g.users_of(a).iter().copied().find(|&id| {
         matches!(
             g.op(id),
             Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_))
-        ) && g.node(id).args == [a]
+        )
     });
     users.unwrap_or_else(|| g.add(Op::Inverse(InverseCheck::Derivative), &[a], span))
 }

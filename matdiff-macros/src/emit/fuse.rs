@@ -96,9 +96,10 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
     let Some(key) = body_of(id) else {
         return Vec::new();
     };
-    g.ids()
-        .skip(id.index())
-        .filter(|&other| live[other.index()] && body_of(other) == Some(key))
+    g.users_of(key.1)
+        .iter()
+        .copied()
+        .filter(|&other| other >= id && live[other.index()] && body_of(other) == Some(key))
         .collect()
 }
 
@@ -115,13 +116,17 @@ fn determinant_with_inverse(
         return None;
     }
     let matrix = g.node(id).args[0];
-    let of_matrix = |other: Id| live[other.index()] && g.node(other).args.first() == Some(&matrix);
-    let inverse = g
-        .ids()
-        .find(|&other| of_matrix(other) && g.op(other) == &Op::Inverse(InverseCheck::Derivative))?;
-    let determinants: Vec<Id> = g
-        .ids()
-        .filter(|&other| of_matrix(other) && matches!(g.op(other), Op::Det | Op::LogDet))
+    let of_matrix = |other: &&Id| live[other.index()];
+    let users = g.users_of(matrix);
+    let inverse = *users
+        .iter()
+        .filter(of_matrix)
+        .find(|&&other| g.op(other) == &Op::Inverse(InverseCheck::Derivative))?;
+    let determinants: Vec<Id> = users
+        .iter()
+        .filter(of_matrix)
+        .copied()
+        .filter(|&other| matches!(g.op(other), Op::Det | Op::LogDet))
         .collect();
     let only_transposed = uses
         .single_consumer(inverse)

@@ -179,21 +179,26 @@ fn fields_used(g: &Graph, id: Id) -> Vec<bool> {
     let Ty::Tuple(items) = g.ty(id) else {
         return Vec::new();
     };
-    let twins: Vec<Id> = match g.op(id) {
-        Op::Loop(spec) => g
-            .ids()
+    let args = &g.node(id).args;
+    let twins: Vec<Id> = match (g.op(id), args.first()) {
+        (Op::Loop(spec), Some(&first)) => g
+            .users_of(first)
+            .iter()
+            .copied()
             .filter(|&other| {
                 matches!(g.op(other), Op::Loop(s) if s.region == spec.region)
-                    && g.node(other).args == g.node(id).args
+                    && &g.node(other).args == args
             })
             .collect(),
         _ => vec![id],
     };
     let mut used = vec![false; items.len()];
-    for other in g.ids() {
-        if let (Op::Field(k), [tuple]) = (g.op(other), g.node(other).args.as_slice()) {
-            if twins.contains(tuple) && *k < used.len() {
-                used[*k] = true;
+    for &twin in &twins {
+        for &field in g.users_of(twin) {
+            if let Op::Field(k) = g.op(field) {
+                if *k < used.len() {
+                    used[*k] = true;
+                }
             }
         }
     }
@@ -325,8 +330,10 @@ pub(super) fn taped_twin(g: &Graph, live: &[bool], id: Id) -> Option<Id> {
         return None;
     }
     let args = &g.node(id).args;
-    g.ids().skip(id.index() + 1).find(|&other| {
-        live[other.index()]
+    let first = *args.first()?;
+    g.users_of(first).iter().copied().find(|&other| {
+        other > id
+            && live[other.index()]
             && &g.node(other).args == args
             && matches!(g.op(other), Op::Loop(s) if !s.tape.is_empty() && s.region == spec.region)
     })
