@@ -1,6 +1,7 @@
 //! Random programs through the real macro: a sample of the random-program generator of
 //! `matdiff-macros` (loops unrolled and kept as loops, value-dependent and index branches,
-//! `match`, `let mut` with `+=`/entry updates, iterator chains, closures), compiled with
+//! `match`, `let mut` with `+=`/entry updates, iterator chains, closures, early `return`s from
+//! loops, `Vector3::new(..)`-style constructors), compiled with
 //! `#[differentiate]`. At each point the generated `_grad` and `_hvp` are checked against
 //! central differences of the generated function itself and for the Hessian's symmetry
 //! (`check_all`, with the seed written next to the point), and `_value_and_grad` against `f`

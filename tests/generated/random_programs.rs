@@ -5,80 +5,90 @@
 // (`cargo test -p matdiff-macros generated_programs` fails while this file is stale).
 // Included by tests/test_random_programs.rs.
 
-/// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count > 64, iterator .map(..).sum().
-#[differentiate(wrt = p0)]
-fn f00(p0: SVector<f64, 2>) -> f64 {
-    let v0 = p0.transpose().component_mul(&(p0.transpose() * (p0 * SMatrix::<f64, 1, 2>::identity())));
-    let mut v1: f64 = p0[1].sin();
-    for i in 0..138 {
-        v1 += 0.75 * 0.01;
+/// Uses: entry selected by a loop index, for loop or range, trip count <= 64, i as f64.
+#[differentiate(wrt = p1)]
+fn f00(p0: &Vector1<f64>, p1: SVector<f64, 1>) -> f64 {
+    let v0 = p1.transpose();
+    let v1 = (SMatrix::<f64, 1, 1>::identity() * 2.0 + ((p1.transpose() * p1 + 2.0 * SMatrix::<f64, 1, 1>::identity()).try_inverse().unwrap() * 0.5) * ((p1.transpose() * p1 + 2.0 * SMatrix::<f64, 1, 1>::identity()).try_inverse().unwrap() * 0.5).transpose());
+    let mut v2: f64 = v1.determinant();
+    for i in 0..4 {
+        v2 = v2 * 0.5 + ((0.5 + i as f64 * 0.5) * p1[0].tanh()) * 0.5;
+        v2 = v2 * 0.5 + (v0[0] + (0.5 + i as f64 * 0.5).exp()).sin() * 0.5;
     }
-    let v2: f64 = p0.iter().map(|&t1| (SMatrix::<f64, 1, 1>::identity() * 4.0 + (v0 * p0).map(|t| t.tanh()) * 0.5).determinant().ln()).sum::<f64>();
-    v2 + (((Matrix4x2::<f64>::identity() * p0 * SMatrix::<f64, 1, 4>::identity()) + SMatrix::<f64, 4, 4>::identity()) / (2.0 + v2.sin()))[(1, 0)] + v1
+    (v1.transpose() * SMatrix::<f64, 1, 2>::identity()).norm_squared() + v2
 }
 
 #[test]
 fn f00_derivatives() {
     {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.5643314512605646, 0.03285930573652496]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.3485763661972725]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.9329357982867346]);
         check(
-            |x: &SMatrix<f64, 2, 1>| f00(*x),
-            |x: &SMatrix<f64, 2, 1>| f00_grad(*x),
-            |x: &SMatrix<f64, 2, 1>| f00_value_and_grad(*x),
-            |x: &SMatrix<f64, 2, 1>, v: &SMatrix<f64, 2, 1>| f00_hvp(*x, *v),
-            &p0,
-            0x6b412ce8c227a111,
+            |x: &SMatrix<f64, 1, 1>| f00(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>| f00_grad(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>| f00_value_and_grad(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f00_hvp(&p0, *x, *v),
+            &p1,
+            0xef8583591abd0e6,
         );
     }
     {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.7057716331364179, 0.9927702518563064]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.3627913264481859]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.7964042578590658]);
         check(
-            |x: &SMatrix<f64, 2, 1>| f00(*x),
-            |x: &SMatrix<f64, 2, 1>| f00_grad(*x),
-            |x: &SMatrix<f64, 2, 1>| f00_value_and_grad(*x),
-            |x: &SMatrix<f64, 2, 1>, v: &SMatrix<f64, 2, 1>| f00_hvp(*x, *v),
-            &p0,
-            0x3ba071314b3f00c0,
+            |x: &SMatrix<f64, 1, 1>| f00(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>| f00_grad(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>| f00_value_and_grad(&p0, *x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f00_hvp(&p0, *x, *v),
+            &p1,
+            0xebc8881812bbeded,
         );
     }
 }
 
-/// Uses: for loop or range, trip count <= 64.
-#[differentiate(wrt = (p0, p1))]
+/// Uses: .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, integer % in an index, value-dependent if in a loop.
+#[differentiate(wrt = p0)]
 fn f01(p0: &SMatrix<f64, 2, 2>, p1: &SVector<f64, 1>) -> f64 {
     let mut v0: f64 = p1.transpose().trace();
     for i in 0..5 {
-        let s1: f64 = p1.transpose().dot(&(SMatrix::<f64, 1, 1>::identity() * 4.0 + p1.map(|t| t.tanh()) * 0.5).try_inverse().unwrap());
-        v0 = (v0 + p1[0] * 0.1).tanh();
+        let s1: f64 = p1.transpose().dot(&(p1 * SMatrix::<f64, 1, 1>::identity()));
+        v0 *= 1.0 + p0[(i % 2, i / 2 % 2)].exp().powi(-2).tanh() * 0.1;
     }
-    let v1 = ((p0 * (SMatrix::<f64, 2, 1>::identity() * p1)) / ((1.0 + 1.0 * 1.0) as f64).sqrt());
-    v1.norm_squared() + (2.0 + (0.75_f64).sin()).powi(-2) + v0
+    let mut v1 = p1.clone_owned();
+    for i in 0..p0.len() {
+        if (2.0 + p0.column(i % 2).sum().sin()).powi(-2) <= ((p1 * SMatrix::<f64, 1, 2>::identity()) * (SMatrix::<f64, 2, 1>::identity() * p1) * v1.transpose())[0] + 0.5 {
+            v1[0] *= 1.0 + (p1[0].powi(2) + p0[(i % 2, i / 2 % 2)]).tanh() * 0.5;
+        } else {
+            v1[0] += ((0.5 + i as f64 * 0.5) - (p0 * p0.transpose() + SMatrix::<f64, 2, 2>::identity() * 3.0).determinant().ln()) * 0.5;
+        }
+    }
+    ((v1.transpose() * v1 + 2.0 * SMatrix::<f64, 1, 1>::identity()).determinant() + v1.norm_squared()) + v0
 }
 
 #[test]
 fn f01_derivatives() {
     {
-        let p0: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8315328358014973, 0.6819579615192024, 0.1548929901323337, -0.1308196327215878]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.7383085349870515]);
+        let p0: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.2697201218076577, -0.9847574556638727, -0.6076875592073103, 0.6980895464710668]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.4487018463591199]);
         check(
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_value_and_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>), v: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_hvp(&x.0, &x.1, &v.0, &v.1),
-            &(p0, p1),
-            0xaee9d1a5788d0300,
+            |x: &SMatrix<f64, 2, 2>| f01(x, &p1),
+            |x: &SMatrix<f64, 2, 2>| f01_grad(x, &p1),
+            |x: &SMatrix<f64, 2, 2>| f01_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f01_hvp(x, &p1, v),
+            &p0,
+            0x50a151bb00f3a314,
         );
     }
     {
-        let p0: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.48508400469529067, -0.7811866306358015, -0.46820691494682154, -0.04170488490988222]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8987888314870389]);
+        let p0: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.364564178174855, 0.6047673270307596, -0.9647064155864249, 0.6771050195162314]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.4874009842044076]);
         check(
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_value_and_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>), v: &(SMatrix<f64, 2, 2>, SMatrix<f64, 1, 1>)| f01_hvp(&x.0, &x.1, &v.0, &v.1),
-            &(p0, p1),
-            0xe6b20c6b4c419aa9,
+            |x: &SMatrix<f64, 2, 2>| f01(x, &p1),
+            |x: &SMatrix<f64, 2, 2>| f01_grad(x, &p1),
+            |x: &SMatrix<f64, 2, 2>| f01_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f01_hvp(x, &p1, v),
+            &p0,
+            0xdf2d36531de192ff,
         );
     }
 }
@@ -122,246 +132,329 @@ fn f02_derivatives() {
 }
 
 /// Uses: iterator .fold(init, |acc, t| ..), vector parameter of length 5 to 64.
-#[differentiate(wrt = p1)]
+#[differentiate(wrt = (p0, p1))]
 fn f03(p0: &Matrix4x2<f64>, p1: SMatrix<f64, 2, 2>, p2: f64, p3: f64, p4: &SVector<f64, 40>) -> f64 {
     let v0: f64 = p0.iter().rev().fold(p1[(0, 1)].powi(1), |acc1, &t1| (acc1 + (0.5 * p1.norm()) * 0.1).tanh());
     let v1 = p0;
-    v1.norm_squared() + (p2 - (p0.transpose() + v1.transpose()).sum()) + v0
+    v1.dot(&v1.component_mul(&v1)) + (p2 - (v1.transpose() * 2.0).sum()) + v0
 }
 
 #[test]
 fn f03_derivatives() {
     {
-        let p0: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[-0.1767172064417304, -0.9332755427539903, -0.32016271745217084, -0.888721212263146, 0.38516799614744235, -0.9128258485071861, -0.2913956246958971, -0.13225637381006838]);
-        let p1: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.7530513676211206, 0.365364850918257, 0.12396334540003107, 0.11407687770833497]);
-        let p2: f64 = 0.3659394123087163;
-        let p3: f64 = 0.5637143206971509;
-        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[-0.5194402883663933, 0.19628393341993378, -0.898883417219531, -0.16846577012916186, -0.553541188111438, -0.5621846788464868, -0.8531248196031762, 0.5166302527030511, 0.6909091095004585, -0.8761769390982377, 0.32509935156021275, -0.6087942679220693, -0.7540417274665954, 0.3791086940391366, 0.5388215766246456, 0.07182586067599095, -0.43111665947281175, 0.13308892103889214, 0.9926985835593587, 0.6618997468152659, -0.1865573693007918, -0.5938441095667422, -0.34636684477365076, 0.5602054861909287, 0.4306900809330989, 0.10581702600704102, -0.9826115466312486, -0.5225260508940879, 0.675493047793444, 0.3343689197519091, -0.8046087037739589, -0.23131842063133168, -0.6348391178316055, -0.35309176796194985, 0.0921635353753667, 0.8555394832711858, 0.6235747737330708, -0.6810481085679354, 0.20199037359403116, 0.9213511809741477]);
+        let p0: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[-0.7530513676211206, 0.365364850918257, 0.12396334540003107, 0.11407687770833497, 0.3659394123087163, 0.5637143206971509, -0.5194402883663933, 0.19628393341993378]);
+        let p1: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.898883417219531, -0.16846577012916186, -0.553541188111438, -0.5621846788464868]);
+        let p2: f64 = -0.8531248196031762;
+        let p3: f64 = 0.5166302527030511;
+        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.6909091095004585, -0.8761769390982377, 0.32509935156021275, -0.6087942679220693, -0.7540417274665954, 0.3791086940391366, 0.5388215766246456, 0.07182586067599095, -0.43111665947281175, 0.13308892103889214, 0.9926985835593587, 0.6618997468152659, -0.1865573693007918, -0.5938441095667422, -0.34636684477365076, 0.5602054861909287, 0.4306900809330989, 0.10581702600704102, -0.9826115466312486, -0.5225260508940879, 0.675493047793444, 0.3343689197519091, -0.8046087037739589, -0.23131842063133168, -0.6348391178316055, -0.35309176796194985, 0.0921635353753667, 0.8555394832711858, 0.6235747737330708, -0.6810481085679354, 0.20199037359403116, 0.9213511809741477, -0.3000156179012279, 0.6224274881166203, 0.19053648370700094, -0.14118266202396756, 0.920740246720797, 0.7534611911452627, 0.45360117272006173, -0.5516122795512992]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f03(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f03_grad(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f03_value_and_grad(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f03_hvp(&p0, *x, p2, p3, &p4, *v),
-            &p1,
-            0x5999169669996a75,
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_grad(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_value_and_grad(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>), v: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_hvp(&x.0, x.1, p2, p3, &p4, &v.0, v.1),
+            &(p0, p1),
+            0xa0549d9f9f65c163,
         );
     }
     {
-        let p0: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.6224274881166203, 0.19053648370700094, -0.14118266202396756, 0.920740246720797, 0.7534611911452627, 0.45360117272006173, -0.5516122795512992, 0.25258226675104645]);
-        let p1: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.4417209638636119, -0.19645100579358332, -0.33886111215691805, -0.431681682172401]);
-        let p2: f64 = -0.3165121011245633;
-        let p3: f64 = 0.38130564700213454;
-        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[-0.48047003790417087, -0.2561139193810307, -0.1967235008388406, 0.7061487921913294, 0.8889424203824139, 0.7265829570164712, -0.7123148293970198, -0.7851916475214495, -0.034247093539507834, -0.5285106357269906, -0.47273830057055233, -0.8781263819779725, -0.06751653430387106, -0.2624514096632604, -0.11903728172964767, -0.25920811310113456, 0.5112618320037496, 0.8864650821115636, -0.05434094501780673, 0.4169954469913504, 0.8414572975267618, -0.987046755718741, -0.36135259029186706, -0.7524562217402657, 0.593183947696533, -0.23998021621827292, -0.9413169152845036, 0.7226765840840279, 0.7585810779267597, -0.41929139303735363, -0.8315508236522626, -0.7962908076797344, 0.38129382780918375, 0.8658489813114565, 0.041296172870028736, 0.19249907356144114, -0.03219446252013247, -0.33576999695788223, -0.8611767790602607, 0.8419361018009672]);
+        let p0: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.4417209638636119, -0.19645100579358332, -0.33886111215691805, -0.431681682172401, -0.3165121011245633, 0.38130564700213454, -0.48047003790417087, -0.2561139193810307]);
+        let p1: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.1967235008388406, 0.7061487921913294, 0.8889424203824139, 0.7265829570164712]);
+        let p2: f64 = -0.7123148293970198;
+        let p3: f64 = -0.7851916475214495;
+        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[-0.034247093539507834, -0.5285106357269906, -0.47273830057055233, -0.8781263819779725, -0.06751653430387106, -0.2624514096632604, -0.11903728172964767, -0.25920811310113456, 0.5112618320037496, 0.8864650821115636, -0.05434094501780673, 0.4169954469913504, 0.8414572975267618, -0.987046755718741, -0.36135259029186706, -0.7524562217402657, 0.593183947696533, -0.23998021621827292, -0.9413169152845036, 0.7226765840840279, 0.7585810779267597, -0.41929139303735363, -0.8315508236522626, -0.7962908076797344, 0.38129382780918375, 0.8658489813114565, 0.041296172870028736, 0.19249907356144114, -0.03219446252013247, -0.33576999695788223, -0.8611767790602607, 0.8419361018009672, 0.635198841810815, -0.9513388642387302, 0.7437626310996635, 0.10100704510264857, -0.47646660468016755, -0.9819943634223391, 0.5154003785152181, -0.8833275558949563]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f03(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f03_grad(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f03_value_and_grad(&p0, *x, p2, p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f03_hvp(&p0, *x, p2, p3, &p4, *v),
-            &p1,
-            0xd14e3216046b6de5,
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_grad(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_value_and_grad(&x.0, x.1, p2, p3, &p4),
+            |x: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>), v: &(SMatrix<f64, 4, 2>, SMatrix<f64, 2, 2>)| f03_hvp(&x.0, x.1, p2, p3, &p4, &v.0, v.1),
+            &(p0, p1),
+            0xad6c97effe8de176,
         );
     }
 }
 
-/// Uses: for loop or range, trip count > 64, matrix carried by a loop, value-dependent if/else inside an expression.
-#[differentiate(wrt = p1)]
+/// Uses: compound assignment (+=, -=, *=, /=), early return from a for loop, early return with an else branch, entry selected by a loop index, for loop or range, trip count <= 64, i as f64, tuple let.
+#[differentiate(wrt = p0)]
 fn f04(p0: &SVector<f64, 1>, p1: &SVector<f64, 4>, p2: &SVector<f64, 4>) -> f64 {
-    let v0 = (p0[0] * (p1.transpose() / (1.0 + p1[(0, 0)] * p1[(0, 0)]).sqrt()));
-    let mut v1 = SMatrix::<f64, 4, 1>::zeros();
-    for i in 0..81 {
-        v1 -= ((v1 * 0.75) * ((-p0) * p0.transpose()).trace()) * 0.01;
+    let mut v0: f64 = (p1[(0, 0)] / (1.0 / 2.0));
+    for i in 0..4 {
+        if (v0 + p0[(0, 0)]) < p2[i] + 0.5 {
+            return (1.0 + (0.5 + i as f64 * 0.5) * (0.5 + i as f64 * 0.5)).sqrt().sqrt();
+        } else {
+            v0 *= 1.0 + ((p0 + p0.transpose()) * (p0 - p0.transpose())).trace().tanh() * 0.5;
+        }
     }
-    v1[(2, 0)] + (if 0.25 >= p0[0] + 0.1 { p0[(0, 0)] } else { p1[0] }).exp().cos()
+    let (v1, w1) = ((-p0.transpose()), (v0 * p2).map(f64::sin));
+    p0.transpose().map(|t| (1.0 + (1.0 / (1.0 + t * t)) * (1.0 / (1.0 + t * t))).sqrt()).dot(&((v1 * v1.transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0).try_inverse().unwrap() * (v1 - v1)))
 }
 
 #[test]
 fn f04_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.6721385003672697]);
-        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.3103031407729373, -0.21372961506483246, -0.8957329401877934, 0.033837548258622396]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.308299978525729, 0.5352575370811741, -0.4364050599176412, 0.30962747370597055]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.21813394316369283]);
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.3557615303395707, 0.9319236835350546, 0.8396644172027419, 0.7536288493498653]);
+        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6269477264379073, -0.6886284278506076, -0.012893639894166142, 0.2068392047030121]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f04(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>| f04_grad(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>| f04_value_and_grad(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f04_hvp(&p0, x, &p2, v),
-            &p1,
-            0x8723468064db523a,
+            |x: &SMatrix<f64, 1, 1>| f04(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>| f04_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>| f04_value_and_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f04_hvp(x, &p1, &p2, v),
+            &p0,
+            0x72f3bf1ea3aa01e7,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.9009952979890798]);
-        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.16726069904516527, -0.25309869507557403, 0.9179871301537819, 0.7639620677980603]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.10360971714068157, -0.23816865651539376, -0.14882937427484233, 0.691609457740687]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.6286766734844236]);
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.8519024639700568, 0.5680077853195256, 0.2533981966476657, -0.9543269755151778]);
+        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.02341853425080398, 0.730998231836484, -0.7798552169596942, -0.07589074177881083]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f04(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>| f04_grad(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>| f04_value_and_grad(&p0, x, &p2),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f04_hvp(&p0, x, &p2, v),
-            &p1,
-            0x9e39527b4c5a1fa8,
+            |x: &SMatrix<f64, 1, 1>| f04(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>| f04_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>| f04_value_and_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f04_hvp(x, &p1, &p2, v),
+            &p0,
+            0xd733a2ef7814806e,
         );
     }
 }
 
-/// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, value-dependent if/else as the tail, vector parameter of length 5 to 64.
-#[differentiate(wrt = p1)]
+/// Uses: else if, entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), integer % in an index, matrix carried by a loop, range (0..n).map(|i| ..).sum(), vector parameter of length 5 to 64.
+#[differentiate(wrt = p3)]
 fn f05(p0: &SVector<f64, 4>, p1: &SVector<f64, 1>, p2: &RowSVector<f64, 4>, p3: f64, p4: &SVector<f64, 40>) -> f64 {
-    let mut v0 = p2.transpose();
-    for i in 0..176 {
-        v0[i % 4] += ((-v0.transpose()) * (v0 * p1.transpose())).trace() * 0.01;
+    let mut v0 = p0.component_mul(&p0);
+    for i in 0..4 {
+        if i % 2 == 1 {
+            v0[i] = v0[i] * 0.5 + (p0[i] - (p3 / 3.0)) * 0.5;
+        } else if i % 3 == 1 {
+            v0[i] = v0[i] * 0.5 + (p1[0] * p4[i].exp()) * 0.5;
+        } else {
+            v0[i] *= 1.0 + (p0[i] * v0.sum()).tanh() * 0.5;
+        }
     }
-    let v1 = (p2.transpose() * p1);
-    let v2 = (p2 * 1.5).transpose();
-    if (0.75 * p3) < v2[1] + 0.1 {
-        (v0 * p1.transpose()).component_mul(&p2.transpose()).sum()
-    } else {
-        (v1 * SMatrix::<f64, 1, 4>::identity()).component_mul(&(SMatrix::<f64, 4, 4>::identity() * v2 * SMatrix::<f64, 1, 4>::identity())).sum()
+    let mut v1 = p2.transpose();
+    for i in 0..71 {
+        v1 = v1 * 0.5 + ((p0 * p1.transpose()) * ((0.5 + i as f64 * 0.01) + p2[i % 4]).sin()) * 0.01;
     }
+    let v2: f64 = (0..4).map(|i| (0.5 + i as f64 * 0.5)).sum::<f64>();
+    v2 + p1.transpose().norm_squared() + v0[1] + v1.dot(&v1.component_mul(&v1))
 }
 
 #[test]
 fn f05_derivatives() {
     {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.47533195776001724, -0.769365992431047, 0.8091170319947532, 0.4400862731985298]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8513495856742888]);
-        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.5781733018477739, 0.0011571051889145423, -0.9818746152272269, 0.4887010456137373]);
-        let p3: f64 = -0.20338944383751234;
-        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.18555189538729722, 0.7875566356380495, 0.022762618326919615, -0.9210648189992299, 0.5304405614153913, -0.2644030226947047, -0.6340602681009209, 0.43162199725359596, 0.7440228175010517, -0.891964714592733, -0.2347912674587025, 0.38935282467629206, 0.7453075117240824, -0.20310569383802335, 0.8688284381789819, 0.24177206157142916, 0.20316654952383728, -0.008877139511094034, 0.42624851580461764, 0.6439734422767884, 0.42469988121064906, 0.5106374304637316, -0.2527809883992942, 0.4563906056143969, -0.5505610503422218, 0.15272580484180276, 0.26049142807598424, 0.2192912057298375, -0.7649806591238291, -0.9477515544566868, 0.5923188959970447, -0.3699911567360399, -0.6788857458165469, 0.7614130960970267, 0.06112759064934359, -0.16072194366717163, -0.39118798619360495, -0.831391008622004, 0.22469022142951145, -0.23298771770373006]);
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.8513495856742888, 0.5781733018477739, 0.0011571051889145423, -0.9818746152272269]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.4887010456137373]);
+        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.20338944383751234, 0.18555189538729722, 0.7875566356380495, 0.022762618326919615]);
+        let p3: f64 = -0.9210648189992299;
+        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.5304405614153913, -0.2644030226947047, -0.6340602681009209, 0.43162199725359596, 0.7440228175010517, -0.891964714592733, -0.2347912674587025, 0.38935282467629206, 0.7453075117240824, -0.20310569383802335, 0.8688284381789819, 0.24177206157142916, 0.20316654952383728, -0.008877139511094034, 0.42624851580461764, 0.6439734422767884, 0.42469988121064906, 0.5106374304637316, -0.2527809883992942, 0.4563906056143969, -0.5505610503422218, 0.15272580484180276, 0.26049142807598424, 0.2192912057298375, -0.7649806591238291, -0.9477515544566868, 0.5923188959970447, -0.3699911567360399, -0.6788857458165469, 0.7614130960970267, 0.06112759064934359, -0.16072194366717163, -0.39118798619360495, -0.831391008622004, 0.22469022142951145, -0.23298771770373006, 0.9898149874262574, 0.2811693686113088, -0.14080939912651091, 0.21503111587322232]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f05(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f05_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f05_value_and_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f05_hvp(&p0, x, &p2, p3, &p4, v),
-            &p1,
-            0xfeb241ec0b100ee1,
+            |x: &f64| f05(&p0, &p1, &p2, *x, &p4),
+            |x: &f64| f05_grad(&p0, &p1, &p2, *x, &p4),
+            |x: &f64| f05_value_and_grad(&p0, &p1, &p2, *x, &p4),
+            |x: &f64, v: &f64| f05_hvp(&p0, &p1, &p2, *x, &p4, *v),
+            &p3,
+            0x4fadb260cd949eca,
         );
     }
     {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.2811693686113088, -0.14080939912651091, 0.21503111587322232, -0.37751169465340273]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.363834690606023]);
-        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.30451053675541995, 0.5840739442771419, 0.3018423419994083, 0.24028594772256562]);
-        let p3: f64 = -0.24938768438298253;
-        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[0.9564573633698941, 0.2595313410907938, 0.2472252223631668, 0.11455733463111129, -0.8424926182476229, -0.46998733422179284, 0.10421510561837044, 0.0777530065981169, 0.551186129238842, -0.7773515325567666, 0.2771982867509881, 0.09599667685773094, -0.5836360847660793, 0.11187375337465744, -0.09655789467470077, -0.005727711695532101, -0.7680572960587102, 0.9671538212616728, -0.31601898122426864, 0.29399549962520943, -0.8970184370023846, 0.6456525922307179, -0.6988620974917417, -0.5053969588878362, -0.32381676539773485, -0.9450276952871595, -0.12695659226287703, 0.3819949709493924, 0.6183860143552402, 0.19315928364277246, -0.6468878958801199, 0.9776659878809719, 0.658407839884497, 0.47965728222101767, 0.6101273488443995, 0.16017469637792714, -0.8779126867665026, 0.6075665039520264, 0.9915757794666369, -0.3300273255028823]);
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.363834690606023, -0.30451053675541995, 0.5840739442771419, 0.3018423419994083]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.24028594772256562]);
+        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.24938768438298253, 0.9564573633698941, 0.2595313410907938, 0.2472252223631668]);
+        let p3: f64 = 0.11455733463111129;
+        let p4: SMatrix<f64, 40, 1> = SMatrix::<f64, 40, 1>::from_column_slice(&[-0.8424926182476229, -0.46998733422179284, 0.10421510561837044, 0.0777530065981169, 0.551186129238842, -0.7773515325567666, 0.2771982867509881, 0.09599667685773094, -0.5836360847660793, 0.11187375337465744, -0.09655789467470077, -0.005727711695532101, -0.7680572960587102, 0.9671538212616728, -0.31601898122426864, 0.29399549962520943, -0.8970184370023846, 0.6456525922307179, -0.6988620974917417, -0.5053969588878362, -0.32381676539773485, -0.9450276952871595, -0.12695659226287703, 0.3819949709493924, 0.6183860143552402, 0.19315928364277246, -0.6468878958801199, 0.9776659878809719, 0.658407839884497, 0.47965728222101767, 0.6101273488443995, 0.16017469637792714, -0.8779126867665026, 0.6075665039520264, 0.9915757794666369, -0.3300273255028823, -0.3767581848014767, -0.2960286034331172, 0.8389173551699796, 0.8155946493675816]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f05(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f05_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>| f05_value_and_grad(&p0, x, &p2, p3, &p4),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f05_hvp(&p0, x, &p2, p3, &p4, v),
-            &p1,
-            0x4fc66346e37faabf,
+            |x: &f64| f05(&p0, &p1, &p2, *x, &p4),
+            |x: &f64| f05_grad(&p0, &p1, &p2, *x, &p4),
+            |x: &f64| f05_value_and_grad(&p0, &p1, &p2, *x, &p4),
+            |x: &f64, v: &f64| f05_hvp(&p0, &p1, &p2, *x, &p4, *v),
+            &p3,
+            0x573a19db13f20dd9,
         );
     }
 }
 
-/// Uses: entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, iterator .fold(init, |acc, t| ..), match on a loop index, matrix carried by a loop.
-#[differentiate(wrt = p1)]
-fn f06(p0: &Vector1<f64>, p1: &RowSVector<f64, 4>) -> f64 {
-    let mut v0 = SMatrix::<f64, 1, 4>::zeros();
-    for i in 0..4 {
-        match i % 3 {
-            0 => {
-                v0 = v0 * 0.5 + ((v0[1] * v0) * v0[i]) * 0.5;
-            }
-            1 => {
-                v0[i] = v0[i] * 0.5 + v0.sum() * 0.5;
-            }
-            _ => {
-                v0 += ((p1 * p0[(0, 0)]) * ((0.5 + i as f64 * 0.5) - (v0.transpose() * v0).trace())) * 0.5;
-            }
-        }
-    }
-    let v1 = (((p1 * (p1.transpose() * p1)) + v0) / (1.5 + v0[(0, 2)].tanh()));
-    let v2: f64 = v1.iter().step_by(2).fold(0.0_f64, |acc1, &t1| (acc1 + (t1 + p1[(0, 3)].powi(3)) * 0.5).tanh());
-    v2 + v2
+/// Uses: &&, || or ! in a condition, else if, value-dependent if/else expression.
+#[differentiate(wrt = (p0, p2))]
+fn f06(p0: &Matrix3<f64>, p1: &RowVector3<f64>, p2: SMatrix<f64, 3, 3>) -> f64 {
+    let v0 = (p1[(0, 2)] * (p1 * p2));
+    let v1 = if (-0.5) > p2.norm() + 0.5 {
+        v0.transpose().component_mul(&(-v0.transpose()))
+    } else if (SMatrix::<f64, 3, 3>::identity() * 2.0 + (p2.transpose() * 0.5) * (p2.transpose() * 0.5).transpose()).determinant().ln() < (p2.transpose().transpose() * p2.transpose() + 2.0 * SMatrix::<f64, 3, 3>::identity()).determinant() + 0.25 && p2[(0, 0)] > p0.norm() + 0.1 {
+        (p2.transpose() * (v0.transpose() * (v0 * p1.transpose())))
+    } else {
+        (p1[0].sin() * v0.transpose())
+    };
+    let v2 = ((p2 / (1.5 + p0[(2, 1)].tanh())) * v0[1]);
+    v2.sum() + (-p0.sum().sin()) + v1.norm_squared()
 }
 
 #[test]
 fn f06_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.517994331748785]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.43642625544961766, 0.9903542499846327, 0.08556183073913814, -0.809840320891237]);
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.5867254005896576, -0.634633833317451, -0.8785372003692711, 0.22758202080318646, 0.1304439798866499, -0.8716037811724595, 0.7195565582903101, 0.8348910822764104, 0.11501356545660024]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.7699661780037386, 0.014540129032167393, 0.5205619466083584]);
+        let p2: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.5285489361411062, 0.536721010847262, 0.11649941687732035, 0.5634144135903705, -0.7677682087141, 0.9760476332323513, -0.4545369502476557, -0.3048346315778754, 0.7500635602574606]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f06(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f06_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f06_value_and_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f06_hvp(&p0, x, v),
-            &p1,
-            0xc5e9cb1dec9a89f5,
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_grad(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_value_and_grad(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_hvp(&x.0, &p1, x.1, &v.0, v.1),
+            &(p0, p2),
+            0x8beeda81816e56a4,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8657536560394616]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.46563542006455894, -0.9926190323602917, 0.7355433553822617, -0.5812987961185492]);
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.47586736753008263, -0.5358050754725605, 0.1841767301035926, 0.12873616636806617, -0.9486533123458729, -0.48119049582695794, 0.6644694562079487, -0.90011909099239, -0.16210306442629085]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.6235412073480728, 0.04511104736759863, -0.819940827946751]);
+        let p2: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.14241559388237723, 0.40497719691298406, 0.9374149971140131, 0.844729388877441, 0.719105234318155, 0.38631780243746694, -0.6115087578521241, 0.5069835289936377, -0.13782443175530323]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f06(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f06_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>| f06_value_and_grad(&p0, x),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f06_hvp(&p0, x, v),
-            &p1,
-            0xb69e459a387f3318,
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_grad(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_value_and_grad(&x.0, &p1, x.1),
+            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 3, 3>)| f06_hvp(&x.0, &p1, x.1, &v.0, v.1),
+            &(p0, p2),
+            0x73734c005c191a48,
         );
     }
 }
 
-/// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), else if, if statement assigning a let mut, iterator .fold(init, |acc, t| ..), value-dependent if/else as the tail, value-dependent if/else expression, value-dependent if/else inside an expression.
-#[differentiate(wrt = (p1, p0))]
-fn f07(p0: &SVector<f64, 3>, p1: &SVector<f64, 3>, p2: &SVector<f64, 3>) -> f64 {
-    let v0 = p1.transpose().component_mul(&(p0.transpose() - (SMatrix::<f64, 1, 4>::identity() * (Matrix4x3::<f64>::identity() * p1 * SMatrix::<f64, 1, 3>::identity()))));
-    let v1: f64 = if v0.transpose().norm() <= p2[2].exp() + 0.25 {
-        v0.transpose().norm_squared().exp()
-    } else if (1.0 + p0[(1, 0)] * p0[(1, 0)]).sqrt().sqrt() >= v0[(0, 0)] + 0.25 {
-        ((-p0[1]) * 0.0)
-    } else {
-        (1.5 + v0[(0, 0)].tanh()).powi(-1)
-    };
-    let v2: f64 = p0.iter().fold(0.0_f64, |acc1, &t1| acc1 * 0.5 + v1 * 0.5);
-    let mut v3: f64 = (-(SMatrix::<f64, 1, 3>::identity() * p2 * SMatrix::<f64, 1, 4>::identity()).sum());
-    if v2 > p2[(1, 0)].exp() + 0.5 {
-        v3 *= (-v2).tanh();
-    } else if (0.0 * v3) <= (3.0 + p2[1]) + 0.25 {
-        v3 += v0[2];
+/// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), early return from a for loop, entry selected by a loop index, for loop or range, trip count <= 64, i as f64, integer % in an index, value-dependent if/else inside an expression.
+#[differentiate(wrt = p1)]
+fn f07(p0: f64, p1: &RowSVector<f64, 2>, p2: f64) -> f64 {
+    let mut v0: f64 = (p2 + p1[1]);
+    for i in 0..4 {
+        if v0.powi(3) < p1[i % 2].cos() + 0.25 {
+            return (3.0 * p1[(0, 1)]);
+        }
+        v0 *= 1.0 + ((0.5 + i as f64 * 0.5) + (-0.75)).sin().tanh() * 0.5;
     }
-    if (if v0[2] > v3 + 0.1 || 2.0 >= v3 + 0.1 { p1[(1, 0)] } else { v3 }) >= (v0 * v0.transpose()).determinant() + 0.1 {
-        v3 + 0.75
-    } else {
-        ((v0 * Matrix3x4::<f64>::identity()) * (SMatrix::<f64, 4, 3>::identity() * p1)).determinant()
-    }
+    let v1 = (p1 / (1.5 + (-p1[(0, 1)]).tanh()));
+    v1[0] + (if !(p1[1].powi(3) >= p1[1] + 0.1) { (SMatrix::<f64, 1, 1>::identity() * 2.0 + (v1 * 0.5) * (v1 * 0.5).transpose()).determinant() } else { (SMatrix::<f64, 2, 2>::identity() * 4.0 + (SMatrix::<f64, 2, 1>::identity() * v1).map(|t| t.tanh()) * 0.5).determinant() }) + v0
 }
 
 #[test]
 fn f07_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.21160394695007656, 0.7726243490509419, -0.7891373895410172]);
-        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.39118441982149244, -0.6988115019986016, 0.5366722813844684]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.4106978418097229, 0.36171094015239547, 0.18972688276429395]);
+        let p0: f64 = -0.563481396204524;
+        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.5853034844272849, 0.1826849297269253]);
+        let p2: f64 = -0.11203369850176648;
         check(
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_value_and_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
-            &(p1, p0),
-            0x5c2b696925d741c6,
+            |x: &SMatrix<f64, 1, 2>| f07(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>| f07_grad(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>| f07_value_and_grad(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f07_hvp(p0, x, p2, v),
+            &p1,
+            0x88b81a182e93ef2f,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.7673198093585247, -0.9194669953359771, -0.39452847519515566]);
-        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5160101183003483, 0.24145627240656853, 0.6995666010693724]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5697214248741744, -0.742314986335217, 0.24994113312633193]);
+        let p0: f64 = 0.5598076924363173;
+        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.43360846957511034, -0.21326991999376577]);
+        let p2: f64 = 0.5081448215862339;
         check(
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_value_and_grad(&x.1, &x.0, &p2),
-            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 3, 1>)| f07_hvp(&x.1, &x.0, &p2, &v.0, &v.1),
-            &(p1, p0),
-            0x2f9f27696b5ba1a2,
+            |x: &SMatrix<f64, 1, 2>| f07(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>| f07_grad(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>| f07_value_and_grad(p0, x, p2),
+            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f07_hvp(p0, x, p2, v),
+            &p1,
+            0x7ce606b5afdcb245,
         );
     }
 }
 
-/// Uses: compound assignment (+=, -=, *=, /=), deferred initialisation (let v; if .. { v = .. }), for loop or range, trip count <= 64, if statement assigning a let mut, range (0..n).map(|i| ..).sum().
-#[differentiate(wrt = (p1, p3))]
-fn f08(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: &RowVector3<f64>) -> f64 {
+/// Uses: entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, match on a loop index, matrix carried by a loop, range (0..n).map(|i| ..).sum(), value-dependent if/else inside an expression.
+#[differentiate(wrt = (p0, p1))]
+fn f08(p0: &Vector1<f64>, p1: &RowSVector<f64, 4>) -> f64 {
+    let mut v0 = SMatrix::<f64, 1, 4>::zeros();
+    for i in 0..4 {
+        match i % 3 {
+            0 => {
+                v0 += (v0.transpose().transpose() * (p0[0] * v0[i])) * 0.5;
+            }
+            1 => {
+                v0[i] -= ((0.5 + i as f64 * 0.5) - (if p0[0] < p0[(0, 0)] + 0.25 { p0[(0, 0)] } else { p1[i] })) * 0.5;
+            }
+            _ => {
+            }
+        }
+    }
+    let v1 = (-(p1 / 3.0));
+    let v2: f64 = (0..4).map(|i| (SMatrix::<f64, 1, 1>::identity() * 2.0 + (v0 * 0.5) * (v0 * 0.5).transpose()).try_inverse().unwrap().norm_squared()).sum::<f64>();
+    v2 * (3.0 * (v2.exp() * v2.sin()))
+}
+
+#[test]
+fn f08_derivatives() {
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5487242623603945]);
+        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.5070824196948098, -0.9083133329728814, 0.7161781728793062, -0.38789523036380413]);
+        check(
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_value_and_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>), v: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_hvp(&x.0, &x.1, &v.0, &v.1),
+            &(p0, p1),
+            0x9a002ca5a1740909,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8651945271869126]);
+        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.5167543704178086, 0.27975195930939334, 0.5152153066833085, -0.517994331748785]);
+        check(
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_value_and_grad(&x.0, &x.1),
+            |x: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>), v: &(SMatrix<f64, 1, 1>, SMatrix<f64, 1, 4>)| f08_hvp(&x.0, &x.1, &v.0, &v.1),
+            &(p0, p1),
+            0xb7dcd0c722cbfce7,
+        );
+    }
+}
+
+/// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), else if, if statement assigning a let mut, value-dependent if/else inside an expression.
+#[differentiate(wrt = p0)]
+fn f09(p0: f64) -> f64 {
+    let v0 = (1.0 * SMatrix::<f64, 1, 1>::identity());
+    let v1: f64 = (v0 - v0.transpose())[(0, 0)];
+    let mut v2: f64 = (0.5 * (SMatrix::<f64, 1, 1>::identity() * 2.0 + (v0 * 0.5) * (v0 * 0.5).transpose()).determinant());
+    if v0.trace() < p0 + 0.1 {
+        v2 -= (v0[0] - v0.trace());
+    } else if (-v1) < (-v0[0]) + 0.1 || (if v2 > v0[(0, 0)] + 0.25 && p0 > v2 + 0.5 { v2 } else { v0[0] }) <= v0.dot(&v0.transpose()) + 0.25 {
+        v2 += (v0.transpose() * v0.transpose() * (v0 + v0))[0];
+    }
+    let v3 = ((v0 * v0) * (v0 * v0).transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0);
+    v3.norm_squared() * (((v2 - p0) * v3.dot(&v0.transpose())) - ((v3 * v3).trace() / v3[0].exp()))
+}
+
+#[test]
+fn f09_derivatives() {
+    {
+        let p0: f64 = -0.06809154522995864;
+        check(
+            |x: &f64| f09(*x),
+            |x: &f64| f09_grad(*x),
+            |x: &f64| f09_value_and_grad(*x),
+            |x: &f64, v: &f64| f09_hvp(*x, *v),
+            &p0,
+            0xc3aa2e771b177840,
+        );
+    }
+    {
+        let p0: f64 = -0.6140326224969013;
+        check(
+            |x: &f64| f09(*x),
+            |x: &f64| f09_grad(*x),
+            |x: &f64| f09_value_and_grad(*x),
+            |x: &f64, v: &f64| f09_hvp(*x, *v),
+            &p0,
+            0x578e7b3b2d50664,
+        );
+    }
+}
+
+/// Uses: compound assignment (+=, -=, *=, /=), deferred initialisation (let v; if .. { v = .. }), else if, for loop or range, trip count <= 64, if statement assigning a let mut, range (0..n).map(|i| ..).sum().
+#[differentiate(wrt = (p2, p3))]
+fn f10(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: &RowVector3<f64>) -> f64 {
     let v0: f64;
     if (-p3[(0, 2)]) <= (p2 * p3).trace() + 0.5 {
         v0 = p1[(0, 1)];
@@ -370,46 +463,48 @@ fn f08(p0: &RowVector3<f64>, p1: &RowSVector<f64, 3>, p2: &SVector<f64, 3>, p3: 
     }
     let mut v1: f64 = ((1.0 * p1[(0, 1)]) + v0);
     if (p1 * p2).trace() < (p1 * SMatrix::<f64, 3, 1>::identity()).trace() + 0.25 {
-        v1 -= ((0..4).map(|i| ((-p2.transpose()) * (-p2)).trace()).sum::<f64>());
+        v1 -= ((0..4).map(|i| ((-p1) * p3.transpose()).trace()).sum::<f64>());
+    } else if (SMatrix::<f64, 3, 3>::identity() * p2 * SMatrix::<f64, 1, 3>::identity()).norm() > (1.5 + v0.tanh()).sqrt() + 0.25 {
+        v1 += (p1.transpose() * p1[(0, 2)]).sum();
     }
-    v1 * p3.norm_squared()
+    v1 * p2.transpose().sum()
 }
 
 #[test]
-fn f08_derivatives() {
+fn f10_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.5734770459265557, 0.07284510426002622, -0.9166078508511826]);
-        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.21097547848252107, 0.30196485748185187, 0.6108957928849366]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.4456332927186315, 0.8589481524046012, 0.9954673507467395]);
-        let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.5019865626481923, 0.1814114446781776, 0.8885888746199864]);
+        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.5235206166225512, -0.976868659596555, -0.7461719537046636]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.1503733015155202, 0.9502029209962015, 0.7750853487430582]);
+        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.3303486133972402, 0.6383722647648646, -0.3656085027335103]);
+        let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.7546896059050701, -0.06358595147269308, -0.9544551434210735]);
         check(
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_value_and_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
-            &(p1, p3),
-            0xb878f1a34a274522,
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_grad(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_value_and_grad(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_hvp(&p0, &p1, &x.0, &x.1, &v.0, &v.1),
+            &(p2, p3),
+            0x7761240d9d5846c9,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.28762689109230555, -0.16604218309853136, 0.02767922401329259]);
-        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.10437889480934359, -0.2225031147711246, -0.09657464530408744]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.33739486947930497, 0.09248141767234996, 0.28951331718834905]);
-        let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.3008595347631885, -0.4747755928863485, 0.2379186984409717]);
+        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.9097342770766645, -0.3985901230134754, 0.3055041364402682]);
+        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.057077872137057284, 0.8423396145080242, 0.9042459456466196]);
+        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.11254738096784966, 0.5620649890719329, -0.07497412672657244]);
+        let p3: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.7483658193336797, -0.37762989168697314, -0.5671793394743119]);
         check(
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_value_and_grad(&p0, &x.0, &p2, &x.1),
-            |x: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 1, 3>, SMatrix<f64, 1, 3>)| f08_hvp(&p0, &x.0, &p2, &x.1, &v.0, &v.1),
-            &(p1, p3),
-            0x1f0dcc1700f7e56,
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_grad(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_value_and_grad(&p0, &p1, &x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>), v: &(SMatrix<f64, 3, 1>, SMatrix<f64, 1, 3>)| f10_hvp(&p0, &p1, &x.0, &x.1, &v.0, &v.1),
+            &(p2, p3),
+            0x9ed4a71fce984b52,
         );
     }
 }
 
-/// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, iterator .fold(init, |acc, t| ..), match on a loop index, matrix carried by a loop.
-#[differentiate(wrt = p2)]
-fn f09(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f64 {
+/// Uses: constructor of a repeated entry (repeat / from_element), constructor with entries (Vector3::new / Matrix2::new), entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, match on a loop index, matrix carried by a loop.
+#[differentiate(wrt = p0)]
+fn f11(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f64 {
     let mut v0 = SMatrix::<f64, 1, 2>::zeros();
     for i in 0..2 {
         match i % 3 {
@@ -417,268 +512,317 @@ fn f09(p0: &SVector<f64, 2>, p1: &RowVector2<f64>, p2: &SMatrix<f64, 2, 2>) -> f
                 v0[i] = v0[i] * 0.5 + ((0.5 + i as f64 * 0.5) * p0[0].powi(1)) * 0.5;
             }
             1 => {
-                v0 = v0 * 0.5 + (p0.transpose() * v0[(0, 1)]) * 0.5;
+                v0 += ((p0[0] * p0.transpose()) * p1[i]) * 0.5;
             }
             _ => {
-                v0[i] = v0[i] * 0.5 + ((0.5 + i as f64 * 0.5) * (p0.transpose().norm_squared() + 0.5).powi(-2)) * 0.5;
+                v0 -= ((-v0) * (p0[i] + (SMatrix::<f64, 1, 1>::identity() * 4.0 + (SMatrix::<f64, 1, 2>::identity() * p0).map(|t| t.tanh()) * 0.5).determinant().ln()).sin()) * 0.5;
             }
         }
     }
-    let v1: f64 = p1.iter().skip(1).fold(0.0_f64, |acc1, &t1| acc1 + p2.trace() * 0.5);
-    let v2: f64 = v1;
-    let v3: f64 = (v0.component_mul(&v0) * (1.0 * p0)).trace();
-    (((p1 * v0.transpose()) + SMatrix::<f64, 1, 1>::identity()) - (SMatrix::<f64, 1, 2>::identity() * p2 * SMatrix::<f64, 2, 1>::identity()))[0]
-}
-
-#[test]
-fn f09_derivatives() {
-    {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.3387794105072477, -0.5567177559700167]);
-        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.7787206787418848, -0.4498511754224659]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8107183458856033, 0.9951795224979676, 0.9156602736383077, 0.10159920853554971]);
-        check(
-            |x: &SMatrix<f64, 2, 2>| f09(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f09_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f09_value_and_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f09_hvp(&p0, &p1, x, v),
-            &p2,
-            0x650d2055a7ff9ebc,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.74179958101944, 0.48081085293426695]);
-        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.8708407303459189, -0.8683976005592351]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8804227477488751, 0.7134134678004198, -0.8586603787584832, 0.2515282444403295]);
-        check(
-            |x: &SMatrix<f64, 2, 2>| f09(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f09_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>| f09_value_and_grad(&p0, &p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f09_hvp(&p0, &p1, x, v),
-            &p2,
-            0x81a0a06dcb021b19,
-        );
-    }
-}
-
-/// Uses: iterator .fold(init, |acc, t| ..), value-dependent if/else as the tail.
-#[differentiate(wrt = p0)]
-fn f10(p0: &Vector4<f64>) -> f64 {
-    let v0: f64 = p0.iter().fold(0.0_f64, |acc1, &t1| acc1 + 0.0 * 0.5);
-    let v1 = (p0 * (SMatrix::<f64, 1, 4>::identity() * p0)).map(|t| (t - t.powi(3))).transpose();
-    if v0 >= p0[3] + 0.1 {
-        v1.dot(&(v1 + p0.transpose())) + (2.0 + v0.sin()).powi(-1).exp()
-    } else {
-        (v1.transpose() * v1.transpose().transpose() + SMatrix::<f64, 4, 4>::identity() * 3.0).determinant().ln()
-    }
-}
-
-#[test]
-fn f10_derivatives() {
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6256196095750761, 0.7796776977084532, 0.18519055422323794, -0.3090534972996859]);
-        check(
-            |x: &SMatrix<f64, 4, 1>| f10(x),
-            |x: &SMatrix<f64, 4, 1>| f10_grad(x),
-            |x: &SMatrix<f64, 4, 1>| f10_value_and_grad(x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f10_hvp(x, v),
-            &p0,
-            0x33859d48aa2316f3,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.44941285914350115, -0.3469568370307998, -0.6344341802299134, -0.33229727726282654]);
-        check(
-            |x: &SMatrix<f64, 4, 1>| f10(x),
-            |x: &SMatrix<f64, 4, 1>| f10_grad(x),
-            |x: &SMatrix<f64, 4, 1>| f10_value_and_grad(x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f10_hvp(x, v),
-            &p0,
-            0x29e7a0b0ea7019e9,
-        );
-    }
-}
-
-/// Uses: entry selected by a loop index, for loop or range, trip count <= 64, iterator .map(..).sum(), matrix carried by a loop, value-dependent if/else expression.
-#[differentiate(wrt = p0)]
-fn f11(p0: &RowVector4<f64>, p1: &RowSVector<f64, 4>, p2: f64) -> f64 {
-    let v0: f64 = p1.iter().map(|&t1| p1.sum()).sum::<f64>();
-    let v1 = if p1.dot(&p1) >= (v0 * p0[(0, 3)]) + 0.5 {
-        p1.clone_owned()
-    } else {
-        ((-(p0 * SMatrix::<f64, 4, 1>::identity())) * p1.component_mul(&p1))
-    };
-    let mut v2: f64 = p2.sin();
-    for i in 0..4 {
-        let s2: f64 = p2;
-        v2 = v2 * 0.5 + (p0[i] * (0.0 + p0[1])) * 0.5;
-    }
-    let mut v3 = v1.transpose().transpose();
-    for i in 0..3 {
-        v3 = v3 * 0.5 + ((v1 / (SMatrix::<f64, 4, 4>::identity() * 4.0 + (p1.transpose() * p0).map(|t| t.tanh()) * 0.5).determinant()) * v3[i]) * 0.5;
-    }
-    v3.sum() + p1[3] + v2
+    let v1 = Matrix2::new((0.5 * p2[(1, 0)]), 0.5_f64, 0.0_f64, ((2.0 * 1.0) as f64));
+    let v2 = RowSVector::<f64, 2>::repeat(0.75_f64).component_mul(&SVector::<f64, 2>::new(1.0_f64, 0.5_f64).transpose());
+    let v3 = (((p0.transpose().transpose() * p0.transpose() + 2.0 * SMatrix::<f64, 2, 2>::identity()).determinant().ln() * (v2 * p0)) * ((p0.transpose() * p0) * p1));
+    ((v1.transpose() / (1.0 + v0[(0, 0)] * v0[(0, 0)]).sqrt()) - Matrix2::new(p0[(0, 0)], 1.5_f64, p1[0], p0[1])).norm()
 }
 
 #[test]
 fn f11_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.8181389495182685, 0.5394009832297566, 0.3023680464192964, 0.4483534335145878]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.9912541070587075, -0.9872539921822183, 0.44343384401263264, -0.6483680202531981]);
-        let p2: f64 = 0.5401411273299142;
+        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.027425139422304623, 0.059503050607467634]);
+        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.6748354420863985, -0.2599284424868833]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.7793371377595009, -0.4336607114815769, 0.37671142821957315, -0.568901633114866]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f11(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f11_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f11_value_and_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f11_hvp(x, &p1, p2, v),
+            |x: &SMatrix<f64, 2, 1>| f11(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>| f11_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>| f11_value_and_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>, v: &SMatrix<f64, 2, 1>| f11_hvp(x, &p1, &p2, v),
             &p0,
-            0x26bef63d6ca4d95d,
+            0xc9fc7f285f413ddc,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.560474954275612, -0.7210260892379143, -0.11336432214238212, -0.5152565862243392]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.0824460851879989, 0.1907242241077718, -0.8307143012115259, -0.4514372786152292]);
-        let p2: f64 = -0.3847226109329096;
+        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.01113840480852879, 0.7565339190088185]);
+        let p1: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.7897778171696068, 0.8243904715653967]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.6284282349301731, 0.2937065766230853, 0.9859660397587597, 0.7767890907907173]);
         check(
-            |x: &SMatrix<f64, 1, 4>| f11(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f11_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>| f11_value_and_grad(x, &p1, p2),
-            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f11_hvp(x, &p1, p2, v),
+            |x: &SMatrix<f64, 2, 1>| f11(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>| f11_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>| f11_value_and_grad(x, &p1, &p2),
+            |x: &SMatrix<f64, 2, 1>, v: &SMatrix<f64, 2, 1>| f11_hvp(x, &p1, &p2, v),
             &p0,
-            0xa7acea4cb5d15d9b,
+            0xc6a096fc97181bb9,
         );
     }
 }
 
-/// Uses: iterator .zip(..).
-#[differentiate(wrt = p1)]
-fn f12(p0: &SVector<f64, 1>, p1: f64, p2: &SVector<f64, 1>) -> f64 {
-    let v0 = ((p0 * SMatrix::<f64, 1, 1>::identity()) * ((p2 * p2.transpose()) - (-p2)));
-    let v1: f64 = v0.iter().zip(p2.iter()).map(|(&t1, &u1)| (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p2 * 0.5) * (p2 * 0.5).transpose()).determinant()).sum::<f64>();
-    let v2 = ((p0.transpose() * p1) * v0);
-    v2.dot(&v2.map(|t| (1.0 / (1.0 + (0.5 * t).exp() * (0.5 * t).exp())))) * ((1.5 * (v0[0] - v1)) - p0.trace().sin())
+/// Uses: iterator .fold(init, |acc, t| ..).
+#[differentiate(wrt = p0)]
+fn f12(p0: &Vector4<f64>) -> f64 {
+    let v0: f64 = p0.iter().fold(0.0_f64, |acc1, &t1| acc1 + 0.0 * 0.5);
+    let v1 = (p0.transpose().map(|t| (1.0 + (t * 0.5) * (t * 0.5)).ln()).norm_squared() * ((p0.transpose() - p0.transpose()) * (p0 * SMatrix::<f64, 1, 4>::identity())));
+    v1.norm_squared() + 0.75 + v0
 }
 
 #[test]
 fn f12_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.28734076303710254]);
-        let p1: f64 = 0.4943742256673478;
-        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5672440856418142]);
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.8401019679269601, -0.9573603961599095, 0.1858314045989533, -0.37350233519780107]);
         check(
-            |x: &f64| f12(&p0, *x, &p2),
-            |x: &f64| f12_grad(&p0, *x, &p2),
-            |x: &f64| f12_value_and_grad(&p0, *x, &p2),
-            |x: &f64, v: &f64| f12_hvp(&p0, *x, &p2, *v),
-            &p1,
-            0x35551b652c48938a,
+            |x: &SMatrix<f64, 4, 1>| f12(x),
+            |x: &SMatrix<f64, 4, 1>| f12_grad(x),
+            |x: &SMatrix<f64, 4, 1>| f12_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f12_hvp(x, v),
+            &p0,
+            0x3038cdfb3a427490,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.4101006277160806]);
-        let p1: f64 = -0.04474991693152419;
-        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.021326719028267993]);
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.5369156170269571, 0.8660600271385248, -0.9375571834602932, -0.8387304366185684]);
         check(
-            |x: &f64| f12(&p0, *x, &p2),
-            |x: &f64| f12_grad(&p0, *x, &p2),
-            |x: &f64| f12_value_and_grad(&p0, *x, &p2),
-            |x: &f64, v: &f64| f12_hvp(&p0, *x, &p2, *v),
-            &p1,
-            0x8e3e3c34394aefc7,
+            |x: &SMatrix<f64, 4, 1>| f12(x),
+            |x: &SMatrix<f64, 4, 1>| f12_grad(x),
+            |x: &SMatrix<f64, 4, 1>| f12_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f12_hvp(x, v),
+            &p0,
+            0xe98cbb4768b88f9,
         );
     }
 }
 
-/// Uses: deferred initialisation (let v; if .. { v = .. }), value-dependent if/else as the tail.
-#[differentiate(wrt = p0)]
-fn f13(p0: &SVector<f64, 1>) -> f64 {
-    let v0: f64;
-    if p0.transpose().norm() > p0[0] + 0.1 {
-        v0 = p0[0];
+/// Uses: 0..x.len(), constructor of a repeated entry (repeat / from_element), entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, i as f64, iterator .map(..).sum(), value-dependent if in a loop, value-dependent if/else expression.
+#[differentiate(wrt = p1)]
+fn f13(p0: &RowVector4<f64>, p1: &RowSVector<f64, 4>, p2: f64) -> f64 {
+    let v0: f64 = p1.iter().map(|&t1| p1.sum()).sum::<f64>();
+    let v1 = if p1.dot(&p1) >= (v0 * p0[(0, 3)]) + 0.5 {
+        p1.clone_owned()
     } else {
-        v0 = ((SMatrix::<f64, 1, 1>::identity() * 2.0 + (p0.transpose() * 0.5) * (p0.transpose() * 0.5).transpose()).try_inverse().unwrap() * p0).norm_squared();
+        (p1.transpose() / (1.0 / (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p1 * 0.5) * (p1 * 0.5).transpose()).determinant())).transpose()
+    };
+    let v2: f64 = (p1.iter().map(|&t2| RowVector4::repeat(t2).dot(&((v1 * SMatrix::<f64, 4, 1>::identity()) * p1))).sum::<f64>());
+    let mut v3 = (v1 * (SMatrix::<f64, 4, 1>::identity() * p1));
+    for i in 0..v3.len() {
+        if (SMatrix::<f64, 4, 4>::identity() * 4.0 + (v3.transpose() * v3).map(|t| t.tanh()) * 0.5).determinant().ln() >= (p1.transpose().transpose() * p1.transpose() + 2.0 * SMatrix::<f64, 1, 1>::identity()).determinant().ln() + 0.25 {
+            v3[i] -= (p0.transpose() * p0.transpose().transpose() + SMatrix::<f64, 4, 4>::identity() * 3.0).determinant().ln() * 0.5;
+        } else {
+            v3[i] = v3[i] * 0.5 + (0.5 + i as f64 * 0.5).powi(1) * 0.5;
+        }
     }
-    let v1 = ((p0 * p0) * p0).component_mul(&(p0 * p0).component_mul(&p0));
-    if (0.0 * v0) >= p0.trace() + 0.5 {
-        v1.sum() * ((p0 - v1) + v1).norm() + v0
-    } else {
-        ((v0 * v0) / (1.0 + v0 * v0).sqrt())
-    }
+    v1.dot(&((p0 * SMatrix::<f64, 4, 1>::identity()) * (v3 * (SMatrix::<f64, 4, 1>::identity() * p1))))
 }
 
 #[test]
 fn f13_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.7043736868932178]);
+        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.7413118138049108, -0.2130417596588896, -0.8389212782810538, 0.6463889284541691]);
+        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.24658752275405482, 0.2265042300822091, 0.5181125998657408, -0.6708409517682683]);
+        let p2: f64 = 0.3961767220605854;
         check(
-            |x: &SMatrix<f64, 1, 1>| f13(x),
-            |x: &SMatrix<f64, 1, 1>| f13_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(x, v),
-            &p0,
-            0x7ecffaa8fc6c470f,
+            |x: &SMatrix<f64, 1, 4>| f13(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>| f13_grad(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>| f13_value_and_grad(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f13_hvp(&p0, x, p2, v),
+            &p1,
+            0xf50b65c509b8a922,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.7679153399134233]);
+        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.9441179496078038, 0.20204209686524655, -0.43900208411573716, 0.37969226879301154]);
+        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.045059253695147516, -0.5371335482096931, 0.9377024534873002, 0.13248973928642194]);
+        let p2: f64 = -0.08079580509274531;
         check(
-            |x: &SMatrix<f64, 1, 1>| f13(x),
-            |x: &SMatrix<f64, 1, 1>| f13_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f13_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f13_hvp(x, v),
-            &p0,
-            0xcc82e92b03c4fc4d,
+            |x: &SMatrix<f64, 1, 4>| f13(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>| f13_grad(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>| f13_value_and_grad(&p0, x, p2),
+            |x: &SMatrix<f64, 1, 4>, v: &SMatrix<f64, 1, 4>| f13_hvp(&p0, x, p2, v),
+            &p1,
+            0xee79309811fa5924,
         );
     }
 }
 
-/// Uses: &&, || or ! in a condition, .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count <= 64, integer % in an index, iterator .map(..).sum(), iterator over more than 64 entries, value-dependent if in a loop, value-dependent if/else inside an expression, vector parameter of length > 64.
+/// Uses: iterator .fold(init, |acc, t| ..).
 #[differentiate(wrt = (p0, p1))]
-fn f14(p0: &SMatrix<f64, 3, 3>, p1: &SVector<f64, 66>) -> f64 {
-    let v0: f64 = p1.iter().map(|&t1| (p0 * p0).sum()).sum::<f64>() / 66.0;
-    let v1 = ((SMatrix::<f64, 3, 3>::identity() * (p0 * SMatrix::<f64, 3, 1>::identity())).transpose() * (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 3, 3>::identity()).try_inverse().unwrap());
-    let mut v2: f64 = (if v0 > p0[(0, 2)] + 0.5 { v1[2] } else { p0[4] });
-    for i in 0..p0.len() {
-        if (2.0 * v1[(0, 1)]) <= p0.sum() + 0.5 {
-            v2 = (v2 + (p1[i] * (if 0.0 < p1[i] + 0.25 || p0.column(i % 3).sum() > v2 + 0.1 { p0[(i % 3, i / 3 % 3)] } else { v2 })) * 0.1).tanh();
-        } else {
-            v2 -= p0[(i % 3, i / 3 % 3)] * 0.1;
-        }
-    }
-    let v3: f64 = (((-v1) * v1.transpose() * (v1 * v1.transpose()).transpose())[0] - (v1.iter().map(|&t2| (-(v1 * v1.transpose()).trace())).sum::<f64>()).sin());
-    v3 * (SMatrix::<f64, 1, 1>::identity() * 4.0 + (v1 * v1.transpose()).map(|t| t.tanh()) * 0.5).determinant().tanh() + v2
+fn f14(p0: &SVector<f64, 1>, p1: f64, p2: &SVector<f64, 1>) -> f64 {
+    let v0 = p2.transpose();
+    let v1 = ((p2 / (1.0 + p1 * p1)).transpose() * (p2 / (1.0 + p1 * p1)) + 2.0 * SMatrix::<f64, 1, 1>::identity());
+    let v2: f64 = v1.iter().fold(v0.norm_squared(), |acc1, &t1| acc1 + p0[0] * 0.5);
+    v2 * v2
 }
 
 #[test]
 fn f14_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.6114833533245523, -0.8629160772634974, 0.003784130071704306, -0.6918963487853385, 0.6410761143487351, 0.45395755213251143, -0.097856322943769, -0.32887868297779543, 0.9744186731821898]);
-        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.25895455551830504, -0.640848126995329, -0.7398811044361342, 0.18003887446932287, 0.7585687017229787, -0.3551337327192574, 0.996566125199023, -0.3622951610921763, -0.5942278527943139, -0.20235245233176768, -0.12456196434072142, 0.8888417064923102, -0.2741177249673481, 0.20766878752399198, -0.12865660177678495, 0.5745518320244551, 0.6361818828735486, 0.6596608830880026, 0.5156628951441395, 0.34495393661779516, 0.08278414746354312, -0.32194289482987526, -0.8589385769499642, 0.0959973944277146, -0.27385968903658364, -0.7277307738921164, 0.23130074172817583, -0.6579173063894634, -0.25050351130981263, 0.9686816565889731, 0.5450041512904262, 0.09470479816741362, -0.11171045243124156, 0.5477040796073764, 0.5989639679314547, -0.24505229956774932, -0.4989348011636221, 0.07276171509546425, -0.4790781481796358, 0.9118226668102316, -0.13574670963035973, -0.8176991516430696, 0.39567513984521474, -0.09652079402803881, 0.5937032697331535, 0.4408163571814907, -0.16560541499468417, -0.1733054440384012, 0.7221227490738573, -0.031107374694438805, -0.3372313016673809, -0.9806924675702702, -0.20519529824270388, -0.07238172393545117, -0.016057756491092867, -0.013490524089060596, 0.7940048862732965, 0.04312776160904508, -0.5504604097405514, -0.7567280549388211, -0.5847311670837783, 0.006033061448945887, -0.6100314798147761, 0.5426529491493703, 0.7600123325982404, -0.09078968550509137]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.8684240250411286]);
+        let p1: f64 = -0.870752504437202;
+        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.19831037276852448]);
         check(
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_value_and_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_hvp(&x.0, &x.1, &v.0, &v.1),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14_grad(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14_value_and_grad(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64), v: &(SMatrix<f64, 1, 1>, f64)| f14_hvp(&x.0, x.1, &p2, &v.0, v.1),
             &(p0, p1),
-            0x50344a26359114a5,
+            0x5a1c15c8fe935bb6,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.773432422124912, 0.5072086581933883, -0.009940993908842843, -0.6094913034484861, 0.11442024901095915, -0.026839618967733347, 0.027386482730910044, -0.7271586679434268, 0.16656286155001676]);
-        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.9051747671722727, -0.007235127589027668, 0.18775512098696945, -0.7938235512108816, 0.9627580027476865, 0.5433825148638323, -0.9137625415449089, 0.3174899623383771, -0.7838925624152198, -0.9589476358338158, -0.6947890889539605, 0.5983104289245609, 0.6420668716328541, -0.27041207921236365, 0.85883234756469, 0.01923367269525733, -0.9212240121931381, 0.6020338721641898, 0.6566653515652505, 0.1290996725468474, 0.17119124904626637, 0.3184754523203608, -0.43663714897274564, -0.7281591888552401, -0.2808717673061545, -0.3273386718877105, -0.15653518143353518, 0.3431023657620538, -0.5353028574718708, -0.9270100360398505, -0.6213182016454522, 0.04363002477489086, -0.15438429419855515, -0.5391415620731141, 0.7735261955802988, 0.972276023116188, -0.5077496419086929, -0.32329296205918134, -0.9832434505277228, 0.7504264129306681, -0.10816681483077462, 0.8580752390342257, -0.11490039951003483, -0.5109902198119998, -0.555304952123935, -0.5670898249056646, -0.7605556459714629, -0.22551143330224654, 0.8909454533835122, 0.8632155607104064, 0.8246436632035758, -0.5431660850786144, 0.9402070174282522, 0.3520209756847157, 0.82381744398485, -0.9754584396994099, -0.9784653082468016, -0.33928699307117705, -0.3058412754034108, 0.2322909174736829, 0.6051688823556018, 0.07404081350601355, -0.6825890672823363, -0.9434716017897897, -0.20403164668549634, -0.4100166875038491]);
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.13500186236026845]);
+        let p1: f64 = -0.4425787605881242;
+        let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5007383600983022]);
         check(
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_value_and_grad(&x.0, &x.1),
-            |x: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 3, 3>, SMatrix<f64, 66, 1>)| f14_hvp(&x.0, &x.1, &v.0, &v.1),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14_grad(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64)| f14_value_and_grad(&x.0, x.1, &p2),
+            |x: &(SMatrix<f64, 1, 1>, f64), v: &(SMatrix<f64, 1, 1>, f64)| f14_hvp(&x.0, x.1, &p2, &v.0, v.1),
             &(p0, p1),
-            0xb7dd248f81c6d46d,
+            0xac8a6c705eea813,
+        );
+    }
+}
+
+/// Uses: .column(i) / .row(i), constructor with entries (Vector3::new / Matrix2::new), entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, for loop or range, trip count > 64, integer % in an index, iterator .enumerate(), tuple let, value-dependent if/else inside an expression.
+#[differentiate(wrt = p0)]
+fn f15(p0: &SMatrix<f64, 3, 3>, p1: &Vector3<f64>, p2: &SMatrix<f64, 3, 3>, p3: f64) -> f64 {
+    let v0: f64 = p3;
+    let (v1, w1) = (((-p2.transpose()) * p2.map(f64::tanh)), ((p1.transpose() * p1) / (SMatrix::<f64, 3, 3>::identity() * 4.0 + p2.map(|t| t.tanh()) * 0.5).determinant()).component_mul(&((SMatrix::<f64, 1, 3>::identity() * p2 * SMatrix::<f64, 3, 1>::identity()) + (SMatrix::<f64, 1, 3>::identity() * p1))));
+    let mut v2: f64 = (v0 - p2[(2, 2)]);
+    for i in 0..4 {
+        v2 = v2 * 0.5 + (p0[(i % 3, i / 3 % 3)] + v1.column(i % 3).norm_squared().powi(1)).sin() * 0.5;
+    }
+    let mut v3 = SMatrix::<f64, 1, 3>::new(p3, v2, 0.0_f64);
+    for i in 0..69 {
+        v3[i % 3] *= 1.0 + (p0.iter().enumerate().map(|(j, &t1)| w1[(0, 0)]).sum::<f64>() / 9.0).powi(2).tanh() * 0.01;
+    }
+    v3.sum() + (1.5 * (if v2 < p1[2] + 0.25 { (SMatrix::<f64, 3, 3>::identity() * 2.0 + (p1 * 0.5) * (p1 * 0.5).transpose()).determinant().ln() } else { v1[(1, 1)] }))
+}
+
+#[test]
+fn f15_derivatives() {
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.10644031132622711, 0.46152727040182207, -0.3462558625186565, -0.2657544452947309, 0.05245068040914447, -0.48423048987931594, 0.5792007095820417, -0.09489279754750868, 0.9059049471842027]);
+        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.5534318324931056, 0.8027721356404556, 0.6868198124449867]);
+        let p2: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.27560461244988854, 0.43134894548146563, -0.4261396487771911, 0.2076242475003982, -0.5233615806070935, -0.17528645477553528, 0.01716130472111188, -0.39576111295560135, -0.8654628177343435]);
+        let p3: f64 = 0.13766271344826886;
+        check(
+            |x: &SMatrix<f64, 3, 3>| f15(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>| f15_grad(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>| f15_value_and_grad(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f15_hvp(x, &p1, &p2, p3, v),
+            &p0,
+            0x881dfe8ed66d3d72,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.08571354145314802, 0.32154429745849833, -0.16831074032617344, -0.04096697612386535, 0.6805617454936936, -0.09347006440303107, -0.8696794503498246, -0.7145111730166489, 0.2456558996164273]);
+        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.9804870430261796, -0.1373367353562729, 0.13508952111884143]);
+        let p2: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.050798563214777825, -0.09144644564652693, -0.5921755755480091, 0.8314147773184359, 0.0421456906844595, 0.7619357641689875, 0.758289338556434, -0.9136461478140738, -0.9253468774723776]);
+        let p3: f64 = 0.9688708611590771;
+        check(
+            |x: &SMatrix<f64, 3, 3>| f15(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>| f15_grad(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>| f15_value_and_grad(x, &p1, &p2, p3),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f15_hvp(x, &p1, &p2, p3, v),
+            &p0,
+            0x9d10a5dce971bae0,
+        );
+    }
+}
+
+/// Uses: constructor with entries (Vector3::new / Matrix2::new), deferred initialisation (let v; if .. { v = .. }).
+#[differentiate(wrt = p0)]
+fn f16(p0: &SVector<f64, 1>) -> f64 {
+    let v0: f64;
+    if p0.transpose().norm() > p0[0] + 0.1 {
+        v0 = p0[0];
+    } else {
+        v0 = (p0 * p0.transpose()).norm_squared();
+    }
+    let v1: f64;
+    if p0.transpose().dot(&p0.transpose()) > p0.norm() + 0.1 {
+        v1 = p0.determinant().tanh();
+    } else {
+        v1 = p0[0].cos();
+    }
+    v1 * ((p0 * p0.transpose()) * SMatrix::<f64, 1, 1>::new(3.0_f64))[0] + v0
+}
+
+#[test]
+fn f16_derivatives() {
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.9183401433873559]);
+        check(
+            |x: &SMatrix<f64, 1, 1>| f16(x),
+            |x: &SMatrix<f64, 1, 1>| f16_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f16_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f16_hvp(x, v),
+            &p0,
+            0x96cfc7d5913d7035,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.25979620904178813]);
+        check(
+            |x: &SMatrix<f64, 1, 1>| f16(x),
+            |x: &SMatrix<f64, 1, 1>| f16_grad(x),
+            |x: &SMatrix<f64, 1, 1>| f16_value_and_grad(x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f16_hvp(x, v),
+            &p0,
+            0x490006f0bd014820,
+        );
+    }
+}
+
+/// Uses: compound assignment (+=, -=, *=, /=), early return from a for loop, early return with an else branch, entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, i as f64, iterator .map(..).sum(), iterator over more than 64 entries, tuple let, vector parameter of length > 64.
+#[differentiate(wrt = p0)]
+fn f17(p0: &SMatrix<f64, 3, 3>, p1: &SVector<f64, 66>) -> f64 {
+    let v0: f64 = p1.iter().map(|&t1| p0.map(|t| (0.5 * (1.0 + t * t).ln()).exp()).sum()).sum::<f64>() / 66.0;
+    let mut v1: f64 = (p0 * p0.transpose() + SMatrix::<f64, 3, 3>::identity() * 3.0).determinant().ln();
+    for i in 0..4 {
+        if (-p1[i]) > (p1[i] + (0.5 + i as f64 * 0.5)) + 0.1 {
+            v1 += ((0.5 + i as f64 * 0.5).cos() + (p0[(1, 1)] * p0[(2, 1)])) * 0.5;
+        } else {
+            return 2.0_f64;
+        }
+    }
+    let (v2, w2) = (((p0 + p0) * (-p0[(1, 0)])), ((Matrix3::<f64>::identity() * 2.0 + (p0 * 0.5) * (p0 * 0.5).transpose()).try_inverse().unwrap() * p0.transpose()));
+    let mut v3: f64 = 0.75_f64;
+    for i in 0..141 {
+        v3 = (v3 + w2.transpose().transpose().norm() * 0.01).tanh();
+        v3 = v3 * 0.5 + ((0.5 + i as f64 * 0.01) * (0.5 + i as f64 * 0.01).powi(3)) * 0.01;
+    }
+    v3 + (2.0 + p0[(1, 1)].sin()).powi(-2) + v0 + v1
+}
+
+#[test]
+fn f17_derivatives() {
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.07042284295714318, -0.8126962451578232, -0.5616191415139304, 0.9232485928401177, 0.6388649318034907, -0.7332819021033605, -0.5051790233676843, -0.3016444599367787, -0.2603314316787886]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.3500965199301256, 0.6937664632579847, 0.34420455644379766, -0.8312243592767934, -0.8280270713207485, 0.5751495393625827, -0.35504167816277055, -0.7427586391410601, 0.909927720021634, -0.6549800815060176, -0.4303845507238895, 0.9526196957406021, 0.8885351067328306, -0.13870816243576134, -0.04711129305309458, -0.5857638647314571, 0.06959913306065069, 0.05119340926423277, -0.7254982243307779, 0.8576897399861445, 0.7448393564599178, 0.44955995070612764, -0.8476846271882017, -0.06043947180768905, -0.5904426922857882, -0.40036062009480267, 0.16133982505566125, 0.06821785066298713, 0.161611690653237, -0.9287237342625378, -0.25369123161911955, 0.8681514062416029, 0.04006616329906687, -0.5447199137793783, -0.4463039076597668, 0.851286565879666, 0.6855377068333253, -0.8403603296252931, 0.18427166575613718, -0.5495470760475782, 0.5664121622444305, -0.8794799165512741, 0.817054039584141, 0.6114833533245523, -0.8629160772634974, 0.003784130071704306, -0.6918963487853385, 0.6410761143487351, 0.45395755213251143, -0.097856322943769, -0.32887868297779543, 0.9744186731821898, -0.25895455551830504, -0.640848126995329, -0.7398811044361342, 0.18003887446932287, 0.7585687017229787, -0.3551337327192574, 0.996566125199023, -0.3622951610921763, -0.5942278527943139, -0.20235245233176768, -0.12456196434072142, 0.8888417064923102, -0.2741177249673481, 0.20766878752399198]);
+        check(
+            |x: &SMatrix<f64, 3, 3>| f17(x, &p1),
+            |x: &SMatrix<f64, 3, 3>| f17_grad(x, &p1),
+            |x: &SMatrix<f64, 3, 3>| f17_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f17_hvp(x, &p1, v),
+            &p0,
+            0x6f882e337a23aa6a,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.5745518320244551, 0.6361818828735486, 0.6596608830880026, 0.5156628951441395, 0.34495393661779516, 0.08278414746354312, -0.32194289482987526, -0.8589385769499642, 0.0959973944277146]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.27385968903658364, -0.7277307738921164, 0.23130074172817583, -0.6579173063894634, -0.25050351130981263, 0.9686816565889731, 0.5450041512904262, 0.09470479816741362, -0.11171045243124156, 0.5477040796073764, 0.5989639679314547, -0.24505229956774932, -0.4989348011636221, 0.07276171509546425, -0.4790781481796358, 0.9118226668102316, -0.13574670963035973, -0.8176991516430696, 0.39567513984521474, -0.09652079402803881, 0.5937032697331535, 0.4408163571814907, -0.16560541499468417, -0.1733054440384012, 0.7221227490738573, -0.031107374694438805, -0.3372313016673809, -0.9806924675702702, -0.20519529824270388, -0.07238172393545117, -0.016057756491092867, -0.013490524089060596, 0.7940048862732965, 0.04312776160904508, -0.5504604097405514, -0.7567280549388211, -0.5847311670837783, 0.006033061448945887, -0.6100314798147761, 0.5426529491493703, 0.7600123325982404, -0.09078968550509137, -0.37340424665750716, -0.773432422124912, 0.5072086581933883, -0.009940993908842843, -0.6094913034484861, 0.11442024901095915, -0.026839618967733347, 0.027386482730910044, -0.7271586679434268, 0.16656286155001676, -0.9051747671722727, -0.007235127589027668, 0.18775512098696945, -0.7938235512108816, 0.9627580027476865, 0.5433825148638323, -0.9137625415449089, 0.3174899623383771, -0.7838925624152198, -0.9589476358338158, -0.6947890889539605, 0.5983104289245609, 0.6420668716328541, -0.27041207921236365]);
+        check(
+            |x: &SMatrix<f64, 3, 3>| f17(x, &p1),
+            |x: &SMatrix<f64, 3, 3>| f17_grad(x, &p1),
+            |x: &SMatrix<f64, 3, 3>| f17_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f17_hvp(x, &p1, v),
+            &p0,
+            0xedee37e6c4c492e1,
         );
     }
 }
 
 /// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, iterator .fold(init, |acc, t| ..), value-dependent if/else expression.
 #[differentiate(wrt = p2)]
-fn f15(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Vector2<f64>) -> f64 {
+fn f18(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Vector2<f64>) -> f64 {
     let mut v0: f64 = (p0[1] * p1[(0, 0)]);
     for i in 0..2 {
         v0 += (p1.iter().fold(p2.transpose()[0], |acc1, &t1| (acc1 + (p3.transpose().norm_squared() + 0.5).ln() * 0.5).tanh())) * 0.5;
@@ -688,21 +832,21 @@ fn f15(p0: &RowSVector<f64, 2>, p1: &Vector1<f64>, p2: &SVector<f64, 1>, p3: &Ve
     } else {
         (v0 - p2.transpose()[0])
     };
-    v1 * (((SMatrix::<f64, 1, 1>::identity() * 4.0 + p2.map(|t| t.tanh()) * 0.5).try_inverse().unwrap() * p2)[0] - (v1 / (p2.transpose().norm_squared() + 0.5)))
+    v1 * ((p1 / (1.0 + p1[0] * p1[0]).sqrt())[0] - (v1 / (p2.transpose().norm_squared() + 0.5)))
 }
 
 #[test]
-fn f15_derivatives() {
+fn f18_derivatives() {
     {
         let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.03668605947157744, 0.4904800415533819]);
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.2938595273860505]);
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.07272725213382625]);
         let p3: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.3368867746546822, 0.9655214425084824]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f15(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f15_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f15_value_and_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f15_hvp(&p0, &p1, x, &p3, v),
+            |x: &SMatrix<f64, 1, 1>| f18(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f18_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f18_value_and_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f18_hvp(&p0, &p1, x, &p3, v),
             &p2,
             0x41e8487a871b8d79,
         );
@@ -713,390 +857,207 @@ fn f15_derivatives() {
         let p2: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.22271747028101152]);
         let p3: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.9641468771303239, 0.27864981220013396]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f15(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f15_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>| f15_value_and_grad(&p0, &p1, x, &p3),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f15_hvp(&p0, &p1, x, &p3, v),
+            |x: &SMatrix<f64, 1, 1>| f18(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f18_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>| f18_value_and_grad(&p0, &p1, x, &p3),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f18_hvp(&p0, &p1, x, &p3, v),
             &p2,
             0x29114e85d53e550c,
         );
     }
 }
 
-/// Uses: entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, i as f64, value-dependent if/else expression.
-#[differentiate(wrt = p0)]
-fn f16(p0: &SMatrix<f64, 4, 4>, p1: f64) -> f64 {
-    let mut v0 = (p0 / ((Matrix4::<f64>::identity() * p0 * SMatrix::<f64, 4, 1>::identity()).norm_squared() + 0.5));
-    for i in 0..85 {
-        v0[(i % 4, i / 4 % 4)] -= (0.5 + i as f64 * 0.01) * 0.01;
-    }
-    let v1: f64 = if p1 > (3.0 * v0[(3, 2)]) + 0.1 {
-        (((SMatrix::<f64, 1, 4>::identity() * p0) / (1.0 + p1 * p1)) * (Matrix4::<f64>::identity() * 2.0 + (v0 * 0.5) * (v0 * 0.5).transpose()).try_inverse().unwrap() * (p0[(1, 1)] * (v0 * SMatrix::<f64, 4, 1>::identity())))[0]
-    } else {
-        p1
-    };
-    let v2: f64 = p0.dot(&((p0 * v1) + (v0 * v0.transpose() + Matrix4::<f64>::identity() * 3.0).try_inverse().unwrap()));
-    v2 + (v0.transpose().transpose() * v0.transpose() + 2.0 * Matrix4::<f64>::identity()).try_inverse().unwrap().dot(&(-p0.map(|t| (t * (1.0 + t * t).ln()))))
-}
-
-#[test]
-fn f16_derivatives() {
-    {
-        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[-0.26768392683263853, -0.16595701648007188, 0.3608382443282443, 0.031209157558903078, 0.11755799366736008, 0.40790717670220267, 0.00979840062281423, -0.420994636617781, 0.1327463213574429, -0.6043317450848502, 0.28082293719955254, 0.957080782908118, 0.6723785738240013, 0.6427727759694359, 0.7340689119824004, -0.32316844119152677]);
-        let p1: f64 = 0.9170452127786732;
-        check(
-            |x: &SMatrix<f64, 4, 4>| f16(x, p1),
-            |x: &SMatrix<f64, 4, 4>| f16_grad(x, p1),
-            |x: &SMatrix<f64, 4, 4>| f16_value_and_grad(x, p1),
-            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f16_hvp(x, p1, v),
-            &p0,
-            0x827f028dbef70baf,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[0.22749831509393093, -0.5301179769120739, -0.9768346533240391, 0.03742119473059158, 0.7994580698613116, -0.6323011237476293, -0.505807123303812, -0.1430603561469168, 0.3436204844848132, 0.6287104185116854, 0.5213720785575298, 0.022216760921757617, 0.9058682271509366, -0.6040640281901333, -0.9978265694775821, 0.8900603598384358]);
-        let p1: f64 = 0.967966844763237;
-        check(
-            |x: &SMatrix<f64, 4, 4>| f16(x, p1),
-            |x: &SMatrix<f64, 4, 4>| f16_grad(x, p1),
-            |x: &SMatrix<f64, 4, 4>| f16_value_and_grad(x, p1),
-            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f16_hvp(x, p1, v),
-            &p0,
-            0x48dd4471d8a8ed4,
-        );
-    }
-}
-
-/// Uses: iterator .fold(init, |acc, t| ..).
-#[differentiate(wrt = p2)]
-fn f17(p0: RowSVector<f64, 4>, p1: SMatrix<f64, 4, 2>, p2: &Matrix2<f64>) -> f64 {
-    let v0 = ((((p0 * p0.transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0).try_inverse().unwrap() * (p0 * p0.transpose())) * (-p2[3])) * p0);
-    let v1: f64 = v0.iter().rev().fold(0.0_f64, |acc1, &t1| acc1 + (0.0 * p2).trace() * 0.5);
-    ((SMatrix::<f64, 2, 2>::identity() * 4.0 + p2.map(|t| t.tanh()) * 0.5).determinant().ln() - (Matrix2::<f64>::identity() * 2.0 + (p2 * 0.5) * (p2 * 0.5).transpose()).determinant()) + v1
-}
-
-#[test]
-fn f17_derivatives() {
-    {
-        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.10552131676934873, -0.23692720210656182, -0.6146817103441096, -0.8122849292533443]);
-        let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.5207997682168999, 0.9947998899899275, -0.8034442165641136, -0.806212359557565, -0.3099536832017862, 0.8854766138752468, -0.6272216197235223, -0.21386368267370726]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.7120252260075606, -0.7860429683196413, -0.6681787160273223, 0.8625379260307575]);
-        check(
-            |x: &SMatrix<f64, 2, 2>| f17(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f17_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f17_value_and_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f17_hvp(p0, p1, x, v),
-            &p2,
-            0xcca404a153e047d1,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[0.5965399215607456, 0.6840757064684115, 0.34475958855204714, -0.9380967454524614]);
-        let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[-0.5008642816053845, -0.534915787331375, -0.9405354878977745, 0.8330655152776469, 0.6535050616995528, 0.04771800799316983, 0.011674122446812873, -0.39488239312363005]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.16372994507031402, 0.01710758911622956, -0.4817053938547764, 0.3425595608594316]);
-        check(
-            |x: &SMatrix<f64, 2, 2>| f17(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f17_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>| f17_value_and_grad(p0, p1, x),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f17_hvp(p0, p1, x, v),
-            &p2,
-            0xb4ae14851395b19d,
-        );
-    }
-}
-
-/// Uses: entry selected by a loop index, for loop or range, trip count > 64, integer % in an index, let-bound closure, matrix carried by a loop.
-#[differentiate(wrt = p0)]
-fn f18(p0: f64) -> f64 {
-    let c0 = |t1: f64| (0.75 / (1.0 / (2.0 + (0.75_f64).sin())));
-    let mut v1 = ((p0 * SMatrix::<f64, 2, 2>::identity()) * (0.25 * Matrix2::<f64>::identity()));
-    for i in 0..144 {
-        v1 = v1 * 0.5 + (v1.component_mul(&v1.transpose()) * ((1.0 + v1[(i % 2, i / 2 % 2)] * v1[(i % 2, i / 2 % 2)]).sqrt().powi(-2) + p0)) * 0.01;
-    }
-    (v1[(1, 1)] * (SMatrix::<f64, 2, 2>::identity() * 4.0 + v1.map(|t| t.tanh()) * 0.5).determinant())
-}
-
-#[test]
-fn f18_derivatives() {
-    {
-        let p0: f64 = 0.13968938517737284;
-        check(
-            |x: &f64| f18(*x),
-            |x: &f64| f18_grad(*x),
-            |x: &f64| f18_value_and_grad(*x),
-            |x: &f64, v: &f64| f18_hvp(*x, *v),
-            &p0,
-            0xb9cf496558ec202f,
-        );
-    }
-    {
-        let p0: f64 = -0.8070157815825767;
-        check(
-            |x: &f64| f18(*x),
-            |x: &f64| f18_grad(*x),
-            |x: &f64| f18_value_and_grad(*x),
-            |x: &f64, v: &f64| f18_hvp(*x, *v),
-            &p0,
-            0x2635ccb2a1cc2434,
-        );
-    }
-}
-
-/// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), deferred initialisation (let v; if .. { v = .. }), entry selected by a loop index, for loop or range, trip count > 64, i as f64, integer % in an index, value-dependent if in a loop.
-#[differentiate(wrt = p2)]
-fn f19(p0: &Matrix3x4<f64>, p1: &SVector<f64, 3>, p2: Vector4<f64>) -> f64 {
-    let v0: SMatrix<f64, 1, 3>;
-    if (p0 * p0.transpose()).determinant() > p2.transpose().norm_squared() + 0.1 {
-        v0 = (-(-p1.transpose()));
-    } else {
-        v0 = (p1.transpose() * (p2[3] - p2[1]));
-    }
-    let mut v1: f64 = (-p2[3]);
-    for i in 0..186 {
-        if !((SMatrix::<f64, 1, 1>::identity() * 2.0 + (p1.transpose() * 0.5) * (p1.transpose() * 0.5).transpose()).determinant().ln() > (SMatrix::<f64, 1, 1>::identity() * 4.0 + (v0 * p1).map(|t| t.tanh()) * 0.5).determinant().ln() + 0.1) {
-            v1 *= 1.0 + (p1[i % 3] * p0.sum()).tanh() * 0.01;
-        } else {
-            v1 = (v1 + (v1 + p2[2]).cos() * 0.01).tanh();
+/// Uses: call of a let-bound closure, compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count > 64, index condition in a loop (if i == 0 ..), integer % in an index, let-bound closure, vector parameter of length > 64, x[i - 1] under if i > 0.
+#[differentiate(wrt = p1)]
+fn f19(p0: f64, p1: &SVector<f64, 4>, p2: SVector<f64, 70>) -> f64 {
+    let c0 = |t1: f64| (p1 + p1).norm_squared();
+    let mut v1: f64 = c0(p0);
+    for i in 0..72 {
+        let s2: f64 = p1.norm_squared().exp();
+        if i > 0 {
+            v1 += ((3.0_f64).powi(-2) + p1[(i - 1) % 4]) * 0.01;
         }
     }
-    let mut v2: f64 = (p1[(1, 0)] * v1);
-    for i in 0..175 {
-        v2 *= 1.0 + (0.5 + i as f64 * 0.01).tanh() * 0.01;
-    }
-    v2 + ((p0.sum() * v2) / (1.0 + 1.0 * 1.0))
+    v1 + ((p1 * SMatrix::<f64, 1, 2>::identity()) * (SMatrix::<f64, 2, 4>::identity() * p1)).map(|t| (1.0 / (1.0 + ((1.0 + 2.0 * 2.0) as f64).ln() * ((1.0 + 2.0 * 2.0) as f64).ln()))).sum()
 }
 
 #[test]
 fn f19_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[0.8011262334843474, 0.7370264444360524, -0.38932138619529955, 0.5777806907885157, -0.6702102585105605, 0.24020140969645642, 0.08832532318643449, -0.30509595249713417, 0.940430184002965, -0.8664434942324828, 0.6703026249027897, 0.03808059232294769]);
-        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.395757046692919, -0.655605198540149, 0.5788793867257804]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6055636329528522, -0.43185742234019653, -0.3951305011551618, 0.783074787833719]);
+        let p0: f64 = 0.7574049590123229;
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.5355660430621294, -0.16750226013621572, 0.9303017369086057, -0.3270156524885046]);
+        let p2: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.28287923084088207, -0.34655124802524484, 0.10444624111358736, 0.8258339033971789, -0.5603844634888642, -0.6685972134883194, -0.12452256149438923, -0.23210434369466193, -0.3480097428424005, -0.855132186432739, -0.39789750075264707, -0.6486668529843442, -0.9283305607925718, 0.06313334569157902, 0.8489524922377558, -0.6373880629397268, -0.7796645757935607, 0.23899924325774702, -0.9503144303139184, 0.1621551591795325, -0.6084789184119539, 0.2396338220324985, 0.4204817692672427, 0.017538555503031628, 0.23289878389024032, 0.6627986522927622, 0.6257587698381508, -0.9794548556364946, -0.5410187868176912, -0.8464513735943131, 0.26002625372482435, -0.05805877232806589, 0.2539231350665081, 0.020942818410129682, -0.10428507498978834, 0.33471876043999726, 0.7166137586159824, -0.18660282758812952, -0.4628672408583181, 0.12841778942491544, 0.9296280845406255, -0.07945378878487408, -0.3428510049029154, 0.4555978454079548, -0.10791351096200863, -0.9247626197510834, 0.027124608073341383, 0.21697721860392738, -0.6805252009381324, 0.07328871681680038, -0.1325467682955741, -0.7745112044466067, -0.6384133185545926, -0.9459744363843399, 0.2966976983527718, 0.724376307190064, 0.7088019771378913, -0.9649696679212167, -0.6135048197917159, -0.3523727226452469, 0.4240207464441359, 0.9493582981040982, -0.2378558987140169, -0.9263648645656832, -0.3061069859432146, 0.655373335998573, 0.07299186140452396, -0.02983498097057935, 0.06835304795440456, 0.7580450656843774]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f19(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f19_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(&p0, &p1, *x, *v),
-            &p2,
-            0x6d694ea03c2f4745,
+            |x: &SMatrix<f64, 4, 1>| f19(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>| f19_grad(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(p0, x, p2, v),
+            &p1,
+            0x941e57f5246d52e,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.2096597758033536, 0.14691295394791481, -0.4610977845772818, -0.3103277886326171, -0.24930283233058614, 0.2319699709087053, -0.09179804760582966, 0.27347532076288616, -0.06203419951915723, 0.21393791770507586, 0.3584448439152782, -0.059738129670581674]);
-        let p1: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.3471522844119135, -0.16182788155855232, 0.13464836933213742]);
-        let p2: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.32466086960699203, -0.005526853936095533, 0.4267210152005537, 0.33721038256599956]);
+        let p0: f64 = -0.5717749746941654;
+        let p1: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[0.5577740008443111, -0.06682212351876471, 0.9744436245593295, 0.9883088822212833]);
+        let p2: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.6019683813719054, -0.5491058395845032, 0.7143036106237481, 0.79305994490531, 0.12349492652271321, -0.3800504015964199, 0.7884492596037034, -0.4071050458195151, -0.011962681020428967, -0.8757866781801771, -0.49534701383010216, 0.5794673854726957, 0.5325327644054696, 0.9367315222010724, -0.5618738498981442, 0.8105918109520449, -0.03891917419653268, 0.6264379001973419, 0.3183291877014023, -0.21008867216385818, -0.5275543468875259, -0.4449341467742476, -0.4909175532770189, 0.14831488694038786, -0.5015984179767567, -0.40288202946329843, -0.57413346964166, 0.18017263058343214, 0.81614619457636, 0.45310322407023507, -0.23894885562000545, 0.7806670709238686, -0.22244980632466094, -0.20239788338883935, -0.33518893571293407, 0.4666350467169891, 0.5351979771895441, -0.6873252204428404, -0.6666940406346025, -0.08458885753843415, 0.9679170591626478, 0.4002839781546508, 0.4361758512477627, 0.8716187308770873, 0.03702411722112786, -0.18122100811609787, -0.9995145552458413, 0.9305587928623198, -0.4343248860946942, 0.2890275157183535, -0.0061801321841805645, 0.8583830185747845, 0.8633722967737376, -0.20961754193263116, -0.5701713705981422, -0.0765736321307493, 0.6075665425111196, -0.44895107937789125, -0.22944861318985676, 0.7420175342455235, 0.32777651291725785, -0.025409459008541635, 0.17856205652629553, -0.9304117148086752, -0.47172530642661736, -0.38435979405022547, -0.30802936458821395, -0.05427097602667641, -0.24581724970013652, -0.30457593095376034]);
         check(
-            |x: &SMatrix<f64, 4, 1>| f19(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f19_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(&p0, &p1, *x),
-            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(&p0, &p1, *x, *v),
-            &p2,
-            0x408786445193b2c7,
+            |x: &SMatrix<f64, 4, 1>| f19(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>| f19_grad(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>| f19_value_and_grad(p0, x, p2),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f19_hvp(p0, x, p2, v),
+            &p1,
+            0x7785e8cfdb7cc26a,
         );
     }
 }
 
-/// Uses: iterator .fold(init, |acc, t| ..).
+/// Uses: .column(i) / .row(i), constructor with entries (Vector3::new / Matrix2::new), early return from a for loop, early return from a loop of > 64 iterations, early return with an else branch, entry selected by a loop index, for loop or range, trip count > 64, i as f64, integer % in an index, tuple let.
 #[differentiate(wrt = p0)]
-fn f20(p0: &RowSVector<f64, 3>) -> f64 {
-    let v0: f64 = p0.iter().skip(1).fold((p0[(0, 2)] * p0[2]), |acc1, &t1| acc1 * 0.5 + (-p0).norm() * 0.5);
-    (p0 * SMatrix::<f64, 3, 1>::identity())[0] + v0
+fn f20(p0: f64) -> f64 {
+    let (v0, w0) = (p0.tanh(), SMatrix::<f64, 2, 2>::new(p0, p0, 0.25_f64, p0).component_mul(&(SMatrix::<f64, 2, 2>::identity() * 2.0 + ((2.0 * SMatrix::<f64, 2, 1>::identity()) * 0.5) * ((2.0 * SMatrix::<f64, 2, 1>::identity()) * 0.5).transpose()).try_inverse().unwrap()));
+    let v1: f64 = v0;
+    let mut v2: f64 = p0;
+    for i in 0..192 {
+        v2 = (v2 + w0.row(i % 2).sum() * 0.01).tanh();
+    }
+    let mut v3: f64 = (w0[(0, 1)] - v2);
+    for i in 0..85 {
+        let s1: f64 = (((SMatrix::<f64, 1, 2>::identity() * w0) * w0 * (w0 * SMatrix::<f64, 2, 1>::identity()))[0] + (w0.column(i % 2).sum() + w0[(i % 2, i / 2 % 2)]));
+        if w0[(0, 0)] >= w0[(i % 2, i / 2 % 2)].exp() + 0.1 {
+            v3 = v3 * 0.5 + (1.0 / (1.0 / ((SMatrix::<f64, 1, 2>::identity() * w0) * (SMatrix::<f64, 1, 2>::identity() * w0).transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0).determinant())).ln() * 0.01;
+        } else {
+            return ((w0 + w0) * Matrix2::new((0.5 + i as f64 * 0.01), s1, w0[(i % 2, i / 2 % 2)], 1.5_f64)).trace();
+        }
+    }
+    w0[2] + v3
 }
 
 #[test]
 fn f20_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.6896881053728678, 0.5878879112734123, -0.14075216579503946]);
+        let p0: f64 = -0.8667906623346868;
         check(
-            |x: &SMatrix<f64, 1, 3>| f20(x),
-            |x: &SMatrix<f64, 1, 3>| f20_grad(x),
-            |x: &SMatrix<f64, 1, 3>| f20_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f20_hvp(x, v),
+            |x: &f64| f20(*x),
+            |x: &f64| f20_grad(*x),
+            |x: &f64| f20_value_and_grad(*x),
+            |x: &f64, v: &f64| f20_hvp(*x, *v),
             &p0,
-            0xea8774a7b4be576d,
+            0xa1e7dffb4fd23e0,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.5937780035691775, -0.1941446775768756, 0.8807630746389232]);
+        let p0: f64 = 0.04394872554824891;
         check(
-            |x: &SMatrix<f64, 1, 3>| f20(x),
-            |x: &SMatrix<f64, 1, 3>| f20_grad(x),
-            |x: &SMatrix<f64, 1, 3>| f20_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f20_hvp(x, v),
+            |x: &f64| f20(*x),
+            |x: &f64| f20_grad(*x),
+            |x: &f64| f20_value_and_grad(*x),
+            |x: &f64, v: &f64| f20_hvp(*x, *v),
             &p0,
-            0x3c52edc2acd6235e,
+            0xf23f3c530d35cce8,
         );
     }
 }
 
-/// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, i as f64.
-#[differentiate(wrt = p0)]
-fn f21(p0: &Vector1<f64>) -> f64 {
-    let mut v0: f64 = (p0.transpose() * p0).trace();
-    for i in 0..3 {
-        v0 -= ((0.5 + i as f64 * 0.5) - (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 1, 1>::identity()).determinant().ln()) * 0.5;
+/// Uses: 0..x.len(), entry selected by a loop index, for loop or range, trip count <= 64, iterator .map(..).sum(), iterator over more than 64 entries, matrix carried by a loop, vector parameter of length > 64.
+#[differentiate(wrt = p3)]
+fn f21(p0: &SMatrix<f64, 3, 2>, p1: &SVector<f64, 2>, p2: &RowVector3<f64>, p3: &SMatrix<f64, 3, 3>, p4: &SVector<f64, 70>) -> f64 {
+    let v0: f64 = p1.norm().exp().powi(-2);
+    let v1: f64 = p4.iter().map(|&t1| (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 2, 2>::identity()).determinant()).sum::<f64>() / 70.0;
+    let mut v2 = ((p2 * p2.transpose()) * p2);
+    for i in 0..p1.len() {
+        v2 = v2 * 0.5 + ((-v2) * (p1[i] * p3.norm())) * 0.5;
     }
-    v0 + v0
+    v2[(0, 1)] + (v2.transpose() * ((SMatrix::<f64, 1, 1>::identity() * p2 * SMatrix::<f64, 3, 1>::identity()) - (p2 * p2.transpose()))).sum() + v1
 }
 
 #[test]
 fn f21_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.060166237610808304]);
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.5450772323667339, -0.348771983275322, 0.7027514070719427, -0.4829295438716976, 0.4825570844136686, 0.22729271824203323]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.4022740441202166, 0.8864265765159745]);
+        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.4792592411538501, 0.4333215600154854, 0.16044365278529282]);
+        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.9902092488323129, 0.9427412875476542, 0.4820765990842708, 0.9928424582008959, 0.6546432387464809, 0.7291373561464214, 0.9339626908245724, 0.2981644839209625, -0.7043394778723806]);
+        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[0.5883019054863501, 0.5901819812178504, -0.31585118664455525, -0.49439170426846935, 0.029770054662418, -0.25899184754701987, -0.44330494610677795, 0.6665641749600348, 0.7600770772456409, 0.3472205926072429, 0.9884628195538228, -0.6810627260896225, -0.6409638362204062, 0.274667976444535, 0.3150485042561526, -0.44080719273002433, -0.9811090654543402, -0.7711331562741199, -0.5040003586678812, -0.17823760036275127, 0.46767110469335305, 0.5001090905462071, 0.9187009166905606, 0.5648527203078564, -0.6645338670692336, 0.5299142124357574, -0.6275064953203715, -0.995077789889393, -0.6148930843781859, 0.03036578457036776, -0.13765529657657227, -0.8163071246362636, -0.48399695549989286, -0.9682854702032941, 0.662181752420036, 0.924200288493511, -0.2888162576922215, -0.4821831684236568, 0.9553178752619245, -0.37035932380635916, 0.8577387450899412, -0.9775540502680375, 0.3270104322199954, 0.3079154767528536, 0.4957872632910487, -0.5884314866745686, -0.041204263263336705, 0.9091473930063481, 0.48775717235293503, 0.2322154736744153, -0.5399349576413324, 0.109027343885441, -0.8093174765984756, -0.5431413558553604, -0.5986383735756695, 0.9594830875274054, 0.30705228210305124, 0.663668756956886, -0.10359884898656002, -0.818680821967201, -0.9974147393469102, -0.02058103899662589, -0.6633834407717019, 0.9713942006585228, 0.5611493836885046, 0.5593515351019638, -0.1864231294273233, 0.699967821243088, -0.48769606025304224, -0.11564332841748137]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f21(x),
-            |x: &SMatrix<f64, 1, 1>| f21_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(x, v),
-            &p0,
-            0xfadc369bdf56cc,
+            |x: &SMatrix<f64, 3, 3>| f21(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>| f21_grad(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>| f21_value_and_grad(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f21_hvp(&p0, &p1, &p2, x, &p4, v),
+            &p3,
+            0x9cd5015cb61e1080,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.9279522154926674]);
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.04659738248236578, 0.8721351906967414, -0.557327775640456, 0.747378959685093, 0.4686564285503496, 0.7062029583854899]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.2641114463177945, 0.28562832019278206]);
+        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.9383114929073315, 0.5077353498268129, -0.5864546983188932]);
+        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.29543171945061397, 0.664428005265421, 0.6625727408973099, -0.7253814470743445, -0.8733827355492416, -0.8855571161635034, 0.3725709861084887, 0.16752684575270727, -0.13515540306694596]);
+        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[0.027514285381023074, 0.9773152117831228, -0.5205367583482605, 0.3896914057960037, 0.8513780964801512, 0.4448576544105167, -0.7110114758693673, 0.3081906694112926, 0.10471956897822898, 0.13065196675946766, 0.7465082156513012, -0.6640579491375975, 0.31886747958824, -0.4358485629849993, -0.8575251709831535, 0.5667780965490197, 0.15525512524299945, -0.2647025110686745, 0.40289743864117566, 0.16491511279125404, 0.33075340554874044, -0.04373710844640488, -0.34551452482156075, -0.7789017842106412, -0.12026738929704228, 0.8306655393567799, 0.9399627009503926, 0.6102648541958866, 0.36870351679738866, 0.18619842012600163, -0.5899725551328074, -0.6084557331130411, 0.1716736921266988, 0.7339834908950622, -0.7102850968566159, -0.10054961272929641, 0.7657132557657964, 0.6235170667411665, 0.8595651367312884, -0.8229960829697036, -0.6119766417482002, 0.8211729712501024, 0.4820148666000479, 0.18481775272342338, 0.42812767573576194, 0.8091524599487623, 0.2415283710969085, 0.3342885094273158, -0.8970156793996527, -0.38326529077988436, -0.35274643045142695, 0.7922476137131984, -0.7269206559845522, 0.18736588100711216, -0.14757398312067393, 0.8337929316550987, 0.8291126183051021, 0.6672029009533322, 0.04766440442618358, -0.279196555407641, -0.4924005091729726, 0.013081739231952216, -0.3754778506992824, 0.19359529752243887, -0.8407986858055705, -0.04961522945565999, 0.31446094658745527, -0.8658826576966039, 0.18473917885690105, 0.6850594594102606]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f21(x),
-            |x: &SMatrix<f64, 1, 1>| f21_grad(x),
-            |x: &SMatrix<f64, 1, 1>| f21_value_and_grad(x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f21_hvp(x, v),
-            &p0,
-            0x1641ae75585342c8,
+            |x: &SMatrix<f64, 3, 3>| f21(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>| f21_grad(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>| f21_value_and_grad(&p0, &p1, &p2, x, &p4),
+            |x: &SMatrix<f64, 3, 3>, v: &SMatrix<f64, 3, 3>| f21_hvp(&p0, &p1, &p2, x, &p4, v),
+            &p3,
+            0xb4bc0349edf25e38,
         );
     }
 }
 
-/// Uses: &&, || or ! in a condition, compound assignment (+=, -=, *=, /=), if statement assigning a let mut.
+/// Uses: .column(i) / .row(i), compound assignment (+=, -=, *=, /=), early return from a for loop, early return from a loop of > 64 iterations, early return in nested for loops, early return with an else branch, entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), integer % in an index, iterator .skip(k), iterator .zip(..), nested for loops.
 #[differentiate(wrt = p0)]
-fn f22(p0: &RowSVector<f64, 2>, p1: RowSVector<f64, 4>, p2: f64) -> f64 {
-    let v0 = (p1.component_mul(&p1) + (p1 * Matrix4::<f64>::identity()));
-    let mut v1: f64 = ((p0 * p0.transpose()) + (p0 * p0.transpose()))[0];
-    if !(p0[0] < (Matrix2::<f64>::identity() * 2.0 + ((SMatrix::<f64, 2, 1>::identity() * v0 * SMatrix::<f64, 4, 2>::identity()) * 0.5) * ((SMatrix::<f64, 2, 1>::identity() * v0 * SMatrix::<f64, 4, 2>::identity()) * 0.5).transpose()).determinant() + 0.5) {
-        v1 *= (0.75_f64).exp().tanh();
+fn f22(p0: &Matrix3x2<f64>) -> f64 {
+    let mut v0: f64 = (p0 * p0.transpose()).trace();
+    for i in 0..68 {
+        for j in 0..2 {
+            let s1: f64 = p0.dot(&p0).exp();
+            if p0.sum() >= (p0[(j % 3, j / 3 % 2)] - s1) + 0.1 {
+                return p0[(1, 0)].sin().exp();
+            } else {
+                v0 = v0 + (p0.row(j % 3).sum() - p0.column(j % 2).norm_squared()) * 0.01;
+            }
+        }
     }
-    ((v0 * p1.transpose()).transpose().trace() + ((SMatrix::<f64, 4, 4>::identity() * 2.0 + (v0.transpose() * 0.5) * (v0.transpose() * 0.5).transpose()).determinant().ln() + v0[(0, 1)])) + v1
+    let v1: f64 = p0.iter().zip(p0.iter().skip(1)).map(|(&t2, &u2)| (0.0 * p0.transpose().sum())).sum::<f64>();
+    let v2: f64 = p0.iter().zip(p0.iter()).map(|(&t3, &u3)| p0[(0, 0)]).sum::<f64>();
+    let mut v3: f64 = (0.0_f64).exp();
+    for i in 0..3 {
+        if i % 2 == 1 {
+            v3 = (v3 + (0.5 + i as f64 * 0.5) * 0.5).tanh();
+        }
+    }
+    v3 + 3.0 + v0 + v1 + v2
 }
 
 #[test]
 fn f22_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.46108770628088447, -0.7492539839355155]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.13555302164681793, -0.20511145606047676, 0.877278640749634, -0.09314427420944482]);
-        let p2: f64 = -0.5202266040193821;
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.5073959265689272, 0.8161393428051971, 0.6936109448242989, 0.8129590303059737, 0.4833638345773843, 0.8907477548985232]);
         check(
-            |x: &SMatrix<f64, 1, 2>| f22(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f22_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f22_value_and_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f22_hvp(x, p1, p2, v),
+            |x: &SMatrix<f64, 3, 2>| f22(x),
+            |x: &SMatrix<f64, 3, 2>| f22_grad(x),
+            |x: &SMatrix<f64, 3, 2>| f22_value_and_grad(x),
+            |x: &SMatrix<f64, 3, 2>, v: &SMatrix<f64, 3, 2>| f22_hvp(x, v),
             &p0,
-            0xd2ba4328d7fa65db,
+            0xb6a77d4b68e5b99f,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.0035668380116768983, -0.36934316736510375]);
-        let p1: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.3306564356816293, 0.5754117152021907, -0.4323009035645651, -0.8855625937067577]);
-        let p2: f64 = 0.06874611531326269;
+        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.36062409326255795, 0.048215717861477714, -0.9546482182016669, -0.029867179832782975, -0.20191038093964853, 0.2623968430894945]);
         check(
-            |x: &SMatrix<f64, 1, 2>| f22(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f22_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>| f22_value_and_grad(x, p1, p2),
-            |x: &SMatrix<f64, 1, 2>, v: &SMatrix<f64, 1, 2>| f22_hvp(x, p1, p2, v),
+            |x: &SMatrix<f64, 3, 2>| f22(x),
+            |x: &SMatrix<f64, 3, 2>| f22_grad(x),
+            |x: &SMatrix<f64, 3, 2>| f22_value_and_grad(x),
+            |x: &SMatrix<f64, 3, 2>, v: &SMatrix<f64, 3, 2>| f22_hvp(x, v),
             &p0,
-            0x38056cb88d265517,
-        );
-    }
-}
-
-/// Uses: &&, || or ! in a condition, entry selected by a loop index, for loop or range, trip count > 64, i as f64, integer % in an index, let-bound closure, matrix carried by a loop, value-dependent if/else inside an expression.
-#[differentiate(wrt = p1)]
-fn f23(p0: &Vector4<f64>, p1: f64) -> f64 {
-    let v0: f64 = (if (p1 + 0.25) > (p0 * p0.transpose()).trace() + 0.5 || (0.0_f64).sin() <= p0[(0, 0)] + 0.5 { 0.0_f64 } else { p1 });
-    let mut v1 = (p0.transpose() - p0.transpose());
-    for i in 0..157 {
-        v1 -= (p0.transpose() * (p0[1] - p0[i % 4])) * 0.01;
-        v1 += (v1.map(|t| ((0.5 * 0.5) as f64).exp()) * ((0.5 + i as f64 * 0.01) - (v1[(0, 2)] / (1.0 + v1[i % 4] * v1[i % 4]).sqrt()))) * 0.01;
-    }
-    let v2 = ((v1.transpose() * p0.transpose()).component_mul(&(v1.transpose() * v1)) - (((p0 * v1) * (p0 * v1).transpose() + SMatrix::<f64, 4, 4>::identity() * 3.0).try_inverse().unwrap() * (v1.transpose() * v1))).component_mul(&((p0 * SMatrix::<f64, 1, 4>::identity()) - (SMatrix::<f64, 4, 1>::identity() * v1)));
-    let c3 = |t1: f64| v2.transpose().dot(&v2).powi(2);
-    p1
-}
-
-#[test]
-fn f23_derivatives() {
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.7379311748751156, 0.6546209347464145, 0.6593662062315486, 0.4053193790163734]);
-        let p1: f64 = 0.5771372308684177;
-        check(
-            |x: &f64| f23(&p0, *x),
-            |x: &f64| f23_grad(&p0, *x),
-            |x: &f64| f23_value_and_grad(&p0, *x),
-            |x: &f64, v: &f64| f23_hvp(&p0, *x, *v),
-            &p1,
-            0x6b0f867a804b6de0,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.08280569659358394, -0.8683650057899928, 0.7041230042836992, -0.39030366376926784]);
-        let p1: f64 = -0.6837223590746864;
-        check(
-            |x: &f64| f23(&p0, *x),
-            |x: &f64| f23_grad(&p0, *x),
-            |x: &f64| f23_value_and_grad(&p0, *x),
-            |x: &f64, v: &f64| f23_hvp(&p0, *x, *v),
-            &p1,
-            0x2f196593e63ae5b,
-        );
-    }
-}
-
-/// Uses: 0..x.len(), for loop or range, trip count <= 64, iterator .map(..).sum(), iterator over more than 64 entries, matrix carried by a loop, vector parameter of length > 64.
-#[differentiate(wrt = p4)]
-fn f24(p0: &SMatrix<f64, 3, 2>, p1: &SVector<f64, 2>, p2: &RowVector3<f64>, p3: &SMatrix<f64, 3, 3>, p4: &SVector<f64, 70>) -> f64 {
-    let v0: f64 = p1.norm().exp().powi(-2);
-    let v1: f64 = p4.iter().map(|&t1| (p0.transpose() * p0 + 2.0 * SMatrix::<f64, 2, 2>::identity()).determinant()).sum::<f64>() / 70.0;
-    let mut v2 = (p2 * p3);
-    for i in 0..p1.len() {
-        v2 += (p2 - v2) * 0.5;
-    }
-    p3.norm().exp() + v1 + v2.norm_squared()
-}
-
-#[test]
-fn f24_derivatives() {
-    {
-        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[-0.6668706324504741, 0.5896351543632197, -0.7445378424071407, 0.6563622210526296, -0.879819492339742, 0.10052858491696504]);
-        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.5156782432343552, 0.6034534324647767]);
-        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.3468897278016647, -0.31406526033527427, 0.8175232796689988]);
-        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.03449482065484699, -0.817488564746522, -0.6004123559194263, 0.4223678678197682, 0.13068241671948533, 0.717262712135835, 0.42154452468460435, -0.30422174247503664, 0.08753811248028365]);
-        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.6858963209477895, -0.4961045465460783, 0.9869561115869738, -0.4949705643961806, 0.9065824872294888, 0.8505438059549093, 0.9126093892520484, -0.05155093956004886, 0.27366359875842816, -0.6198100644759796, 0.5958744683004127, 0.5450772323667339, -0.348771983275322, 0.7027514070719427, -0.4829295438716976, 0.4825570844136686, 0.22729271824203323, 0.4022740441202166, 0.8864265765159745, 0.4792592411538501, 0.4333215600154854, 0.16044365278529282, -0.9902092488323129, 0.9427412875476542, 0.4820765990842708, 0.9928424582008959, 0.6546432387464809, 0.7291373561464214, 0.9339626908245724, 0.2981644839209625, -0.7043394778723806, 0.5883019054863501, 0.5901819812178504, -0.31585118664455525, -0.49439170426846935, 0.029770054662418, -0.25899184754701987, -0.44330494610677795, 0.6665641749600348, 0.7600770772456409, 0.3472205926072429, 0.9884628195538228, -0.6810627260896225, -0.6409638362204062, 0.274667976444535, 0.3150485042561526, -0.44080719273002433, -0.9811090654543402, -0.7711331562741199, -0.5040003586678812, -0.17823760036275127, 0.46767110469335305, 0.5001090905462071, 0.9187009166905606, 0.5648527203078564, -0.6645338670692336, 0.5299142124357574, -0.6275064953203715, -0.995077789889393, -0.6148930843781859, 0.03036578457036776, -0.13765529657657227, -0.8163071246362636, -0.48399695549989286, -0.9682854702032941, 0.662181752420036, 0.924200288493511, -0.2888162576922215, -0.4821831684236568, 0.9553178752619245]);
-        check(
-            |x: &SMatrix<f64, 70, 1>| f24(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>| f24_grad(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>| f24_value_and_grad(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f24_hvp(&p0, &p1, &p2, &p3, x, v),
-            &p4,
-            0x509810d03dd36410,
-        );
-    }
-    {
-        let p0: SMatrix<f64, 3, 2> = SMatrix::<f64, 3, 2>::from_column_slice(&[0.8577387450899412, -0.9775540502680375, 0.3270104322199954, 0.3079154767528536, 0.4957872632910487, -0.5884314866745686]);
-        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.041204263263336705, 0.9091473930063481]);
-        let p2: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.48775717235293503, 0.2322154736744153, -0.5399349576413324]);
-        let p3: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.109027343885441, -0.8093174765984756, -0.5431413558553604, -0.5986383735756695, 0.9594830875274054, 0.30705228210305124, 0.663668756956886, -0.10359884898656002, -0.818680821967201]);
-        let p4: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.9974147393469102, -0.02058103899662589, -0.6633834407717019, 0.9713942006585228, 0.5611493836885046, 0.5593515351019638, -0.1864231294273233, 0.699967821243088, -0.48769606025304224, -0.11564332841748137, 0.22525040652202266, 0.04659738248236578, 0.8721351906967414, -0.557327775640456, 0.747378959685093, 0.4686564285503496, 0.7062029583854899, 0.2641114463177945, 0.28562832019278206, 0.9383114929073315, 0.5077353498268129, -0.5864546983188932, -0.29543171945061397, 0.664428005265421, 0.6625727408973099, -0.7253814470743445, -0.8733827355492416, -0.8855571161635034, 0.3725709861084887, 0.16752684575270727, -0.13515540306694596, 0.027514285381023074, 0.9773152117831228, -0.5205367583482605, 0.3896914057960037, 0.8513780964801512, 0.4448576544105167, -0.7110114758693673, 0.3081906694112926, 0.10471956897822898, 0.13065196675946766, 0.7465082156513012, -0.6640579491375975, 0.31886747958824, -0.4358485629849993, -0.8575251709831535, 0.5667780965490197, 0.15525512524299945, -0.2647025110686745, 0.40289743864117566, 0.16491511279125404, 0.33075340554874044, -0.04373710844640488, -0.34551452482156075, -0.7789017842106412, -0.12026738929704228, 0.8306655393567799, 0.9399627009503926, 0.6102648541958866, 0.36870351679738866, 0.18619842012600163, -0.5899725551328074, -0.6084557331130411, 0.1716736921266988, 0.7339834908950622, -0.7102850968566159, -0.10054961272929641, 0.7657132557657964, 0.6235170667411665, 0.8595651367312884]);
-        check(
-            |x: &SMatrix<f64, 70, 1>| f24(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>| f24_grad(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>| f24_value_and_grad(&p0, &p1, &p2, &p3, x),
-            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f24_hvp(&p0, &p1, &p2, &p3, x, v),
-            &p4,
-            0x16a81079745acd04,
+            0x8c945664f1c3320e,
         );
     }
 }
 
 /// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, let-bound closure, range (0..n).map(|i| ..).sum().
 #[differentiate(wrt = p1)]
-fn f25(p0: f64, p1: &SVector<f64, 1>) -> f64 {
+fn f23(p0: f64, p1: &SVector<f64, 1>) -> f64 {
     let c0 = |t1: f64| (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p1 * 0.5) * (p1 * 0.5).transpose()).determinant().ln();
     let v1: f64 = (0..196).map(|i| p1[0]).sum::<f64>() / 196.0;
     let mut v2: f64 = p1.determinant();
@@ -1107,15 +1068,15 @@ fn f25(p0: f64, p1: &SVector<f64, 1>) -> f64 {
 }
 
 #[test]
-fn f25_derivatives() {
+fn f23_derivatives() {
     {
         let p0: f64 = -0.10732470324432253;
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.45382656435155155]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f25(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f25_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(p0, x, v),
+            |x: &SMatrix<f64, 1, 1>| f23(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f23_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f23_value_and_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f23_hvp(p0, x, v),
             &p1,
             0xa81b189cffa66e02,
         );
@@ -1124,287 +1085,418 @@ fn f25_derivatives() {
         let p0: f64 = -0.6954765533292824;
         let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.05312545149824621]);
         check(
-            |x: &SMatrix<f64, 1, 1>| f25(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f25_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(p0, x),
-            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(p0, x, v),
+            |x: &SMatrix<f64, 1, 1>| f23(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f23_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>| f23_value_and_grad(p0, x),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f23_hvp(p0, x, v),
             &p1,
             0x4faa9aae129f59ed,
         );
     }
 }
 
-/// Uses: entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, iterator .enumerate(), matrix carried by a loop, range (0..n).map(|i| ..).sum().
-#[differentiate(wrt = p2)]
-fn f26(p0: &SVector<f64, 1>, p1: Vector1<f64>, p2: &SMatrix<f64, 2, 2>, p3: &SVector<f64, 1>) -> f64 {
-    let mut v0 = (p3 * (SMatrix::<f64, 1, 2>::identity() * p2));
-    for i in 0..136 {
-        v0 -= v0 * 0.01;
+/// Uses: .column(i) / .row(i), compound assignment (+=, -=, *=, /=), early return from a for loop, early return from a loop of > 64 iterations, early return in nested for loops, early return with an else branch, entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, integer % in an index, nested for loops, range (0..n).map(|i| ..).sum(), value-dependent if in a loop, value-dependent if/else expression, value-dependent if/else inside an expression.
+#[differentiate(wrt = p0)]
+fn f24(p0: &Matrix4<f64>) -> f64 {
+    let mut v0: f64 = (if p0[(1, 0)] <= p0[(3, 3)] + 0.25 { 0.75_f64 } else { p0[(1, 1)] });
+    for i in 0..152 {
+        if ((p0 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 4>::identity() * p0)).trace() < v0 + 0.25 {
+            return ((0..168).map(|j| p0.norm()).sum::<f64>() / 168.0);
+        }
+        v0 = v0 * 0.5 + p0.row(i % 4).norm_squared() * 0.01;
     }
-    let v1: f64 = (0..4).map(|i| ((SMatrix::<f64, 1, 1>::identity() * 2.0 + (v0 * 0.5) * (v0 * 0.5).transpose()).determinant() / 0.5)).sum::<f64>();
-    let v2: f64 = v0.iter().enumerate().map(|(i, &t2)| (-p3[0])).sum::<f64>();
-    v2 * ((-(v2 / (1.0 + v2 * v2))) - (p2.norm_squared() * (1.5 + (1.5_f64).tanh()).ln())) + v1
+    let mut v1: f64 = (SMatrix::<f64, 4, 4>::identity() * 2.0 + (p0 * 0.5) * (p0 * 0.5).transpose()).determinant().ln();
+    for i in 0..96 {
+        for j in 0..4 {
+            if (-p0[(j % 4, j % 4)]) <= p0.transpose().norm_squared() + 0.5 {
+                return (p0 - p0).norm();
+            } else {
+                v1 += (p0[(i % 4, i / 4 % 4)] - p0[(j % 4, j % 4)].sin()) * 0.01;
+            }
+        }
+    }
+    let v2 = if (p0 * p0).trace() <= p0.norm() + 0.25 {
+        p0.clone_owned()
+    } else {
+        p0.transpose()
+    };
+    let mut v3: f64 = v1;
+    for i in 0..3 {
+        let s2: f64 = p0[(i % 4, i / 4 % 4)].cos();
+        if v2.dot(&v2) <= v2[(3, 2)].sin() + 0.5 {
+            v3 += (v2 * v2.transpose() + SMatrix::<f64, 4, 4>::identity() * 3.0).determinant().ln() * 0.5;
+        } else {
+            v3 = (v3 + (2.0 * (SMatrix::<f64, 4, 4>::identity() * 4.0 + v2.map(|t| t.tanh()) * 0.5).determinant().ln()) * 0.5).tanh();
+        }
+    }
+    v3 * (((p0 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 4>::identity() * p0)) - (v2 + SMatrix::<f64, 4, 4>::identity())).dot(&((v2 * (v2 * SMatrix::<f64, 4, 1>::identity())) * (SMatrix::<f64, 1, 4>::identity() * v2).map(f64::sin))) + v0
+}
+
+#[test]
+fn f24_derivatives() {
+    {
+        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[-0.01190900575928966, -0.05808737141392517, -0.8245988842021195, -0.8639743202992445, 0.7671663911985025, 0.556454877105268, -0.2826799742881443, -0.9053749468979349, -0.09524328622430156, -0.4605683579333857, -0.49539610484245444, 0.704823213598677, -0.22240034358559524, -0.7026662568619304, -0.8368504172757634, 0.880226065685638]);
+        check(
+            |x: &SMatrix<f64, 4, 4>| f24(x),
+            |x: &SMatrix<f64, 4, 4>| f24_grad(x),
+            |x: &SMatrix<f64, 4, 4>| f24_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f24_hvp(x, v),
+            &p0,
+            0xc172956d04e2a901,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 4, 4> = SMatrix::<f64, 4, 4>::from_column_slice(&[0.20323081155425893, -0.1681030577892032, -0.24928490435650974, -0.2793635399848893, 0.14432916767333948, -0.06153579377003959, 0.2702172875393124, -0.016970835099715975, 0.4456852018893872, 0.4065449569074109, 0.20092168743207361, -0.011295961787722852, -0.12602287998139194, 0.44852801724786395, -0.30522448849598927, -0.4130893602362401]);
+        check(
+            |x: &SMatrix<f64, 4, 4>| f24(x),
+            |x: &SMatrix<f64, 4, 4>| f24_grad(x),
+            |x: &SMatrix<f64, 4, 4>| f24_value_and_grad(x),
+            |x: &SMatrix<f64, 4, 4>, v: &SMatrix<f64, 4, 4>| f24_hvp(x, v),
+            &p0,
+            0x23848a6c01974289,
+        );
+    }
+}
+
+/// Uses: &&, || or ! in a condition, value-dependent if/else as the tail, vector parameter of length > 64.
+#[differentiate(wrt = p0)]
+fn f25(p0: &SVector<f64, 1>, p1: &SVector<f64, 66>) -> f64 {
+    if !((p0.transpose().transpose() * p0.transpose() + 2.0 * SMatrix::<f64, 1, 1>::identity()).determinant().ln() <= p0[(0, 0)] + 0.25) {
+        (((p0[0] * p0) * (p0[0] * p0)).trace() / (1.0 + (p0[0] + 1.0) * (p0[0] + 1.0)))
+    } else {
+        (p0.transpose() / 0.5).sum()
+    }
+}
+
+#[test]
+fn f25_derivatives() {
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.030799811338225513]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.6808597704877375, -0.6084925778133325, 0.4636751111949624, -0.15572613541485603, -0.5218666139799881, -0.5145283604426343, 0.5110296470072513, 0.6228443812088691, -0.5646972967087633, -0.3171067500624243, 0.9793951075565628, 0.044998728310398306, -0.6128772942958807, 0.13733255552030976, -0.28150158158726346, 0.9382338030827218, -0.824499334245091, -0.8002630046901535, -0.4434222875529348, -0.2621044444051799, -0.3350802438621454, 0.8948906129860597, -0.47482464490463405, 0.5432135047970921, 0.19672818548320503, 0.4207021458397082, -0.06938332364426514, -0.5004069657828902, -0.5912169610635722, -0.4317114184634687, 0.8682447409155873, -0.09685741544687021, 0.11323575284373533, -0.22728570896650924, 0.4161490985848144, -0.16167359628592304, 0.7410048641032325, 0.3284086412675782, -0.9006139641886277, 0.08878520204413842, 0.62906779205005, -0.39314572916192225, -0.7130028646043916, 0.25828890820822337, 0.0473159212516141, 0.34528597324556887, -0.31022386015972403, -0.8050803996862257, 0.6534657409081546, 0.9462655953523631, -0.6150243987056301, 0.4777935177747228, -0.9792878089777817, -0.4476113485899651, 0.6310032121718905, -0.09390141649346528, 0.8243238988298578, 0.7803977869602059, 0.49005935606220286, 0.30220456443462673, -0.27218826435002264, 0.09461013892078252, -0.8977065990660926, -0.8651431833544954, 0.3922188049519497, -0.30009812665673197]);
+        check(
+            |x: &SMatrix<f64, 1, 1>| f25(x, &p1),
+            |x: &SMatrix<f64, 1, 1>| f25_grad(x, &p1),
+            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(x, &p1, v),
+            &p0,
+            0xe2b1ac821a52368f,
+        );
+    }
+    {
+        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.032296961459094664]);
+        let p1: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.639330389196441, -0.9874415600802264, 0.3456988461205639, -0.7437957572106397, -0.23242504932911734, -0.23026299945420048, -0.03716820544317856, -0.6778934762510875, -0.8639058160677568, 0.5078620398439566, 0.05887753749736646, 0.025286754417216173, 0.370437531206387, -0.22696220431990266, -0.8425624444783533, 0.48540641692469055, -0.4279317700800389, -0.6166992802649396, -0.05274488194837268, 0.5782974318287508, 0.8249183327368979, 0.29879731292554124, -0.14320568166666914, -0.4299900912655581, -0.7026957992276854, 0.6600207680381354, -0.5066109010250575, -0.9341962975278104, 0.9873216929708535, 0.5018576570572593, -0.4915201295114584, 0.8035497603252881, -0.8630192524878437, 0.29640836672649273, -0.45398350605888194, 0.03998237954673689, 0.23373683795572964, 0.5356140128144598, 0.053270386026744276, 0.5025772530271739, 0.9072696138201992, 0.6308374132837016, -0.605790411251921, -0.5524907964866514, 0.9855900875230317, 0.5932279394628805, 0.05806088864283199, 0.012261436263740544, 0.17400828176895455, 0.7309130405103197, 0.42514560236581755, -0.4704912322236745, 0.37306482575058486, 0.36890971597655997, 0.3115473893088152, -0.47953757166488264, -0.8448524255274161, -0.935663498271532, -0.8174668378311072, -0.8581787391089051, -0.8361113693293782, 0.7261199524695143, -0.6817377212147497, 0.05829241025999865, 0.7860846377908137, 0.3273832878642775]);
+        check(
+            |x: &SMatrix<f64, 1, 1>| f25(x, &p1),
+            |x: &SMatrix<f64, 1, 1>| f25_grad(x, &p1),
+            |x: &SMatrix<f64, 1, 1>| f25_value_and_grad(x, &p1),
+            |x: &SMatrix<f64, 1, 1>, v: &SMatrix<f64, 1, 1>| f25_hvp(x, &p1, v),
+            &p0,
+            0xdcb5823eba413c96,
+        );
+    }
+}
+
+/// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count <= 64, i as f64, vector parameter of length > 64.
+#[differentiate(wrt = p1)]
+fn f26(p0: RowSVector<f64, 2>, p1: SVector<f64, 70>) -> f64 {
+    let v0: f64 = (p0 * p0.transpose()).dot(&(-(p0 * SMatrix::<f64, 2, 1>::identity())));
+    let v1: f64 = (Matrix4::<f64>::identity() * (SMatrix::<f64, 4, 1>::identity() * p0 * SMatrix::<f64, 2, 4>::identity())).transpose().norm_squared();
+    let v2 = ((p0.transpose() * (p0 * SMatrix::<f64, 2, 1>::identity())) * (p0.transpose() * (p0 * SMatrix::<f64, 2, 1>::identity())).transpose() + SMatrix::<f64, 2, 2>::identity() * 3.0);
+    let mut v3: f64 = v2.transpose().sum();
+    for i in 0..2 {
+        v3 /= 1.5 + ((0.5 + i as f64 * 0.5) - (-p0[i])).tanh();
+    }
+    v3 * p1[28]
 }
 
 #[test]
 fn f26_derivatives() {
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5421637523019343]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.7273784010064086]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.5511431776863813, 0.1347087591197007, 0.30007252236049164, -0.998856490830877]);
-        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.98516347123824]);
+        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.32602509442685057, 0.31658290005646816]);
+        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.9667622194950893, -0.591056043322173, 0.08917204507430254, 0.9584236080319513, -0.1331645028139219, -0.6427070728052111, 0.10817972884704141, 0.46937968064352775, -0.0065518429985107485, 0.9391236054232863, -0.650804304384911, -0.03502918991733028, 0.2465579109260787, 0.3501926146803842, 0.4500140929593355, -0.01669486895129424, 0.25527086833254375, 0.1825813307801487, -0.9755984235405586, -0.6554624394249995, 0.5141118444114716, -0.7932229018868917, 0.16025094342527768, 0.7419267685482542, 0.6427848058926513, -0.115508204140361, 0.478939772501634, 0.6731935706985526, 0.13499845689717227, 0.06936786186482102, -0.29078143083302144, 0.7392652624870191, -0.037847284193358144, 0.9488507566106532, -0.08575345389533684, 0.20372360698260827, -0.9016450990467424, -0.8777007512619204, -0.8204945777908541, 0.830919587859291, 0.3814069331272767, 0.7601448719175539, 0.4773922952615257, 0.03152261391667288, -0.3544371365366086, -0.6701442250798899, -0.21332245083037082, -0.14896497227416017, 0.2499093972257993, 0.6204357069907025, -0.6659404814587591, -0.7169633095279726, -0.22562144213491697, 0.7859021216618625, 0.7062382563531209, 0.9802971615177343, 0.9150601367508191, -0.36280540927115856, 0.5303395408862268, 0.9499646252958065, 0.5289280111362804, 0.4217757603658332, 0.8046508000508745, 0.047286410174058435, -0.5235616769453342, -0.6200442391863299, -0.6822063120854094, -0.9702811079006914, 0.28213688615420884, 0.21653593714870834]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f26(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f26_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f26_value_and_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f26_hvp(&p0, p1, x, &p3, v),
-            &p2,
-            0x28105c18002efe46,
+            |x: &SMatrix<f64, 70, 1>| f26(p0, *x),
+            |x: &SMatrix<f64, 70, 1>| f26_grad(p0, *x),
+            |x: &SMatrix<f64, 70, 1>| f26_value_and_grad(p0, *x),
+            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f26_hvp(p0, *x, *v),
+            &p1,
+            0xe157586270e6f27b,
         );
     }
     {
-        let p0: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.5697066800525596]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.16289642067483956]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.009608502491884163, 0.7459046247355852, 0.9490793213799513, 0.8712682896215893]);
-        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.3344518444136042]);
+        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[0.3216637182336999, -0.272920910081635]);
+        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.5830193462268418, 0.41217971176367785, -0.9002978837425764, -0.4670602188267643, -0.3330067549452864, -0.5687014931757766, 0.5861606489129318, -0.011518564088261796, -0.27213542414354897, -0.3667675223256224, -0.6924148083363637, 0.2755360723311715, -0.10958470353448813, 0.7222014552562002, -0.4738041661046426, 0.6443730918289587, 0.7915032151284938, 0.9484507978134082, 0.8034453199958138, 0.3022031901498714, -0.49095502313892436, 0.9159396890304434, -0.9694577865991199, 0.13511343691322875, -0.4164816454173528, 0.6544005156187902, -0.6815774856113159, -0.43426560642418366, 0.25942816602922636, 0.9264596606414677, -0.7817422439033626, -0.7431491879883145, 0.6292424144326063, -0.42129910591313546, -0.08465300533779185, 0.7791087906412575, -0.025358800467320197, 0.7312406587805993, -0.2703970749752864, -0.9862704228046975, -0.32147061472035876, 0.08614704326861888, -0.5682279315540386, -0.9420502002793454, -0.9668399574367397, -0.33229061058009224, 0.9008858243749704, -0.02226283757439851, -0.6756701649030616, -0.594260331840323, 0.2348857564636071, 0.7508702729223216, -0.09560744997837367, -0.5526812037689148, -0.882152861897465, 0.6142595123799812, -0.7499642862632747, -0.5759921762550677, -0.7352948829534582, -0.07046473129715847, -0.7825088994136036, 0.34063740932574693, 0.30813366917176177, -0.9174502045818205, 0.24939172451050662, -0.21512349864910107, -0.5521434520087594, -0.2112226631934575, -0.8999066193238099, 0.7063846884070113]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f26(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f26_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>| f26_value_and_grad(&p0, p1, x, &p3),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f26_hvp(&p0, p1, x, &p3, v),
-            &p2,
-            0x326efb76d739ec6c,
+            |x: &SMatrix<f64, 70, 1>| f26(p0, *x),
+            |x: &SMatrix<f64, 70, 1>| f26_grad(p0, *x),
+            |x: &SMatrix<f64, 70, 1>| f26_value_and_grad(p0, *x),
+            |x: &SMatrix<f64, 70, 1>, v: &SMatrix<f64, 70, 1>| f26_hvp(p0, *x, *v),
+            &p1,
+            0x818bd6c175d77327,
         );
     }
 }
 
-/// Uses: .column(i) / .row(i), deferred initialisation (let v; if .. { v = .. }), else if, entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count > 64, i as f64, index condition in a loop (if i == 0 ..), integer % in an index, iterator .zip(..), matrix carried by a loop, tuple let.
-#[differentiate(wrt = (p0, p2))]
-fn f27(p0: f64, p1: f64, p2: &RowSVector<f64, 4>) -> f64 {
-    let (v0, w0) = ((SMatrix::<f64, 4, 1>::identity() * p2 * SMatrix::<f64, 4, 2>::identity()), p2.clone_owned());
-    let mut v1 = p2.transpose().transpose();
-    for i in 0..131 {
-        if i + 1 < 131 {
-            v1[i % 4] -= v0.row(i % 4).norm_squared() * 0.01;
-        } else if i % 3 == 1 {
-            v1 -= ((v1 - w0) * p0) * 0.01;
-        } else {
-            v1[i % 4] = v1[i % 4] * 0.5 + ((0.5 + i as f64 * 0.01) + p2[i % 4].powi(3)).sin() * 0.01;
+/// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, entry update m[(i, j)] / v[i] in a loop, for loop or range, trip count <= 64, for loop or range, trip count > 64, iterator .fold(init, |acc, t| ..), match on a loop index, matrix carried by a loop, vector parameter of length > 64.
+#[differentiate(wrt = (p0, p1))]
+fn f27(p0: SMatrix<f64, 3, 4>, p1: &SVector<f64, 70>) -> f64 {
+    let v0: f64 = p0.iter().take(2).fold((p0.transpose() * p0).sum(), |acc1, &t1| acc1 * 0.5 + p0.map(|t| ((2.0 * 0.5) as f64).powi(3)).norm() * 0.5);
+    let v1 = (((SMatrix::<f64, 1, 3>::identity() * p0 * SMatrix::<f64, 4, 3>::identity()) * (p0 * SMatrix::<f64, 4, 1>::identity())).transpose() * ((SMatrix::<f64, 1, 3>::identity() * p0 * SMatrix::<f64, 4, 1>::identity()).transpose() * (SMatrix::<f64, 1, 3>::identity() * p0 * SMatrix::<f64, 4, 3>::identity())));
+    let mut v2: f64 = (v0 - p0[(1, 2)]);
+    for i in 0..200 {
+        v2 *= 1.0 + (v1.transpose() * (v1 * v1.transpose()))[(0, 0)].tanh() * 0.01;
+    }
+    let mut v3 = SMatrix::<f64, 1, 3>::zeros();
+    for i in 0..5 {
+        match i {
+            0 => {
+                v3 += ((v3 * v2) * (p1[i] + v3.norm_squared()).sin()) * 0.1;
+            }
+            1..=3 => {
+                v3[i % 3] += p0.norm_squared() * 0.1;
+            }
+            _ => {
+            }
         }
     }
-    let v2: f64 = v1.iter().zip(v0.iter()).map(|(&t1, &u1)| ((SMatrix::<f64, 2, 1>::identity() * w0 * SMatrix::<f64, 4, 1>::identity()).norm_squared() + 0.5).ln()).sum::<f64>();
-    let v3: SMatrix<f64, 4, 2>;
-    if v2 <= (SMatrix::<f64, 2, 1>::identity() * v1 * Matrix4x2::<f64>::identity()).dot(&(v0.transpose() * v0)) + 0.5 {
-        v3 = v0.transpose().transpose().component_mul(&(v1.transpose() * (SMatrix::<f64, 1, 4>::identity() * v0)));
-    } else {
-        v3 = (-v0.transpose()).transpose();
-    }
-    v3.norm_squared() + (v1[(0, 0)] + (v1 * v1.transpose() + SMatrix::<f64, 1, 1>::identity() * 3.0).determinant().ln())
+    v3[(0, 1)] * (-(v1 * SMatrix::<f64, 3, 1>::identity())[0].powi(2))
 }
 
 #[test]
 fn f27_derivatives() {
     {
-        let p0: f64 = 0.2157486664648145;
-        let p1: f64 = 0.9634099213299234;
-        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.265687503752263, -0.42785504016813514, -0.20449266930813725, -0.4833675379192297]);
+        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[0.10603605596880872, 0.4888367141999612, -0.4806132048644156, 0.9405924580460838, 0.4365016376255384, -0.5725915825858112, 0.47286786162725813, -0.5627438686502908, 0.32168381061998863, -0.9050793357044022, -0.6415203725345688, 0.7891095889077329]);
+        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.7285218938373588, 0.31061931804369025, 0.29671156401106935, -0.007458791142556764, 0.22350367652708258, -0.4309839405911857, -0.3609375496706817, 0.19293837703914396, 0.2701757076138638, 0.022889953762679216, -0.033914929919518055, 0.11613848101007163, -0.342528552174755, -0.7638423192525823, 0.9493159087239109, -0.40503586215356635, -0.9457846195465589, -0.18709788078489287, -0.7388710317632952, 0.9677587655908244, 0.7803942986702321, 0.5962313276912854, -0.8385796209636713, 0.6372411626155234, 0.9390306058633711, 0.6040425594803334, -0.9744339026576698, 0.08040701577204623, -0.4983586548888188, 0.5172875514678343, 0.7471394877960853, -0.8886439950344804, -0.9420871490822016, 0.11371123939172123, 0.5778382884278108, 0.5056134996575268, 0.7525935455833015, 0.7966959344279054, 0.49310481561162245, 0.2513583231624439, 0.9099385739563592, 0.5443419077373175, -0.5231133024801231, 0.3442289541767296, -0.3565453776102878, 0.06091987725675474, 0.7384408931486073, 0.49658101120602915, -0.9830126126775507, 0.12842430079965195, 0.790704858115318, 0.6076781881914008, 0.04252131420358096, -0.4570859036585053, 0.9300992354512485, 0.6865266930844456, 0.7688546503964657, 0.3787622170229725, 0.08859981897892899, 0.4993973723795644, -0.939011979964556, 0.20119344369336956, -0.1470361630870205, -0.408366226083686, 0.9560044016003875, -0.0013615331960421528, -0.6350608126126067, 0.45526495184561044, 0.8210597383422944, -0.8476989823942489]);
         check(
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27_value_and_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f27_hvp(x.0, p1, &x.1, v.0, &v.1),
-            &(p0, p2),
-            0x267d40beb5099e79,
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_grad(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_value_and_grad(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>), v: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_hvp(x.0, &x.1, v.0, &v.1),
+            &(p0, p1),
+            0xfd78e300d7bf9239,
         );
     }
     {
-        let p0: f64 = -0.7945785523055084;
-        let p1: f64 = 0.9710536627817117;
-        let p2: SMatrix<f64, 1, 4> = SMatrix::<f64, 1, 4>::from_column_slice(&[-0.13396334717669744, -0.19548262166139319, 0.7787986398188114, -0.2243599876484892]);
+        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.5961773256752836, 0.09548249737680381, -0.6357965751374188, -0.50856385646548, -0.3057848840117896, -0.5652032683965635, 0.805545780987946, -0.3039167959059741, -0.18938694902126874, 0.8748966945156207, -0.052814185386340196, -0.3122172961194811]);
+        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.3433650279337539, 0.7684597355854956, -0.7868978345227713, -0.5887408649314518, 0.6553679326102175, 0.450377119955347, 0.06890127978336125, -0.27646190083593836, -0.6978422318036435, -0.910264642696768, -0.5994584400441529, 0.3509773590743772, 0.11175705089432797, -0.26769933952465297, 0.7573266506646148, -0.6281907923213366, 0.9465441463294682, -0.7707361581799952, -0.4910397093252179, -0.8969034398184295, -0.1977650389527532, -0.4154231957600689, 0.8673046206818387, -0.18589276932322218, 0.5104106464572515, -0.7474384419243099, -0.22436004397693599, -0.28728285958160416, 0.8321145711679605, -0.12652155339122317, -0.6552153777795315, -0.6359209020978023, 0.40392391241854897, -0.9434455303664189, 0.5698858850168025, 0.9993277336008399, 0.5204367007395523, 0.0913645275601187, -0.029083290917973903, 0.9845378969244856, 0.8937199324638103, -0.9575156464162582, -0.7866501694941035, -0.11708396248414976, 0.15156545769059449, -0.4493798829666915, 0.06383630686478625, -0.14141754648545057, 0.8579003861997048, 0.029864369936917656, 0.7580208306234222, -0.3089487070680008, 0.9947275818374353, -0.9519402740496807, -0.3854611427539645, 0.026915313250225337, -0.5664030652457361, 0.805821146945833, 0.40182497914940307, 0.7918729820869743, -0.5795930006504291, 0.2798650515318364, 0.6826276934690061, 0.19779650630665846, 0.30409930869189417, -0.14098848759346128, 0.31515446900756716, 0.37659159737166004, 0.9824918962947808, 0.7956244060652378]);
         check(
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>)| f27_value_and_grad(x.0, p1, &x.1),
-            |x: &(f64, SMatrix<f64, 1, 4>), v: &(f64, SMatrix<f64, 1, 4>)| f27_hvp(x.0, p1, &x.1, v.0, &v.1),
-            &(p0, p2),
-            0xefe5c9b12ad7ffee,
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_grad(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_value_and_grad(x.0, &x.1),
+            |x: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>), v: &(SMatrix<f64, 3, 4>, SMatrix<f64, 70, 1>)| f27_hvp(x.0, &x.1, v.0, &v.1),
+            &(p0, p1),
+            0x12bed1e17eb7afcd,
         );
     }
 }
 
-/// Uses: for loop or range, trip count > 64, range (0..n).map(|i| ..).sum(), value-dependent if/else as the tail, value-dependent if/else inside an expression, vector parameter of length 5 to 64.
-#[differentiate(wrt = p1)]
-fn f28(p0: &Matrix3<f64>, p1: &RowSVector<f64, 3>, p2: &Vector3<f64>, p3: &SVector<f64, 3>, p4: &SVector<f64, 6>) -> f64 {
-    let v0 = ((p1 + p1) * ((0..92).map(|i| (p1 * p1.transpose()).norm_squared()).sum::<f64>() / 92.0));
-    if p1[2] >= 2.0 + 0.5 {
-        v0[2] + p0[(1, 2)]
-    } else {
-        (if (p0[7] + 0.25) < (2.0 * p3[(2, 0)]) + 0.1 { p0.dot(&p0) } else { (v0 * v0.transpose())[0] })
+/// Uses: compound assignment (+=, -=, *=, /=), early return from a for loop, early return with an else branch, entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, integer % in an index, match on a loop index, vector parameter of length 5 to 64.
+#[differentiate(wrt = (p1, p0))]
+fn f28(p0: f64, p1: &SVector<f64, 16>) -> f64 {
+    let v0 = (p0 * SMatrix::<f64, 4, 1>::identity());
+    let mut v1: f64 = (v0.transpose() * v0).determinant();
+    for i in 0..16 {
+        if (v0.transpose().norm_squared() + 0.5).powi(-1) > v0.norm() + 0.25 {
+            return (SMatrix::<f64, 1, 1>::identity() * 4.0 + (SMatrix::<f64, 1, 4>::identity() * v0).map(|t| t.tanh()) * 0.5).determinant().ln();
+        } else {
+            v1 += v1 * 0.1;
+        }
     }
+    let mut v2: f64 = v1.tanh();
+    for i in 0..200 {
+        match i {
+            0 => {
+                v2 = (v2 + (v0[i % 4] + (p0 + p1[i % 16])).sin() * 0.01).tanh();
+            }
+            1..=3 => {
+                v2 = v2 + (v0 + v0).sum() * 0.01;
+            }
+            _ => {
+            }
+        }
+    }
+    (0.5 * (v0.norm_squared() + 0.5).sqrt()) + v2
 }
 
 #[test]
 fn f28_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[-0.405702798398758, 0.6160827089343652, 0.3286142195371018, 0.7896645406329912, -0.5517757556604888, -0.46576409484855485, -0.1919845208563269, 0.8443877484508195, 0.8095330442171276]);
-        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[0.6777382828371852, -0.3907998490361575, 0.45395745962352674]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.6475863440948864, -0.943530784619641, -0.46629220354445433]);
-        let p3: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.402954684777461, -0.013354366906318305, 0.2876886333795523]);
-        let p4: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[0.015043955767481965, -0.7649725515540713, -0.6376121426808194, 0.6377754200140284, 0.663969560404559, 0.5076198196171346]);
+        let p0: f64 = -0.6519238261908149;
+        let p1: SMatrix<f64, 16, 1> = SMatrix::<f64, 16, 1>::from_column_slice(&[-0.014588090987539548, 0.13791659329758432, -0.42676582955457554, -0.5257722293227594, 0.9427912562935019, 0.9803580919972272, 0.6488913330873716, 0.8708694270110167, -0.6778678022052878, -0.5251475767355269, 0.6063178903442006, 0.3701771044623319, -0.3390271149620645, 0.9666266357779674, 0.8079871341533591, -0.006031239320591686]);
         check(
-            |x: &SMatrix<f64, 1, 3>| f28(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>| f28_grad(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>| f28_value_and_grad(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f28_hvp(&p0, x, &p2, &p3, &p4, v),
-            &p1,
-            0x7003df4cf743fd80,
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28_grad(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28_value_and_grad(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64), v: &(SMatrix<f64, 16, 1>, f64)| f28_hvp(x.1, &x.0, &v.0, v.1),
+            &(p1, p0),
+            0xc136433f336e1925,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 3> = SMatrix::<f64, 3, 3>::from_column_slice(&[0.8761596567178316, -0.5431958900389215, 0.19824377279891348, -0.4894224552485946, -0.1343834779813733, -0.8464867563998921, 0.6640351301687868, 0.740606220110368, 0.39627897112362787]);
-        let p1: SMatrix<f64, 1, 3> = SMatrix::<f64, 1, 3>::from_column_slice(&[-0.9382295087865657, -0.7757983634014773, 0.19264917882366595]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.29809421388207924, -0.06088233198357096, -0.27461176343086713]);
-        let p3: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[0.43549094082356987, -0.28277849892797025, -0.1452291538896835]);
-        let p4: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[0.6358321591427385, 0.31362773445636916, -0.16035514592677824, -0.06878355319971585, -0.1434557764032638, 0.6613989978801003]);
+        let p0: f64 = 0.7689874842188928;
+        let p1: SMatrix<f64, 16, 1> = SMatrix::<f64, 16, 1>::from_column_slice(&[-0.18543431743738426, 0.5382272241611135, -0.9951532932034313, -0.9142132676487311, 0.9441235815348865, 0.5832938611528597, -0.31635010736140834, -0.7581232244665039, -0.2827841542598346, 0.6714024694302121, 0.5664640111668506, 0.19571989539261136, -0.7472729007314733, 0.5966801883917847, 0.3645250116420695, -0.20440093692042272]);
         check(
-            |x: &SMatrix<f64, 1, 3>| f28(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>| f28_grad(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>| f28_value_and_grad(&p0, x, &p2, &p3, &p4),
-            |x: &SMatrix<f64, 1, 3>, v: &SMatrix<f64, 1, 3>| f28_hvp(&p0, x, &p2, &p3, &p4, v),
-            &p1,
-            0xf350c5155fdb3e8,
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28_grad(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64)| f28_value_and_grad(x.1, &x.0),
+            |x: &(SMatrix<f64, 16, 1>, f64), v: &(SMatrix<f64, 16, 1>, f64)| f28_hvp(x.1, &x.0, &v.0, v.1),
+            &(p1, p0),
+            0x8bd4fd8fe9118304,
         );
     }
 }
 
-/// Uses: iterator .fold(init, |acc, t| ..), vector parameter of length > 64.
-#[differentiate(wrt = p0)]
-fn f29(p0: SMatrix<f64, 3, 4>, p1: &SVector<f64, 70>) -> f64 {
-    let v0: f64 = p0.iter().take(2).fold((p0.transpose() * p0).sum(), |acc1, &t1| (acc1 + (p0 * (SMatrix::<f64, 4, 3>::identity() * p0)).norm() * 0.5).tanh());
-    let v1 = ((p0 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 3>::identity() * p0));
-    let v2 = v1;
-    let v3 = (-((SMatrix::<f64, 4, 3>::identity() * v1 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 3>::identity() * p0 * SMatrix::<f64, 4, 3>::identity()))).map(|t| (1.0 + (1.0 + t * t).sqrt() * (1.0 + t * t).sqrt()).sqrt());
-    v3[(1, 1)] * (-((Matrix4x3::<f64>::identity() * v2 * SMatrix::<f64, 4, 1>::identity()) * (SMatrix::<f64, 1, 4>::identity() * v3)).dot(&(v1.transpose() * (v2 * v3)))) + v0
+/// Uses: .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), early return from a for loop, early return from a loop of > 64 iterations, entry selected by a loop index, for loop or range, trip count <= 64, for loop or range, trip count > 64, i as f64, integer % in an index, match on a loop index, value-dependent if/else as the tail, value-dependent if/else inside an expression, vector parameter of length > 64.
+#[differentiate(wrt = (p0, p4))]
+fn f29(p0: &SVector<f64, 2>, p1: SVector<f64, 1>, p2: &SMatrix<f64, 2, 2>, p3: &Vector1<f64>, p4: &SVector<f64, 66>) -> f64 {
+    let mut v0: f64 = (0.75 * p3[(0, 0)]);
+    for i in 0..p2.len() {
+        v0 -= (p2.column(i % 2).sum() - (0.0_f64).cos()) * 0.5;
+    }
+    let mut v1: f64 = v0;
+    for i in 0..p4.len() {
+        if (1.0 / (2.0 + v0.sin())).powi(-2) > (p1[0] / 3.0) + 0.5 {
+            return (-p3[0].powi(2));
+        }
+        v1 *= 1.0 + p0[0].tanh() * 0.01;
+    }
+    let v2 = (SMatrix::<f64, 1, 1>::identity() * 2.0 + (p3.transpose() * 0.5) * (p3.transpose() * 0.5).transpose());
+    let mut v3: f64 = p3.transpose()[0];
+    for i in 0..4 {
+        match i {
+            0 => {
+                v3 -= (0.5 + i as f64 * 0.5) * 0.5;
+            }
+            1..=3 => {
+                v3 *= 1.0 + (p0[i % 2] + v2[0].exp()).sin().tanh() * 0.5;
+            }
+            _ => {
+                v3 = v3 + (p4[i] + (1.0 / (p2.transpose().norm_squared() + 0.5)).ln()).sin() * 0.5;
+            }
+        }
+    }
+    if v1.powi(3) < (0.25_f64).powi(3) + 0.5 {
+        v3 * (((1.5 * v2[0]) - (-p1[0])) - (if v3 <= (p0[1] + v3) + 0.25 { (v2.transpose() * v2).trace() } else { v2.determinant().ln() })) + v1
+    } else {
+        (1.0 / (v2.norm_squared() + 0.5)).ln()
+    }
 }
 
 #[test]
 fn f29_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.19208771063246388, 0.5770871081898648, 0.7870292001338146, -0.5255276113793876, 0.4061100635983459, -0.18335594957428158, -0.24596577057190538, 0.19543443310501063, 0.6411244753193248, -0.7995575157837813, -0.43806746903804505, -0.20764919499777057]);
-        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.6579315140767872, 0.5661932866852428, 0.33205059896503597, 0.5897295723037246, 0.5427451838761577, 0.14797059031772686, -0.7670781681431296, -0.2836408659123346, 0.7958521183823313, 0.622216061563192, -0.33442251589602945, -0.07745500264269767, -0.6013853818358879, -0.5255329505499646, 0.12456541895407014, 0.43792040052793957, -0.7355886244572674, 0.08322731853048193, -0.2167605715114207, 0.8046551050200879, -0.7449360798288311, -0.7869544018395898, -0.3856929555174915, -0.7569753541187318, 0.6096240436765943, -0.8197978764689056, 0.6705568889614624, -0.09229654117519748, 0.05496603304819048, -0.5067664660919151, -0.4288203890063047, -0.17352437321446024, -0.32157559575687955, 0.8230738160278148, 0.7513564819335647, -0.13143150497100264, -0.9830035878833279, 0.6655522073960647, 0.2435656235715704, -0.23275076966916042, -0.2846871036805707, 0.09004937406133395, -0.8078040260522963, 0.05086396848592156, -0.10498722211347533, -0.48484239000238105, -0.845419299718144, 0.3248069922733481, 0.7978309764043807, 0.4715603674677389, 0.012700060864744733, 0.9862124637341056, 0.6071404354897498, 0.2531091967003245, -0.724430351733528, -0.9653889912692448, 0.10603605596880872, 0.4888367141999612, -0.4806132048644156, 0.9405924580460838, 0.4365016376255384, -0.5725915825858112, 0.47286786162725813, -0.5627438686502908, 0.32168381061998863, -0.9050793357044022, -0.6415203725345688, 0.7891095889077329, -0.7285218938373588, 0.31061931804369025]);
+        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.4156807880995834, 0.7693467361283788]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.9481275997087844]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.9866580664041265, 0.729028388762605, -0.8582837609573986, 0.9265101292715496]);
+        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.5023237667073761]);
+        let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.8527281504452735, -0.06240487377987747, 0.20657134406061917, 0.0954115770275179, -0.07767391386127409, 0.44601447439450426, 0.14961423478395086, 0.7389559650027921, -0.47699499261088163, -0.1084789128261443, -0.4074711981035146, 0.39445817449774667, -0.547929079112667, 0.45978554253790427, 0.5088002807438634, 0.7589694851713964, -0.0030513312022137917, 0.2526374768352184, -0.8124396316468108, 0.2577797089226386, -0.37613267119826266, -0.5285004992078981, -0.09391355252974587, -0.5122177760272388, 0.3244524163871938, 0.5866499253146351, -0.3486921317751679, -0.07859304739264283, -0.4009437784885004, -0.030211772094386857, 0.4627541628792853, 0.8042095673474683, -0.24748461796403864, -0.41684223428421485, 0.8434124815732462, 0.7215337783033222, 0.04934761905243046, 0.6296759206975808, -0.06167439609980341, -0.8843707665729654, -0.43680234546280583, 0.2036297292605791, -0.6718943285186172, 0.6181869289334285, -0.31517188525251827, 0.7155224900260575, -0.9782582551239427, -0.6680006995147645, 0.0490670144783929, -0.8985032661625174, -0.6991495830136323, -0.20749414852665127, -0.4572998386348741, 0.6532090964233586, 0.9616920867144063, -0.6558416374450453, -0.23435396466552527, 0.9459765622815746, 0.11632807020749358, 0.33691121544020475, -0.08945843973710521, 0.04998963358639252, -0.8075954298058861, -0.6805551693072556, 0.23132558683095938, -0.9489617931149361]);
         check(
-            |x: &SMatrix<f64, 3, 4>| f29(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f29_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f29_value_and_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f29_hvp(*x, &p1, *v),
-            &p0,
-            0xa5faa4ffe2e30ae6,
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_grad(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_value_and_grad(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_hvp(&x.0, p1, &p2, &p3, &x.1, &v.0, &v.1),
+            &(p0, p4),
+            0x7238bbdf0afad880,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 4> = SMatrix::<f64, 3, 4>::from_column_slice(&[-0.007458791142556764, 0.22350367652708258, -0.4309839405911857, -0.3609375496706817, 0.19293837703914396, 0.2701757076138638, 0.022889953762679216, -0.033914929919518055, 0.11613848101007163, -0.342528552174755, -0.7638423192525823, 0.9493159087239109]);
-        let p1: SMatrix<f64, 70, 1> = SMatrix::<f64, 70, 1>::from_column_slice(&[-0.40503586215356635, -0.9457846195465589, -0.18709788078489287, -0.7388710317632952, 0.9677587655908244, 0.7803942986702321, 0.5962313276912854, -0.8385796209636713, 0.6372411626155234, 0.9390306058633711, 0.6040425594803334, -0.9744339026576698, 0.08040701577204623, -0.4983586548888188, 0.5172875514678343, 0.7471394877960853, -0.8886439950344804, -0.9420871490822016, 0.11371123939172123, 0.5778382884278108, 0.5056134996575268, 0.7525935455833015, 0.7966959344279054, 0.49310481561162245, 0.2513583231624439, 0.9099385739563592, 0.5443419077373175, -0.5231133024801231, 0.3442289541767296, -0.3565453776102878, 0.06091987725675474, 0.7384408931486073, 0.49658101120602915, -0.9830126126775507, 0.12842430079965195, 0.790704858115318, 0.6076781881914008, 0.04252131420358096, -0.4570859036585053, 0.9300992354512485, 0.6865266930844456, 0.7688546503964657, 0.3787622170229725, 0.08859981897892899, 0.4993973723795644, -0.939011979964556, 0.20119344369336956, -0.1470361630870205, -0.408366226083686, 0.9560044016003875, -0.0013615331960421528, -0.6350608126126067, 0.45526495184561044, 0.8210597383422944, -0.8476989823942489, 0.9802516702761719, -0.5961773256752836, 0.09548249737680381, -0.6357965751374188, -0.50856385646548, -0.3057848840117896, -0.5652032683965635, 0.805545780987946, -0.3039167959059741, -0.18938694902126874, 0.8748966945156207, -0.052814185386340196, -0.3122172961194811, -0.3433650279337539, 0.7684597355854956]);
+        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.6084055796662875, 0.3287422621201177]);
+        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.4984285068220664]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.8569978384005736, -0.3618893602191038, 0.13120522587474115, 0.14650397591792008]);
+        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.36719481790558106]);
+        let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.3357002656709174, -0.5992549401113372, -0.5391197035298074, -0.2680358637611955, 0.3431427472572737, -0.039951420233816703, 0.4860434788680674, -0.3751497018453418, 0.2333858037852643, 0.159264691223453, 0.9197369245789204, -0.20512782496003745, 0.4933540909298648, -0.2413066279946101, 0.44867257914226477, 0.005465660804475858, -0.31382932790486406, 0.013528687373812076, -0.3584448245965819, 0.8258332999685105, -0.25739435518250997, -0.1745023330877178, -0.8457316372270802, -0.7934500640246185, -0.28955020291019484, 0.7778998423951071, 0.3322886796789728, -0.6939066272314227, -0.42726117063687097, -0.15378781928572272, 0.6602512144971586, -0.2908623690340344, -0.7696312689356584, 0.7409449469479816, 0.6296644262598363, 0.1439206278459102, -0.4352333111681721, 0.9970573393662068, 0.5619920654153876, -0.12183059255743078, 0.6032285423186086, -0.53029456482574, -0.7279321545928714, -0.6929644484542925, -0.35118692459582745, -0.6248635810165637, 0.016100957128363902, 0.628730041849596, 0.1662110502058478, -0.10396304401168366, 0.9917841616079335, -0.3992443178705871, 0.505312356971434, 0.5192911524950741, 0.9288135167596958, -0.07489765211490695, -0.2032320844518254, -0.10634950497561713, 0.6708677738851292, -0.27239390348020565, -0.7639570979855472, 0.8067695923816323, -0.40992687473288925, 0.4271134268953132, 0.7325204042816045, 0.3103899896779667]);
         check(
-            |x: &SMatrix<f64, 3, 4>| f29(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f29_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>| f29_value_and_grad(*x, &p1),
-            |x: &SMatrix<f64, 3, 4>, v: &SMatrix<f64, 3, 4>| f29_hvp(*x, &p1, *v),
-            &p0,
-            0x1b46ee87b73aa9ed,
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_grad(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_value_and_grad(&x.0, p1, &p2, &p3, &x.1),
+            |x: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>), v: &(SMatrix<f64, 2, 1>, SMatrix<f64, 66, 1>)| f29_hvp(&x.0, p1, &p2, &p3, &x.1, &v.0, &v.1),
+            &(p0, p4),
+            0x4b61470e83486f8e,
         );
     }
 }
 
-/// Uses: .column(i) / .row(i), 0..x.len(), compound assignment (+=, -=, *=, /=), for loop or range, trip count <= 64, i as f64, vector parameter of length > 64.
-#[differentiate(wrt = p2)]
-fn f30(p0: &SVector<f64, 2>, p1: SVector<f64, 1>, p2: &SMatrix<f64, 2, 2>, p3: &Vector1<f64>, p4: &SVector<f64, 66>) -> f64 {
-    let mut v0: f64 = (0.75 * p3[(0, 0)]);
+/// Uses: 0..x.len(), entry selected by a loop index, for loop or range, trip count > 64, integer % in an index, vector parameter of length > 64.
+#[differentiate(wrt = (p2, p0))]
+fn f30(p0: &RowVector2<f64>, p1: &SVector<f64, 2>, p2: &SVector<f64, 66>) -> f64 {
+    let v0 = p1;
+    let mut v1: f64 = p0.transpose().sum();
     for i in 0..p2.len() {
-        v0 -= (p2.column(i % 2).sum() - (0.0_f64).cos()) * 0.5;
+        v1 = v1 * 0.5 + (v1 - p1[i % 2]).sin() * 0.01;
     }
-    let v1 = ((p3.transpose() * p0.transpose()) / (2.0 + v0.sin()));
-    let v2 = ((p0 * 2.0).transpose() * (p0 * 2.0) + 2.0 * SMatrix::<f64, 1, 1>::identity());
-    let mut v3: f64 = (0.75_f64).tanh();
-    for i in 0..v1.len() {
-        v3 = v3 * 0.5 + (0.5 + i as f64 * 0.5) * 0.5;
-    }
-    v3 * ((0.0 * (v0 - 1.5)) + p3.transpose().norm_squared())
+    let v2 = (((p0 * v1) / ((p0 * v0).norm_squared() + 0.5)) * (1.5 * v0.norm()));
+    v2.sum() * v1
 }
 
 #[test]
 fn f30_derivatives() {
     {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.2593402042102766, 0.11006974279072645]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.5124244322258491]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.6097581684642615, -0.9074427808441741, 0.14075593201907743, -0.2267187178565111]);
-        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.015051328027850586]);
-        let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[-0.7983889120852583, -0.39338229117466605, -0.24890502161509698, -0.8606115164865531, -0.55014755487159, -0.5813062189787537, 0.9238442275440473, 0.907133635019673, -0.2027016122807026, -0.3694734761224665, -0.7011017490376186, 0.13679800494549577, 0.13188891532072256, 0.18464984276559449, 0.9934473656265566, 0.8091411640228534, 0.5554636602082759, 0.37036758988374663, 0.6507192967977937, 0.7833615629770581, 0.1238781599291523, 0.004359780942846392, -0.9006705590854067, -0.8611301727385778, 0.23689728554624145, 0.8559695725004097, -0.7247912814267674, -0.6939788855401761, -0.1505536120676183, 0.4050473089567652, 0.15046769917878278, 0.884838477655401, -0.006531258844610477, -0.7668012584509412, 0.7681252329695605, -0.8635948402392408, -0.3659305010788627, -0.3721412605863612, -0.28642082281089354, 0.25573382315481297, -0.7050137941705978, -0.921351744558067, -0.5141326290838171, 0.47142215948871646, 0.43046809458432955, -0.29502821083984165, 0.23341007512380174, -0.7226911203356066, 0.47565700167728453, 0.4081134580967829, -0.4938449901354385, 0.9736423281241013, 0.5682410178326367, 0.6244568581386445, -0.3164014172004179, -0.7138246591652149, -0.8326799411381387, -0.4816302550633258, -0.7311801219639151, 0.4508540353204551, -0.9514654754202534, -0.07515269378430767, -0.27807646499828387, 0.508231885704348, -0.8764730448116291, 0.6399477880259401]);
+        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.403680217014905, 0.34026943675011223]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.8410645785599873, -0.24153933895067992]);
+        let p2: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.4509398486209115, -0.3067020800852158, 0.5624351198744513, -0.8131008997196207, -0.7052599868012646, -0.8002075350935136, -0.20419027998231343, -0.43694042970329305, -0.7816587792336434, 0.358458148999248, -0.7230592969882899, -0.9026201767894704, 0.09898793810948558, 0.7297675312714313, -0.9674701346024712, -0.22050908488471488, -0.12934930917377852, 0.6633503817148909, -0.46040228458465315, 0.3538677385275433, 0.7797954910706069, 0.2965259898026278, 0.4972917430366206, 0.2788314922855526, -0.7171051057662736, -0.6557212516633992, 0.9652074453087593, 0.06700224479891781, 0.6556504838841113, 0.8775900204107465, -0.10669825955275436, 0.7030886828979701, -0.8886183157626726, 0.8736048279429538, -0.5742502599784685, 0.29633390629038203, 0.8985195909633523, -0.6940322458373698, 0.15085400975381558, 0.9110078040219538, -0.1853409517866369, 0.36454405943088575, 0.4403523887717995, -0.7498447749178296, 0.8640208313149949, -0.8294246701651573, 0.5503842772204632, -0.4684711402868327, 0.5191896213604548, -0.3715863314771777, 0.8326020601810447, 0.26243427423552146, -0.24947365805554123, 0.9347024902333412, -0.33368749707641165, -0.12971377117882898, 0.677335808984741, 0.9769385842240086, -0.09830000746846856, -0.3893930275587618, -0.5941896500150572, -0.17280237882515292, 0.8568563624770686, -0.9032971849911069, -0.04544058377930371, 0.7765553034115222]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f30(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f30_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f30_value_and_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f30_hvp(&p0, p1, x, &p3, &p4, v),
-            &p2,
-            0x3fbbf534dfc54640,
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_grad(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_value_and_grad(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>), v: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_hvp(&x.1, &p1, &x.0, &v.0, &v.1),
+            &(p2, p0),
+            0x626856f48a16ddbc,
         );
     }
     {
-        let p0: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[-0.3849417563767237, -0.430660941607377]);
-        let p1: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[0.6754846481578418]);
-        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.741690143356448, 0.7439703195806058, -0.35028435159150706, 0.8408937239252026]);
-        let p3: SMatrix<f64, 1, 1> = SMatrix::<f64, 1, 1>::from_column_slice(&[-0.4465665023310712]);
-        let p4: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.2569320289394357, -0.7249075206495603, 0.7677779086811543, 0.9034884666487559, 0.6850922398205836, 0.2768992146105753, -0.21526069087710442, 0.3882033136293037, 0.08173172719792632, 0.5936327673543349, 0.9060518044911059, 0.820989812741024, 0.0063347926080836725, 0.6009516953892258, -0.6206913936021901, 0.9778241413100941, -0.12630805239797338, 0.8961451357883359, -0.74540047707835, -0.7737566550790993, -0.5599648055517279, 0.7257242023196124, -0.2810427570905436, -0.4279658864221809, 0.3870431400350782, 0.712804416126166, 0.7082455387811564, 0.5016306077959172, -0.8040248331215398, 0.30845606866022557, -0.40652143347309244, 0.276344670925351, -0.8836592914264463, -0.41122462493315814, -0.16156586784601812, 0.5969788230908399, -0.7253959822258145, 0.6984067874361046, -0.36005096161093, -0.8584391363783599, 0.65535740813531, 0.20454182475321048, -0.2238167171975225, -0.13562730966397774, -0.7931269111961607, -0.18647795819637758, -0.010687396728414233, 0.6370953058495494, -0.3534405443884079, -0.011048186620770561, -0.039860597655829055, -0.14839411167208394, 0.5796040545730505, -0.3656310117407322, -0.35309951666868566, -0.7663269442477674, -0.9444322565177685, -0.3652212590191404, 0.9661823358770429, -0.9409240211368111, -0.09613205535103031, 0.9730868145478808, -0.47157565614661556, -0.6130178756625364, -0.56630258177392, 0.74511675199686]);
+        let p0: SMatrix<f64, 1, 2> = SMatrix::<f64, 1, 2>::from_column_slice(&[-0.021161879446341292, -0.9173549205617431]);
+        let p1: SMatrix<f64, 2, 1> = SMatrix::<f64, 2, 1>::from_column_slice(&[0.8232262777499559, 0.06230410436164058]);
+        let p2: SMatrix<f64, 66, 1> = SMatrix::<f64, 66, 1>::from_column_slice(&[0.395332274476764, -0.5572091991703152, -0.09970155631898714, 0.8548492507964616, 0.3976522618749929, 0.8467948214885599, -0.9030483357927372, -0.08904570632665054, -0.7577955981694606, -0.7415512864908032, -0.8383949049882902, -0.7376655647165986, 0.6352599812257818, -0.34598400060069245, 0.8108664806213344, 0.09596843767330787, -0.448984228933599, 0.591369021773587, 0.40096823594532904, 0.2500911102012813, 0.03262068240789251, -0.36404688282208797, 0.8538019017852645, 0.003546111704552768, 0.5854598761058871, 0.6377353661234599, 0.10145249604350237, 0.21393268552279987, 0.6534509621166993, 0.13516653897711084, -0.48752216218299815, 0.14998374837036477, -0.10181442866138046, 0.7042819498237707, 0.2038127036638102, -0.36480687677358437, 0.6503551787940267, 0.5108562035638857, 0.26538040513906136, -0.30505125638249053, -0.9111755774762711, 0.3374956115162817, 0.46308048541873026, 0.30482456687772874, -0.7950951618882391, 0.821460786051806, 0.8142051707544882, -0.7012697154959135, -0.15291490942271802, -0.8325693946979329, -0.9919353892442839, -0.45703512080741704, 0.12693828732973444, -0.25833414486129347, 0.6029636389914315, -0.12392664272421605, -0.2948611471010234, -0.09511248113950876, -0.3312418391039398, 0.3117346451011471, 0.24128739124809462, 0.679708161976178, 0.7178650892748313, -0.8287207635947331, 0.24337474240132195, -0.1034583963822624]);
         check(
-            |x: &SMatrix<f64, 2, 2>| f30(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f30_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>| f30_value_and_grad(&p0, p1, x, &p3, &p4),
-            |x: &SMatrix<f64, 2, 2>, v: &SMatrix<f64, 2, 2>| f30_hvp(&p0, p1, x, &p3, &p4, v),
-            &p2,
-            0x4acaf8d0c4b556af,
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_grad(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_value_and_grad(&x.1, &p1, &x.0),
+            |x: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>), v: &(SMatrix<f64, 66, 1>, SMatrix<f64, 1, 2>)| f30_hvp(&x.1, &p1, &x.0, &v.0, &v.1),
+            &(p2, p0),
+            0x6bca6a0d7a6d5ae4,
         );
     }
 }
 
-/// Uses: compound assignment (+=, -=, *=, /=), for loop or range, trip count > 64, if statement assigning a let mut, range (0..n).map(|i| ..).sum().
-#[differentiate(wrt = p1)]
-fn f31(p0: &SVector<f64, 3>, p1: &SMatrix<f64, 2, 3>, p2: SVector<f64, 3>, p3: f64) -> f64 {
-    let mut v0: f64 = p2.transpose().norm_squared();
-    if (p3 * 0.25) > p3 + 0.5 {
-        v0 += (p0.transpose() * (SMatrix::<f64, 3, 3>::identity() * p2)).trace();
+/// Uses: compound assignment (+=, -=, *=, /=), entry selected by a loop index, for loop or range, trip count > 64, integer % in an index, vector parameter of length 5 to 64.
+#[differentiate(wrt = p0)]
+fn f31(p0: &SVector<f64, 4>, p1: &SMatrix<f64, 4, 2>, p2: &SMatrix<f64, 2, 2>, p3: &SVector<f64, 6>) -> f64 {
+    let v0: f64 = (p1 * p1.transpose()).trace();
+    let mut v1: f64 = p1[(2, 1)];
+    for i in 0..89 {
+        v1 += p0[i % 4] * 0.01;
     }
-    let v1: f64 = p3;
-    let v2: f64 = (0..156).map(|i| p1[(0, 1)]).sum::<f64>() / 156.0;
-    v2 + ((p0.transpose() * (p0 + p2)).trace() * (p2 / 2.0).sum()) + v0
+    v1
 }
 
 #[test]
 fn f31_derivatives() {
     {
-        let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.03990499281068316, -0.9158033505700027, -0.7489101155602929]);
-        let p1: SMatrix<f64, 2, 3> = SMatrix::<f64, 2, 3>::from_column_slice(&[0.7543130994511242, 0.3287443995950259, -0.289317906912961, 0.3745322334305019, 0.2605945263810756, 0.945077815291705]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.5021305958136495, 0.08847620227769282, -0.6059392565918995]);
-        let p3: f64 = 0.6784144700140706;
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.6437542812863892, 0.4967217452878079, -0.8512058978299286, 0.9343213472192224]);
+        let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.9492163104660236, 0.2186809474945064, -0.43519748424644145, -0.7071460064448538, -0.21850384472461215, -0.6984760098084348, -0.7663130323313441, 0.9937474932679777]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[0.9889949015577459, 0.745387720806687, -0.6803291250099379, -0.1630449469591333]);
+        let p3: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[-0.29855853506730523, 0.7447862528759723, 0.638077538717901, -0.46844944399355026, 0.9561309441576669, -0.05085949699724668]);
         check(
-            |x: &SMatrix<f64, 2, 3>| f31(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f31_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f31_value_and_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f31_hvp(&p0, x, p2, p3, v),
-            &p1,
-            0x1f5df61fffb9489,
+            |x: &SMatrix<f64, 4, 1>| f31(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>| f31_grad(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>| f31_value_and_grad(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f31_hvp(x, &p1, &p2, &p3, v),
+            &p0,
+            0x41579d3b5cba86ef,
         );
     }
     {
-        let p0: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.43202093090169313, -0.9159719812430656, 0.9775808505645502]);
-        let p1: SMatrix<f64, 2, 3> = SMatrix::<f64, 2, 3>::from_column_slice(&[0.14699276225686542, -0.32264350819874443, 0.7630787806922741, -0.2804683898479732, 0.9297957513646364, 0.772452318502757]);
-        let p2: SMatrix<f64, 3, 1> = SMatrix::<f64, 3, 1>::from_column_slice(&[-0.9859270436465659, 0.6048262456602462, 0.18417322108260437]);
-        let p3: f64 = -0.035022371804784624;
+        let p0: SMatrix<f64, 4, 1> = SMatrix::<f64, 4, 1>::from_column_slice(&[-0.738634258446828, -0.49695731217995975, -0.9389057031404102, 0.3900738416654743]);
+        let p1: SMatrix<f64, 4, 2> = SMatrix::<f64, 4, 2>::from_column_slice(&[0.82835770567002, -0.5836857771055746, 0.26082241733331957, 0.9418977163412072, -0.44341243637253114, 0.820653919950302, -0.4603853572689032, -0.7792136161376721]);
+        let p2: SMatrix<f64, 2, 2> = SMatrix::<f64, 2, 2>::from_column_slice(&[-0.7786237605450825, -0.18014306914710287, -0.2830468669955011, 0.23998553825435054]);
+        let p3: SMatrix<f64, 6, 1> = SMatrix::<f64, 6, 1>::from_column_slice(&[0.8048388233673565, -0.2901388549892112, 0.4255890316292379, 0.478475097968476, -0.9712689960259442, -0.60660330374894]);
         check(
-            |x: &SMatrix<f64, 2, 3>| f31(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f31_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>| f31_value_and_grad(&p0, x, p2, p3),
-            |x: &SMatrix<f64, 2, 3>, v: &SMatrix<f64, 2, 3>| f31_hvp(&p0, x, p2, p3, v),
-            &p1,
-            0xa631b6be57673259,
+            |x: &SMatrix<f64, 4, 1>| f31(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>| f31_grad(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>| f31_value_and_grad(x, &p1, &p2, &p3),
+            |x: &SMatrix<f64, 4, 1>, v: &SMatrix<f64, 4, 1>| f31_hvp(x, &p1, &p2, &p3, v),
+            &p0,
+            0xc79feabed759684c,
         );
     }
 }

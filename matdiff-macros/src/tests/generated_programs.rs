@@ -6,7 +6,8 @@
 //!
 //! The sample favours control flow: every program has a loop, a branch or an iterator chain,
 //! and at least half of them a loop or iterator of more than 64 steps (beyond the unrolling
-//! limit).
+//! limit). A few of them return early from a loop and build matrices with `Vector3::new(..)`
+//! and the like (the test on the sample counts them).
 //! Each comes with points where the reference evaluator of the source finds nothing
 //! singular, and where the finite differences `check_all` will take (its direction replayed
 //! from the seed written next to the point) stay on the branches taken at the point.
@@ -103,6 +104,23 @@ fn generated_random_programs_lower_to_loops_and_pass_the_interpreter_checks() {
     }
     eprintln!("{regions} of the {PROGRAMS} exported programs have an `Op::Loop`");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    for construct in [
+        "early return from a for loop",
+        "constructor with entries (Vector3::new / Matrix2::new)",
+        "constructor of a repeated entry (repeat / from_element)",
+    ] {
+        let using = exported
+            .programs
+            .iter()
+            .filter(|program| program.constructs.contains(construct))
+            .count();
+        eprintln!("{using} of the {PROGRAMS} exported programs use {construct}");
+        assert!(
+            using >= 2,
+            "only {using} of the {PROGRAMS} exported programs use {construct}: the sample no \
+             longer exercises it"
+        );
+    }
     assert!(
         regions >= PROGRAMS / 4,
         "only {regions} of the {PROGRAMS} exported programs have an `Op::Loop`: the unrolling \

@@ -15,7 +15,10 @@
 //! row and matrix shapes with literal dimensions 1 to 4 (spelled `SMatrix`, `SVector`,
 //! `RowSVector` or as nalgebra's aliases, by reference or by value), one or two of them `wrt`,
 //! now and then a vector of length 6 to 70; `let` chains; `+ - * /`, transposes, traces, dots,
-//! sums, norms, `component_mul`, indexing, explicitly sized identities, scalar functions,
+//! sums, norms, `component_mul`, indexing, explicitly sized identities, matrices built from
+//! scalar expressions (`Vector3::new(a, b, c)`, `Matrix2::new(a, b, c, d)` row by row,
+//! `SMatrix::<f64, 2, 3>::new(..)`, `RowVector2::repeat(s)`, `Matrix2::from_element(s)`, sizes 1
+//! to 4 under their aliases or `SMatrix`/`SVector`/`RowSVector`), scalar functions,
 //! `.map` closures, inverses, determinants and log-determinants of well-conditioned matrices.
 //! And control flow: `let mut` variables updated by `=`, `+=`, `-=`, `*=`, `/=` (also entry by
 //! entry, `v[i] += ..`, `m[(i, j)] = ..`) in `for` loops short enough to be unrolled and longer
@@ -28,14 +31,18 @@
 //! with deferred initialisation; `&&`, `||`, `!`; iterator chains (`.iter()`, `.zip()`,
 //! `.skip()`, `.take()`, `.step_by()`, `.rev()`, `.enumerate()`, `.map(|..| ..)`, `.sum()`,
 //! `.fold()`, `(0..n).map(..)`) whose closures read the values in scope; closures bound with
-//! `let` and called; tuple `let`s. Every program with a loop is checked a second time with
-//! every loop lowered to an `Op::Loop` region (the `FORCE_UNROLL` test hook), whatever the
-//! unrolling policy decides for it by default.
+//! `let` and called; tuple `let`s; an early `return` from a `for` loop at the function's top
+//! level (`for i in 0..n { if x[i] > c { return e; } acc += ..; }`, short or longer than the
+//! unrolling limits, from a nested loop, with the update in an `else`, or the `return` in it),
+//! which the reference evaluator follows out of the loops. Every program with a loop is checked
+//! a second time with every loop lowered to an `Op::Loop` region (the `FORCE_UNROLL` test hook),
+//! whatever the unrolling policy decides for it by default.
 //!
 //! Points near a singularity (an argument of `ln`, `sqrt`, `1/x` or `.norm()` close to 0, a
 //! near-singular matrix, huge intermediate values) or near a branch switch (the two sides of a
 //! comparison of floats closer than [`BRANCH_MARGIN`], where a finite difference would straddle
-//! the switch) are resampled, at smaller and at full scale. The reference evaluator of the
+//! the switch, an early `return`'s condition included) are resampled, at smaller and at full
+//! scale. The reference evaluator of the
 //! source finds them inside loops and branches too; the summary counts the skipped points by
 //! reason. A finite difference that disagrees is retried with Richardson extrapolation at
 //! several steps before it counts as a failure.
@@ -731,8 +738,10 @@ pub(super) fn reference(func: &ItemFn, x: &[Value]) -> Result<Evaluation, String
         frames: vec![frame],
         gaps: Vec::new(),
         wild: None,
+        returned: None,
     };
-    let value = match reference.stmts(&func.block.stmts)? {
+    let last = reference.stmts(&func.block.stmts)?;
+    let value = match reference.returned.take().unwrap_or(last) {
         Value::Scalar(value) => value,
         other => return Err(format!("the function returns a {}", other.ty())),
     };
@@ -765,6 +774,8 @@ struct Reference {
     frames: Vec<HashMap<String, Binding>>,
     gaps: Vec<f64>,
     wild: Option<String>,
+    /// The value of a `return` evaluated: the statements and iterations after it are not.
+    returned: Option<Value>,
 }
 
 type Evaluated = Result<Value, String>;
@@ -825,6 +836,9 @@ impl Reference {
                         other.to_token_stream()
                     ))
                 }
+            }
+            if self.returned.is_some() {
+                return Ok(unit());
             }
         }
         Ok(last)
@@ -994,7 +1008,18 @@ impl Reference {
                         this.bind(&for_loop.pat, item)?;
                         this.stmts(&for_loop.body.stmts)
                     })?;
+                    if self.returned.is_some() {
+                        break;
+                    }
                 }
+                unit()
+            }
+            Expr::Return(ret) => {
+                let value = match &ret.expr {
+                    Some(e) => self.eval(e)?,
+                    None => return unsupported(),
+                };
+                self.returned = Some(value);
                 unit()
             }
             Expr::Block(block) => self.block(&block.block)?,
@@ -1140,8 +1165,18 @@ impl Reference {
                 .collect::<Result<Vec<_>, _>>()?;
             return self.apply(&closure, args);
         }
-        // `SMatrix::<f64, r, c>::identity()`, `Matrix2x3::identity()`, `Matrix3::zeros()`
+        // `SMatrix::<f64, r, c>::identity()`, `Matrix2x3::identity()`, `Matrix3::zeros()`,
+        // `Vector3::new(a, b, c)`, `RowSVector::<f64, 2>::repeat(s)`, `Matrix2::from_element(s)`
         let text = path.to_token_stream().to_string();
+        let segments: Vec<String> = path
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let [.., ty, kind] = segments.as_slice() else {
+            return Err(format!("the constructor {text}"));
+        };
         let numbers: Vec<usize> = text
             .split(|c: char| !c.is_ascii_digit())
             .filter(|s| !s.is_empty())
@@ -1150,15 +1185,30 @@ impl Reference {
             .collect();
         let (r, c) = match *numbers.as_slice() {
             [r, c] => (r, c),
+            [n] if ty.starts_with("Row") => (1, n),
+            [n] if ty.starts_with("Vector") || ty.starts_with("SVector") => (n, 1),
             [n] => (n, n),
             _ => return Err(format!("the constructor {text}")),
         };
-        if text.ends_with("identity") {
-            Ok(Value::Mat(DMatrix::identity(r, c)))
-        } else if text.ends_with("zeros") {
-            Ok(Value::Mat(DMatrix::zeros(r, c)))
-        } else {
-            Err(format!("the constructor {text}"))
+        let mut entries = Vec::with_capacity(call.args.len());
+        for arg in &call.args {
+            match self.eval(arg)? {
+                Value::Scalar(s) => entries.push(s),
+                other => return Err(format!("an entry of type {} in {text}", other.ty())),
+            }
+        }
+        match (kind.as_str(), entries.as_slice()) {
+            ("identity", []) => Ok(Value::Mat(DMatrix::identity(r, c))),
+            ("zeros", []) => Ok(Value::Mat(DMatrix::zeros(r, c))),
+            ("repeat" | "from_element", [s]) => Ok(Value::Mat(DMatrix::from_element(r, c, *s))),
+            // nalgebra's `new` takes the entries row by row.
+            ("new", _) if entries.len() == r * c => {
+                Ok(Value::Mat(DMatrix::from_row_slice(r, c, &entries)))
+            }
+            _ => Err(format!(
+                "the constructor {text} with {} entries",
+                entries.len()
+            )),
         }
     }
 
@@ -2335,6 +2385,9 @@ impl Generator<'_> {
             return self.matrix_leaf(r, c);
         }
         let d = depth - 1;
+        if self.chance(0.07) {
+            return self.constructed(r, c, d);
+        }
         match self.below(16) {
             0 => format!("({} + {})", self.matrix(r, c, d), self.matrix(r, c, d)),
             1 => format!("({} - {})", self.matrix(r, c, d), self.matrix(r, c, d)),
@@ -2374,6 +2427,52 @@ impl Generator<'_> {
             }
             _ => format!("({} * {})", self.matrix(r, 1, d), self.matrix(1, c, d)),
         }
+    }
+
+    /// An `r x c` matrix built from scalar expressions: `Vector3::new(a, b, c)`,
+    /// `Matrix2::new(a, b, c, d)` (entries row by row), `SMatrix::<f64, 2, 3>::new(..)`,
+    /// `Vector3::repeat(s)`, `Matrix2::from_element(s)`.
+    fn constructed(&mut self, r: usize, c: usize, depth: usize) -> String {
+        let alias = if c == 1 {
+            format!("Vector{r}")
+        } else if r == 1 {
+            format!("RowVector{c}")
+        } else if r == c {
+            format!("Matrix{r}")
+        } else {
+            format!("Matrix{r}x{c}")
+        };
+        let ty = match self.below(4) {
+            0 | 1 => alias,
+            2 if c == 1 => format!("SVector::<f64, {r}>"),
+            2 if r == 1 => format!("RowSVector::<f64, {c}>"),
+            _ => format!("SMatrix::<f64, {r}, {c}>"),
+        };
+        if self.chance(0.3) {
+            self.constructs
+                .insert("constructor of a repeated entry (repeat / from_element)");
+            let kind = if self.chance(0.5) {
+                "repeat"
+            } else {
+                "from_element"
+            };
+            let s = typed(self.scalar(depth));
+            return format!("{ty}::{kind}({s})");
+        }
+        self.constructs
+            .insert("constructor with entries (Vector3::new / Matrix2::new)");
+        // Many entries are leaves, so that a 4 x 4 stays of moderate length.
+        let depth = if r * c > 4 { depth.min(1) } else { depth };
+        let entries: Vec<String> = (0..r * c)
+            .map(|_| {
+                if self.chance(0.2) {
+                    self.pick(LITERALS) + "_f64"
+                } else {
+                    typed(self.scalar(depth))
+                }
+            })
+            .collect();
+        format!("{ty}::new({})", entries.join(", "))
     }
 
     /// A `.map` argument: a closure with a scalar body, or a path.
@@ -2444,7 +2543,8 @@ impl Generator<'_> {
     /// a closure).
     fn statement(&mut self, n: usize) -> String {
         match self.below(100) {
-            0..=39 => self.plain_let(n),
+            0..=35 => self.plain_let(n),
+            36..=39 => self.return_loop(n),
             40..=51 => self.scalar_loop(n),
             52..=59 => self.matrix_loop(n),
             60..=66 => self.if_let(n),
@@ -2535,6 +2635,84 @@ impl Generator<'_> {
         });
         self.results.push((n, name.clone(), Shape::Scalar));
         format!("    let mut {name}: f64 = {init};\n    {header} {{\n{body}    }}\n")
+    }
+
+    /// `let mut v = ..; for i in 0..K { if c { return e; } v += ..; }` at the function's top
+    /// level: the return in the loop or in a nested one, with or without an `else`, the
+    /// condition on values (the reference flags points where it is close to switching).
+    fn return_loop(&mut self, n: usize) -> String {
+        self.constructs.insert("early return from a for loop");
+        let name = format!("v{n}");
+        let init = typed(self.scalar(1));
+        let trip = self.trip();
+        if trip > 64 {
+            self.constructs
+                .insert("early return from a loop of > 64 iterations");
+        }
+        self.vars.push((name.clone(), Shape::Scalar));
+        self.mutable.insert(name.clone());
+        let nested = self.chance(0.3);
+        let (header, body) = self.with_index(trip, |g, i| {
+            let header = g.loop_header(i, trip);
+            let body = if nested {
+                g.constructs.insert("early return in nested for loops");
+                g.constructs.insert("nested for loops");
+                let inner_trip = 2 + g.below(3);
+                let mut body = String::new();
+                if g.chance(0.5) {
+                    body += &g.update(&name, Shape::Scalar, trip, "        ");
+                }
+                let inner = g.with_index(inner_trip, |g, j| {
+                    let inner = g.returning_body(&name, trip * inner_trip, "            ");
+                    format!("        for {j} in 0..{inner_trip} {{\n{inner}        }}\n")
+                });
+                body + &inner
+            } else {
+                g.returning_body(&name, trip, "        ")
+            };
+            (header, body)
+        });
+        self.results.push((n, name.clone(), Shape::Scalar));
+        format!("    let mut {name}: f64 = {init};\n    {header} {{\n{body}    }}\n")
+    }
+
+    /// A loop body that returns from the function when a condition on values holds, and
+    /// otherwise updates `acc`.
+    fn returning_body(&mut self, acc: &str, trip: usize, indent: &str) -> String {
+        let mut out = String::new();
+        if self.chance(0.25) {
+            let w = format!("s{}", self.fresh());
+            let e = typed(self.scalar(2));
+            out += &format!("{indent}let {w}: f64 = {e};\n");
+            self.vars.push((w, Shape::Scalar));
+        }
+        let deeper = format!("{indent}    ");
+        let cond = if self.chance(0.8) {
+            self.comparison(1)
+        } else {
+            self.condition(1)
+        };
+        let value = typed(self.scalar(2));
+        let ret = format!("{deeper}return {value};\n");
+        match self.below(4) {
+            0 => {
+                self.constructs.insert("early return with an else branch");
+                let update = self.update(acc, Shape::Scalar, trip, &deeper);
+                out +=
+                    &format!("{indent}if {cond} {{\n{ret}{indent}}} else {{\n{update}{indent}}}\n");
+            }
+            1 => {
+                self.constructs.insert("early return with an else branch");
+                let update = self.update(acc, Shape::Scalar, trip, &deeper);
+                out +=
+                    &format!("{indent}if {cond} {{\n{update}{indent}}} else {{\n{ret}{indent}}}\n");
+            }
+            _ => {
+                out += &format!("{indent}if {cond} {{\n{ret}{indent}}}\n");
+                out += &self.update(acc, Shape::Scalar, trip, indent);
+            }
+        }
+        out
     }
 
     /// The body of a loop that updates `acc`, indented by `indent`.
