@@ -55,6 +55,9 @@ pub struct Graph {
     pub bodies: Vec<Graph>,
     /// Sub-programs of loop and branch nodes, indexed by their specs' `region` fields.
     pub regions: Vec<Region>,
+    /// Regions derived from a region by a transform, by the region and the transform's own
+    /// key: a loop and its taped copy get one tangent body, so their tangents are copies too.
+    pub derived_regions: HashMap<(usize, Vec<bool>), usize>,
     /// How many nodes are the user's own operations (lowering built them first; derivative
     /// programs come after): the ones whose panics every generated function keeps.
     pub primal_len: usize,
@@ -77,6 +80,7 @@ impl Graph {
             callees: Vec::new(),
             bodies: Vec::new(),
             regions: Vec::new(),
+            derived_regions: HashMap::new(),
             primal_len: usize::MAX,
             derivatives: HashMap::new(),
             internal_errors: Vec::new(),

@@ -181,29 +181,19 @@ fn active_carries(region: &Region, n: usize, carries: Vec<bool>, captures: &[boo
     }
 }
 
-fn loop_jvp(
+/// The body of the tangent of a loop over `region`: parameters `i`, `k`, the carried values,
+/// the tangents of those in `tangents_of`, the captured values, the tangents of those in
+/// `dcaptures`; outputs the carried values, then their tangents.
+fn loop_tangent_region(
     g: &mut Graph,
-    y: Id,
-    spec: &LoopSpec,
-    d: &[Option<Id>],
+    region: &Region,
+    n: usize,
+    tangents_of: &[usize],
+    dcaptures: &[usize],
     tangents: Tangents,
-) -> Vec<Option<Id>> {
-    let node = g.node(y).clone();
-    let span = node.span;
-    let region = g.regions[spec.region].clone();
-    let n = spec.n_carries;
-    let n_captures = node.args.len() - n;
-    let seeded: Vec<bool> = (0..n).map(|j| d[j].is_some()).collect();
-    let captures_on: Vec<bool> = (0..n_captures).map(|c| d[n + c].is_some()).collect();
-    let carries_on = active_carries(&region, n, seeded, &captures_on);
-    let tangents_of = positions(&carries_on);
-    let dcaptures = positions(&captures_on);
-    let no_result = vec![None; n + spec.taped().count()];
-    if tangents_of.is_empty() {
-        return no_result;
-    }
-
-    // Parameters: i, k, carried, their tangents, captured, their tangents.
+    span: Span,
+) -> usize {
+    let n_captures = region.params.len() - 2 - n;
     let carry_tys = &region.params[2..2 + n];
     let capture_tys = &region.params[2 + n..];
     let mut tys: Vec<Ty> = region.params[..2 + n].to_vec();
@@ -233,16 +223,57 @@ fn loop_jvp(
     let upto = body.len();
     let tangent = tangents(&mut body, &seeds, upto);
     let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
-    for &j in &tangents_of {
+    for &j in tangents_of {
         let out = map[region.outputs[j].index()];
         let dout = tangent[out.index()].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
         outputs.push(dout);
     }
-    let new_region = g.add_region(Region {
+    g.add_region(Region {
         graph: body,
         params: tys,
         outputs,
-    });
+    })
+}
+
+fn loop_jvp(
+    g: &mut Graph,
+    y: Id,
+    spec: &LoopSpec,
+    d: &[Option<Id>],
+    tangents: Tangents,
+) -> Vec<Option<Id>> {
+    let node = g.node(y).clone();
+    let span = node.span;
+    let region = g.regions[spec.region].clone();
+    let n = spec.n_carries;
+    let n_captures = node.args.len() - n;
+    let seeded: Vec<bool> = (0..n).map(|j| d[j].is_some()).collect();
+    let captures_on: Vec<bool> = (0..n_captures).map(|c| d[n + c].is_some()).collect();
+    let carries_on = active_carries(&region, n, seeded, &captures_on);
+    let tangents_of = positions(&carries_on);
+    let dcaptures = positions(&captures_on);
+    let no_result = vec![None; n + spec.taped().count()];
+    if tangents_of.is_empty() {
+        return no_result;
+    }
+
+    // Parameters: i, k, carried, their tangents, captured, their tangents. A loop and its
+    // taped copy share the body of their tangents.
+    let carry_tys = region.params[2..2 + n].to_vec();
+    let m = tangents_of.len();
+    let key = (
+        spec.region,
+        [carries_on.clone(), captures_on.clone()].concat(),
+    );
+    let new_region = match g.derived_regions.get(&key) {
+        Some(&known) => known,
+        None => {
+            let built =
+                loop_tangent_region(g, &region, n, &tangents_of, &dcaptures, tangents, span);
+            g.derived_regions.insert(key, built);
+            built
+        }
+    };
 
     let mut args: Vec<Id> = node.args[..n].to_vec();
     for &j in &tangents_of {
