@@ -332,3 +332,48 @@ fn return_from_inside_a_kept_loop() {
         assert_eq!(first_large_value_and_grad(&x).0, first_large(&x));
     }
 }
+
+/// Returns from nested positions: inside an `if` whose `then` block goes on after it, and
+/// from an inner loop.
+#[differentiate(wrt = x)]
+fn nested_returns(x: &Vector4<f64>, limit: f64) -> f64 {
+    let mut s = 0.0;
+    if x[0] > limit {
+        if x[1] > limit {
+            return x[0] * x[1];
+        }
+        s += x[0].exp();
+    }
+    for i in 0..2 {
+        for j in 0..2 {
+            if x[2 * i + j] < -limit {
+                return x[2 * i + j].powi(3);
+            }
+            s += x[2 * i + j] * (i + j) as f64;
+        }
+    }
+    s
+}
+
+#[test]
+fn returns_from_nested_positions() {
+    let limit = 0.5;
+    let cases = [
+        Vector4::new(0.9, 0.8, 0.1, 0.2),   // returns x0 x1
+        Vector4::new(0.9, 0.1, 0.1, -0.7),  // exp(x0), then returns x3³
+        Vector4::new(0.1, 0.2, 0.3, 0.4),   // no return: Σ x (i + j)
+        Vector4::new(0.2, -0.6, 0.3, -0.9), // returns x1³ from the inner loop
+    ];
+    let hands = [
+        Vector4::new(0.8, 0.9, 0.0, 0.0),
+        Vector4::new(0.0, 0.0, 0.0, 3.0 * 0.49),
+        Vector4::new(0.0, 1.0, 1.0, 2.0),
+        Vector4::new(0.0, 3.0 * 0.36, 0.0, 0.0),
+    ];
+    let mut rng = Rng::new(5);
+    for (x, hand) in cases.iter().zip(&hands) {
+        assert_close(&nested_returns_grad(x, limit), hand, 1e-12);
+        check_fn!(nested_returns, nested_returns_grad, nested_returns_value_and_grad,
+            nested_returns_hvp; |x, v| (x, limit); (v); at x, &mut rng, TOL);
+    }
+}

@@ -11,7 +11,7 @@
 use super::methods::{IteratorMethod, Receiver};
 use super::symbolic::{sym_arith, sym_min, sym_sub};
 use super::syntax::{
-    compound_assignment, guard_returns, integer_literal, is_update_method, returns_early, RETURNED,
+    compound_assignment, guard_expr, integer_literal, is_update_method, returns_early, RETURNED,
     RETURN_VALUE,
 };
 use super::{Iter, Lowerer, Source, Val};
@@ -173,21 +173,23 @@ impl Lowerer<'_> {
         self.branch(&cond, branch.cond.span(), &[], then_branch, else_branch)
     }
 
-    /// `for .. { ..; if c { return a; } .. } rest`: the loop records whether and what it
-    /// returned (`syntax::guard_returns`), and the rest of the function is the branch where
-    /// it did not.
-    pub(super) fn lower_loop_with_return(
+    /// `for .. { ..; if c { return a; } .. } rest`, `if c { if d { return a; } .. } rest`:
+    /// the statement records whether and what it returned (`syntax::guard_expr`), and the
+    /// rest of the function is the branch where it did not.
+    pub(super) fn lower_guarded_return(
         &mut self,
-        for_loop: &syn::ExprForLoop,
+        statement: &Expr,
         rest: &[syn::Stmt],
         close: Span,
     ) -> Option<Val> {
-        let span = for_loop.span();
+        let span = statement.span();
         let zero = self.g().lit(0.0, span);
         let zero = self.val(zero);
         self.bind(RETURNED.to_owned(), Some(Val::Bool(false)), true);
         self.bind(RETURN_VALUE.to_owned(), Some(zero), true);
-        self.lower_for(&guard_returns(for_loop))?;
+        if !self.lower_statement(&guard_expr(statement)) {
+            return None;
+        }
         let returned = self.lookup(RETURNED).and_then(|b| b.val.clone())?;
         let value = self.lookup(RETURN_VALUE).and_then(|b| b.val.clone())?;
         self.branch(

@@ -509,10 +509,10 @@ impl Lowerer<'_> {
                 Stmt::Expr(Expr::If(branch), _) if returns && returns_early(branch) => {
                     return self.lower_early_return(branch, &stmts[i + 1..], close);
                 }
-                Stmt::Expr(Expr::ForLoop(for_loop), _)
-                    if returns && syntax::contains_return(&for_loop.body) =>
+                Stmt::Expr(expr @ (Expr::ForLoop(_) | Expr::If(_) | Expr::Block(_)), _)
+                    if returns && !last && syntax::expr_contains_return(expr) =>
                 {
-                    return self.lower_loop_with_return(for_loop, &stmts[i + 1..], close);
+                    return self.lower_guarded_return(expr, &stmts[i + 1..], close);
                 }
                 Stmt::Expr(expr, None) if last => {
                     let value = self.value(expr, None);

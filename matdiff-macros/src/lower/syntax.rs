@@ -272,6 +272,15 @@ pub(super) fn returns_early(branch: &syn::ExprIf) -> bool {
 pub(super) const RETURNED: &str = "__matdiff_returned";
 pub(super) const RETURN_VALUE: &str = "__matdiff_return_value";
 
+/// Whether the statement `expr` contains a `return` (outside closures).
+pub(super) fn expr_contains_return(expr: &Expr) -> bool {
+    let block = syn::Block {
+        brace_token: Default::default(),
+        stmts: vec![syn::Stmt::Expr(expr.clone(), None)],
+    };
+    contains_return(&block)
+}
+
 /// Whether `block` contains a `return` (outside closures).
 pub(super) fn contains_return(block: &syn::Block) -> bool {
     struct Finder(bool);
@@ -345,7 +354,7 @@ fn guard_stmt(stmt: &syn::Stmt) -> syn::Stmt {
 
 /// `return e` recorded; `if`, blocks and loops guarded inside; anything else unchanged (a
 /// `return` in it is reported where it is lowered).
-fn guard_expr(expr: &Expr) -> Expr {
+pub(super) fn guard_expr(expr: &Expr) -> Expr {
     let (returned, value) = (
         syn::Ident::new(RETURNED, proc_macro2::Span::call_site()),
         syn::Ident::new(RETURN_VALUE, proc_macro2::Span::call_site()),
