@@ -461,11 +461,13 @@ impl Lowerer<'_> {
                 L::Scalar(method) => Some(method),
                 _ => None,
             });
-            let args = self.float_arguments(call)?;
+            // The method is recognised before its arguments are read: an unknown one gets
+            // the unknown-method message, whatever its arguments.
             let Some((entry, method)) = found else {
                 self.unknown_method(call, R::Scalar, "a scalar");
                 return None;
             };
+            let args = self.float_arguments(call)?;
             return self
                 .scalar_method(call, receiver, entry, method, args)
                 .map(|id| self.val(id));
@@ -484,11 +486,11 @@ impl Lowerer<'_> {
             L::Matrix(method) => Some(method),
             _ => None,
         });
-        let args = self.float_arguments(call)?;
         let Some((entry, method)) = found else {
             self.unknown_method(call, R::Matrix, &format!("a {}", ty.describe()));
             return None;
         };
+        let args = self.float_arguments(call)?;
         self.matrix_method(call, receiver, entry, method, args)
             .map(|id| self.val(id))
     }
