@@ -377,3 +377,24 @@ fn returns_from_nested_positions() {
             nested_returns_hvp; |x, v| (x, limit); (v); at x, &mut rng, TOL);
     }
 }
+
+/// Entry extrema, a log-determinant and a loop over an empty vector: the generated functions
+/// do not panic where the function does not.
+#[differentiate(wrt = (x, a))]
+fn empty(x: &SVector<f64, 0>, a: &SMatrix<f64, 0, 0>) -> f64 {
+    let mut s = x.max() + a.determinant().ln();
+    for i in 0..x.len() {
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn zero_sized_parameters() {
+    let (x, a) = (SVector::<f64, 0>::zeros(), SMatrix::<f64, 0, 0>::zeros());
+    let (value, (gx, ga)) = empty_value_and_grad(&x, &a);
+    assert_eq!(value, empty(&x, &a));
+    assert_eq!((gx.len(), ga.len()), (0, 0));
+    let (hx, ha) = empty_hvp(&x, &a, &x, &a);
+    assert_eq!((hx.len(), ha.len()), (0, 0));
+}

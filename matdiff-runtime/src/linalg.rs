@@ -61,6 +61,10 @@ where
     T: RealField + Copy,
     Const<N>: DimMin<Const<N>, Output = Const<N>>,
 {
+    // The empty matrix: determinant 1 (the empty product), inverse empty.
+    if N == 0 {
+        return (T::one(), SMatrix::zeros());
+    }
     if N > 3 {
         let lu = a.lu();
         let inverse = lu.try_inverse().expect(SINGULAR);

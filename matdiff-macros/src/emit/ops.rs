@@ -109,7 +109,10 @@ pub(super) fn expression(
                     }
                 }
                 let mut #mask = #ty::zeros();
-                #mask[#best] = #one;
+                // An empty matrix has no extreme entry: its mask is empty.
+                if !#m.is_empty() {
+                    #mask[#best] = #one;
+                }
                 #mask
             })
         }
