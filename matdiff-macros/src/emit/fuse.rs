@@ -7,7 +7,8 @@
 //! * a determinant and the inverse its derivative needs: one factorisation
 //!   (`determinant_and_inverse`), giving `A⁻ᵀ` directly when only that is used;
 //! * `P ± A B` where the product is used nowhere else: accumulated in place with `gemm`,
-//!   without a temporary for the product.
+//!   without a temporary for the product;
+//! * the eigenvalues and eigenvectors of one symmetric matrix: one `symmetric_eigen()`.
 //!
 //! The IR stays one node per value; this module only decides how the emitter writes them.
 
@@ -79,6 +80,9 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
     if let Some((tokens, members)) = determinant_with_inverse(g, live, uses, id) {
         return Some(Fusion::Written(tokens, members));
     }
+    if let Some((tokens, members)) = one_eigendecomposition(g, live, id) {
+        return Some(Fusion::Written(tokens, members));
+    }
     if accumulated_into_consumer(g, uses, id) {
         // Written by its consumer, `accumulate`.
         return Some(Fusion::Written(TokenStream::new(), vec![id]));
@@ -101,6 +105,32 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
         .copied()
         .filter(|&other| other >= id && live[other.index()] && body_of(other) == Some(key))
         .collect()
+}
+
+/// When `id` is the eigenvalues or eigenvectors of a symmetric `A` and the other is live too
+/// (an eigenvalue's Hessian-vector product needs both): one decomposition for both.
+fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::SymEigenvalues | Op::SymEigenvectors) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let find = |op: Op| {
+        g.users_of(matrix)
+            .iter()
+            .copied()
+            .find(|&other| live[other.index()] && g.op(other) == &op)
+    };
+    let (values, vectors) = (find(Op::SymEigenvalues)?, find(Op::SymEigenvectors)?);
+    let (a, eigen) = (var(matrix), local("eigen"));
+    let (values_name, vectors_name) = (var(values), var(vectors));
+    let values_ty = value_type(g.elem, g.ty(values));
+    let vectors_ty = value_type(g.elem, g.ty(vectors));
+    let tokens = quote! {
+        let #eigen = #a.symmetric_eigen();
+        let #values_name: &#values_ty = &#eigen.eigenvalues;
+        let #vectors_name: &#vectors_ty = &#eigen.eigenvectors;
+    };
+    Some((tokens, vec![values, vectors]))
 }
 
 /// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:

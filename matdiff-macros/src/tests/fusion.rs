@@ -123,3 +123,13 @@ fn grad_and_value_and_grad_compute_the_same_way() {
     let statements = |body: &str| body.rsplit_once(';').map(|(s, _)| s.to_owned());
     assert_eq!(statements(&grad), statements(&value_and_grad));
 }
+
+#[test]
+fn eigenvalues_and_eigenvectors_share_one_decomposition() {
+    let item = quote! {
+        fn f(a: &SMatrix<f64, 3, 3>) -> f64 { a.symmetric_eigenvalues()[2] }
+    };
+    // The HVP of an eigenvalue needs the eigenvalues (the gaps) and the eigenvectors.
+    let hvp = generated(quote!(wrt = a), item, "f_hvp");
+    assert_eq!(occurrences(&hvp, ". symmetric_eigen ()"), 1, "{hvp}");
+}
