@@ -12,7 +12,7 @@ pub use nalgebra;
 #[doc(hidden)]
 pub mod __private {
     pub use matdiff_runtime::{
-        determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
+        cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
     };
     pub use nalgebra;
 }

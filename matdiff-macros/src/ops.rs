@@ -66,6 +66,9 @@ pub enum Op {
     /// `A⁻¹`, with the check the user wrote (or one of matdiff's own).
     Inverse(InverseCheck),
     Det,
+    /// The cofactor matrix `cof(A) = adj(A)ᵀ`, the gradient of `det A`: `det(A) A⁻ᵀ` where `A`
+    /// is invertible, and finite everywhere (computed without dividing by `det A` up to 3x3).
+    Cofactor,
     /// `ln det A`, recognised in `a.determinant().ln()`.
     LogDet,
     /// The largest entry (`.max()`); its derivative picks the entry at the arg max.
@@ -283,6 +286,7 @@ impl Op {
             Op::Inverse(InverseCheck::Expect("singular".to_owned())),
             Op::Inverse(InverseCheck::Derivative),
             Op::Det,
+            Op::Cofactor,
             Op::LogDet,
             Op::MaxEntry,
             Op::MinEntry,
@@ -370,6 +374,7 @@ impl Op {
             | Op::ConstAt(_)
             | Op::EmptyTape => "a value",
             Op::ArgMask(_)
+            | Op::Cofactor
             | Op::SymEigenvectors
             | Op::EigenGaps
             | Op::CallVjp(_)

@@ -65,10 +65,23 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
             let both = g.add(Op::MatMul, &[left, y], span);
             Some(g.add(Op::Neg, &[both], span))
         }
-        // d det A = det A · tr(A⁻¹ dA) = det A · <A⁻ᵀ, dA>.
+        // d det A = <cof(A), dA> (= det A · tr(A⁻¹ dA) where A is invertible).
         Op::Det => {
-            let inner = inverse_transpose_dot(g, args[0], d[0]?, span);
-            Some(g.add(Op::Mul, &[y, inner], span))
+            let cofactor = g.add(Op::Cofactor, &[args[0]], span);
+            Some(g.add(Op::Dot, &[cofactor, d[0]?], span))
+        }
+        // d cof(A) = det A (<B, dA> B − B dAᵀ B), B = A⁻ᵀ: where A is invertible only.
+        Op::Cofactor => {
+            let (a, da) = (args[0], d[0]?);
+            let b = inverse_transpose(g, a, span);
+            let inner = g.add(Op::Dot, &[b, da], span);
+            let first = g.add(Op::Scale, &[inner, b], span);
+            let da_t = g.add(Op::Transpose, &[da], span);
+            let left = g.add(Op::MatMul, &[b, da_t], span);
+            let second = g.add(Op::MatMul, &[left, b], span);
+            let difference = g.add(Op::Sub, &[first, second], span);
+            let det = g.add(Op::Det, &[a], span);
+            Some(g.add(Op::Scale, &[det, difference], span))
         }
         // d ln det A = tr(A⁻¹ dA) = <A⁻ᵀ, dA>.
         Op::LogDet => Some(inverse_transpose_dot(g, args[0], d[0]?, span)),
@@ -217,11 +230,24 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
             let both = g.add(Op::MatMul, &[left, yt], span);
             g.add(Op::Neg, &[both], span)
         }
-        // Ā = ȳ det A · A⁻ᵀ.
+        // Ā = ȳ cof(A), finite at a singular A too.
         (Op::Det, _) => {
-            let factor = g.add(Op::Mul, &[ybar, y], span);
-            let inv_t = inverse_transpose(g, args[0], span);
-            g.add(Op::Scale, &[factor, inv_t], span)
+            let cofactor = g.add(Op::Cofactor, &[args[0]], span);
+            g.add(Op::Scale, &[ybar, cofactor], span)
+        }
+        // The transpose of the tangent rule, with <Ȳ, B dAᵀ B> = <B Ȳᵀ B, dA>:
+        // Ā = det A (<Ȳ, B> B − B Ȳᵀ B), B = A⁻ᵀ.
+        (Op::Cofactor, _) => {
+            let a = args[0];
+            let b = inverse_transpose(g, a, span);
+            let inner = g.add(Op::Dot, &[ybar, b], span);
+            let first = g.add(Op::Scale, &[inner, b], span);
+            let ybar_t = g.add(Op::Transpose, &[ybar], span);
+            let left = g.add(Op::MatMul, &[b, ybar_t], span);
+            let second = g.add(Op::MatMul, &[left, b], span);
+            let difference = g.add(Op::Sub, &[first, second], span);
+            let det = g.add(Op::Det, &[a], span);
+            g.add(Op::Scale, &[det, difference], span)
         }
         // Ā = ȳ A⁻ᵀ.
         (Op::LogDet, _) => {

@@ -77,7 +77,9 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::Fun(_) => scalar_pair(&[args[0], args[0]]),
         Op::Powf | Op::Max | Op::Min => scalar_pair(args),
         Op::Map(_) | Op::ArgMask(_) => matrix(args[0], op.surface()).cloned(),
-        Op::Inverse(_) | Op::SymEigenvectors => square(args[0], op.surface()).cloned(),
+        Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
+            square(args[0], op.surface()).cloned()
+        }
         Op::Det | Op::LogDet => square(args[0], op.surface()).map(|_| Ty::Scalar),
         Op::MaxEntry | Op::MinEntry => matrix(args[0], op.surface()).map(|_| Ty::Scalar),
         Op::SymEigenvalues => {

@@ -48,7 +48,9 @@ pub use check::{
     check_all, check_gradient, check_hvp, check_symmetry, directional_derivative, dot_product_test,
     Comparison,
 };
-pub use linalg::{determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR};
+pub use linalg::{
+    cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
+};
 pub use optim::{conjugate_gradient, GradientDescent};
 pub use rng::Rng;
 pub use space::VectorSpace;

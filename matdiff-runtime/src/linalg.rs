@@ -37,6 +37,40 @@ where
     (det, inverse_transpose.transpose())
 }
 
+/// The cofactor matrix of `a`, `cof(A) = adj(A)ᵀ`: the gradient of `det A`. It equals
+/// `det(A) A⁻ᵀ` where `A` is invertible, and is finite everywhere; up to 3 x 3 it is computed
+/// from its closed form, so a singular `A` has its true gradient (the cofactors of a rank
+/// `n − 1` matrix are not all zero). Larger matrices go through `A⁻¹`.
+///
+/// # Panics
+///
+/// For a matrix larger than 3 x 3 that is singular, with the message [`SINGULAR`].
+///
+/// ```
+/// use matdiff_runtime::cofactor_matrix;
+/// use nalgebra::Matrix2;
+///
+/// // Singular, yet its cofactors are those of any 2x2 matrix: [d −c; −b a].
+/// let a = Matrix2::new(1.0, 2.0, 2.0, 4.0);
+/// assert_eq!(cofactor_matrix(&a), Matrix2::new(4.0, -2.0, -2.0, 1.0));
+/// ```
+#[inline]
+pub fn cofactor_matrix<T, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N>
+where
+    T: RealField + Copy,
+    Const<N>: DimMin<Const<N>, Output = Const<N>>,
+{
+    if N == 0 {
+        return SMatrix::zeros();
+    }
+    if N <= 3 {
+        return cofactors(a);
+    }
+    let lu = a.lu();
+    let inverse = lu.try_inverse().expect(SINGULAR);
+    inverse.transpose() * lu.determinant()
+}
+
 /// The determinant of `a` and the transpose of its inverse, `A⁻ᵀ`: the gradient of
 /// `ln det A`, which a cofactor formula gives without a transpose.
 ///

@@ -87,6 +87,10 @@ pub(super) fn expression(
             quote!(#m.try_inverse().expect(#message))
         }
         Op::Det => method(&a[0], "determinant", &[]),
+        Op::Cofactor => {
+            let m = &a[0];
+            quote!(::matdiff::__private::cofactor_matrix(#m))
+        }
         Op::LogDet => {
             let m = &a[0];
             quote!(#m.determinant().ln())

@@ -303,6 +303,15 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             .try_inverse()
             .expect("Inverse of a singular matrix")),
         Op::Det => Scalar(square(a[0]).determinant()),
+        Op::Cofactor => {
+            // det(A) A⁻ᵀ: the interpreter's inputs are invertible.
+            let m = square(a[0]);
+            let inverse = m
+                .clone()
+                .try_inverse()
+                .expect("Cofactor of a singular matrix");
+            Mat(inverse.transpose() * m.determinant())
+        }
         Op::LogDet => Scalar(square(a[0]).determinant().ln()),
         Op::MaxEntry => Scalar(a[0].mat().max()),
         Op::MinEntry => Scalar(a[0].mat().min()),

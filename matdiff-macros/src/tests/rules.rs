@@ -227,6 +227,10 @@ fn instances(op: &Op) -> Vec<Instance> {
             on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
             on(Domain::NearIdentity, op.clone(), &[m(1, 1)]),
         ],
+        Op::Cofactor => vec![
+            on(Domain::NearIdentity, Op::Cofactor, &[m(3, 3)]),
+            on(Domain::NearIdentity, Op::Cofactor, &[m(2, 2)]),
+        ],
         Op::Det | Op::LogDet => vec![
             on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
             on(Domain::NearIdentity, op.clone(), &[m(2, 2)]),
