@@ -34,6 +34,9 @@ pub trait Build {
     /// `a + b` where `None` is a symbolic zero.
     fn add_opt(&mut self, a: Option<Id>, b: Option<Id>, span: Span) -> Option<Id>;
 
+    /// The zero of a scalar or matrix type, where a symbolic zero must become a value.
+    fn zeros(&mut self, ty: &Ty, span: Span) -> Id;
+
     /// Copies every node of `src` into this graph, parameter `p` of `src` replaced by
     /// `params[p]`, and returns the id each node of `src` became. Closures, callees and
     /// regions that `src` refers to come along. The copies are rebuilt, so they simplify
@@ -84,6 +87,14 @@ impl Build for Graph {
             (Some(a), Some(b)) => Some(self.add(Op::Add, &[a, b], span)),
             (a, None) => a,
             (None, b) => b,
+        }
+    }
+
+    fn zeros(&mut self, ty: &Ty, span: Span) -> Id {
+        let zero = self.lit(0.0, span);
+        match ty {
+            Ty::Scalar => zero,
+            ty => self.add_typed(Op::Fill, &[zero], ty.clone(), span),
         }
     }
 

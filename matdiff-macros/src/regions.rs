@@ -127,6 +127,34 @@ fn depends_on_params(body: &Graph, active: impl Fn(usize) -> bool) -> Vec<bool> 
     mask
 }
 
+/// The carried values `start` marks, and those an iteration reads to compute a marked one,
+/// among those `admit` allows (a fixed point over the body's dependencies, backwards).
+pub fn carries_read(
+    region: &Region,
+    n: usize,
+    start: Vec<bool>,
+    admit: impl Fn(usize) -> bool,
+) -> Vec<bool> {
+    let mut marked = start;
+    loop {
+        let roots = positions(&marked).into_iter().map(|j| region.outputs[j]);
+        let live = region.graph.reachable(roots);
+        let mut read = vec![false; n];
+        for id in region.graph.ids().filter(|id| live[id.index()]) {
+            if let Op::Param(p) = region.graph.op(id) {
+                if (2..2 + n).contains(p) {
+                    read[p - 2] = true;
+                }
+            }
+        }
+        let next: Vec<bool> = (0..n).map(|j| marked[j] || (read[j] && admit(j))).collect();
+        if next == marked {
+            return marked;
+        }
+        marked = next;
+    }
+}
+
 /// Parameter nodes for `types` in a new body, in order.
 fn params(body: &mut Graph, types: &[Ty], span: Span) -> Vec<Id> {
     types
@@ -134,15 +162,6 @@ fn params(body: &mut Graph, types: &[Ty], span: Span) -> Vec<Id> {
         .enumerate()
         .map(|(p, ty)| body.add_typed(Op::Param(p), &[], ty.clone(), span))
         .collect()
-}
-
-/// A zero of `ty`.
-fn zeros(g: &mut Graph, ty: &Ty, span: Span) -> Id {
-    let zero = g.lit(0.0, span);
-    match ty {
-        Ty::Scalar => zero,
-        ty => g.add_typed(Op::Fill, &[zero], ty.clone(), span),
-    }
 }
 
 fn field(g: &mut Graph, tuple: Id, k: usize, span: Span) -> Id {
@@ -225,7 +244,7 @@ fn loop_tangent_region(
     let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
     for &j in tangents_of {
         let out = map[region.outputs[j].index()];
-        let dout = tangent[out.index()].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
+        let dout = tangent[out.index()].unwrap_or_else(|| body.zeros(&carry_tys[j], span));
         outputs.push(dout);
     }
     g.add_region(Region {
@@ -277,7 +296,7 @@ fn loop_jvp(
 
     let mut args: Vec<Id> = node.args[..n].to_vec();
     for &j in &tangents_of {
-        let init = d[j].unwrap_or_else(|| zeros(g, &carry_tys[j], span));
+        let init = d[j].unwrap_or_else(|| g.zeros(&carry_tys[j], span));
         args.push(init);
     }
     args.extend_from_slice(&node.args[n..]);
@@ -350,27 +369,9 @@ fn loop_vjp(
     let forward_on = active_carries(&region, n, inits_on, &captures_on);
 
     // Carried values with a nonzero cotangent: those seeded, and those an iteration reads to
-    // compute one (a fixed point backwards over the body).
-    let mut cotangent_on: Vec<bool> = (0..n).map(|j| ybar[j].is_some() && forward_on[j]).collect();
-    loop {
-        let roots = positions(&cotangent_on)
-            .into_iter()
-            .map(|j| region.outputs[j]);
-        let read = region.graph.reachable(roots);
-        let params_read = |p: usize| {
-            region
-                .graph
-                .ids()
-                .any(|id| read[id.index()] && *region.graph.op(id) == Op::Param(p))
-        };
-        let next: Vec<bool> = (0..n)
-            .map(|j| cotangent_on[j] || (forward_on[j] && params_read(2 + j)))
-            .collect();
-        if next == cotangent_on {
-            break;
-        }
-        cotangent_on = next;
-    }
+    // compute one.
+    let seeded: Vec<bool> = (0..n).map(|j| ybar[j].is_some() && forward_on[j]).collect();
+    let cotangent_on = carries_read(&region, n, seeded, |j| forward_on[j]);
     let bars = positions(&cotangent_on);
     if bars.is_empty() {
         return none;
@@ -426,11 +427,11 @@ fn loop_vjp(
 
     let mut args: Vec<Id> = Vec::new();
     for &j in &bars {
-        let seed = ybar[j].unwrap_or_else(|| zeros(g, &carry_tys[j], span));
+        let seed = ybar[j].unwrap_or_else(|| g.zeros(&carry_tys[j], span));
         args.push(seed);
     }
     for &c in &capture_bars {
-        args.push(zeros(g, &capture_tys[c], span));
+        args.push(g.zeros(&capture_tys[c], span));
     }
     args.extend_from_slice(&node.args[n..]);
     args.extend(&tapes);
@@ -517,7 +518,7 @@ impl ReverseShape<'_> {
         let cotangents = (self.cotangents)(&mut body, &seeds, &inputs);
         let mut outputs = Vec::with_capacity(nb + nc);
         for (t, &j) in self.bars.iter().enumerate() {
-            let bar = cotangents[t].unwrap_or_else(|| zeros(&mut body, &carry_tys[j], span));
+            let bar = cotangents[t].unwrap_or_else(|| body.zeros(&carry_tys[j], span));
             outputs.push(bar);
         }
         for t in 0..nc {
@@ -591,7 +592,7 @@ fn cond_jvp(
         let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
         for &j in &tangents_of {
             let out = map[region.outputs[j].index()];
-            let dout = tangent[out.index()].unwrap_or_else(|| zeros(&mut body, &out_tys[j], span));
+            let dout = tangent[out.index()].unwrap_or_else(|| body.zeros(&out_tys[j], span));
             outputs.push(dout);
         }
         new_regions.push(g.add_region(Region {
@@ -663,7 +664,7 @@ fn cond_vjp(
         let outputs: Vec<Id> = capture_bars
             .iter()
             .zip(bars)
-            .map(|(&c, bar)| bar.unwrap_or_else(|| zeros(&mut body, &capture_tys[c], span)))
+            .map(|(&c, bar)| bar.unwrap_or_else(|| body.zeros(&capture_tys[c], span)))
             .collect();
         new_regions.push(g.add_region(Region {
             graph: body,

@@ -19,11 +19,12 @@ pub fn gradient(g: &mut Graph, output: Id, inputs: &[Id]) -> Vec<Option<Id>> {
         .iter()
         .fold(output.index(), |last, id| last.max(id.index()))
         + 1;
-    if !depends_on(g, inputs, upto)[output.index()] {
+    let active = depends_on(g, inputs, upto);
+    if !active[output.index()] {
         return vec![None; inputs.len()];
     }
     let one = g.lit(1.0, g.node(output).span);
-    vjp(g, &[(output, one)], inputs)
+    sweep(g, &active, &[(output, one)], inputs)
 }
 
 /// The cotangent of each of `inputs` given those of some outputs: `seeds` pairs an output
@@ -35,8 +36,14 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         .iter()
         .chain(seeds.iter().map(|(output, _)| output))
         .fold(0, |last, id| last.max(id.index()));
-    let upto = last + 1;
-    let active = depends_on(g, inputs, upto);
+    let active = depends_on(g, inputs, last + 1);
+    sweep(g, &active, seeds, inputs)
+}
+
+/// The reverse sweep of [`vjp`] over the nodes `active` covers, knowing which depend on an
+/// input.
+fn sweep(g: &mut Graph, active: &[bool], seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> {
+    let upto = active.len();
     let mut adjoint: Vec<Option<Id>> = vec![None; upto];
     for &(output, seed) in seeds {
         if active[output.index()] {
@@ -52,7 +59,7 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
         if let Some(ybars) = components.remove(&id) {
             let arg_active: Vec<bool> = node.args.iter().map(|a| active[a.index()]).collect();
             let contributions = regions::vjp(g, id, &ybars, &arg_active, vjp);
-            accumulate(g, &mut adjoint, &active, &node.args, contributions);
+            accumulate(g, &mut adjoint, active, &node.args, contributions);
             continue;
         }
         let Some(ybar) = adjoint[id.index()] else {
@@ -80,7 +87,7 @@ pub fn vjp(g: &mut Graph, seeds: &[(Id, Id)], inputs: &[Id]) -> Vec<Option<Id>> 
                 }
             })
             .collect();
-        accumulate(g, &mut adjoint, &active, &node.args, contributions);
+        accumulate(g, &mut adjoint, active, &node.args, contributions);
     }
     inputs.iter().map(|input| adjoint[input.index()]).collect()
 }

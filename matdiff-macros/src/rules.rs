@@ -382,11 +382,8 @@ fn zeros_like(g: &mut Graph, like: Id, span: Span) -> Id {
         // An integer or condition argument: its direction is never read.
         return like;
     }
-    let zero = g.lit(0.0, span);
-    match g.ty(like).clone() {
-        Ty::Scalar => zero,
-        ty => g.add_typed(Op::Fill, &[zero], ty, span),
-    }
+    let ty = g.ty(like).clone();
+    g.zeros(&ty, span)
 }
 
 /// `∂y/∂args[k]` of a scalar op of two scalars, `None` where it is zero.

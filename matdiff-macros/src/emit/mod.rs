@@ -338,7 +338,7 @@ fn tuple_body(
             lets.push(chain_link(g, id, link));
             continue;
         }
-        if let Some(partner) = loop_partner(g, &live, &emitted, id) {
+        if let Some(pair) = loop_partner(g, &live, &emitted, id) {
             lets.push(run_together(
                 sig,
                 g,
@@ -346,8 +346,7 @@ fn tuple_body(
                 directions,
                 &live,
                 &mut emitted,
-                id,
-                partner,
+                pair,
             ));
             continue;
         }
@@ -394,15 +393,26 @@ fn tuple_body(
     }
 }
 
+/// Two loops one `for` runs: `id`, written as `first` (itself, or the taped copy that replaces
+/// it), and `partner`.
+struct LoopPair {
+    id: Id,
+    first: Id,
+    partner: Id,
+}
+
 /// For a loop (or the taped copy that replaces it), a later loop over the same range that
 /// does not depend on it, so that one `for` can run both: the order-free reverse sweep of a
 /// loop accumulating a loss (see `regions.rs`).
-fn loop_partner(g: &Graph, live: &[bool], emitted: &[bool], id: Id) -> Option<Id> {
+fn loop_partner(g: &Graph, live: &[bool], emitted: &[bool], id: Id) -> Option<LoopPair> {
+    let Op::Loop(_) = g.op(id) else {
+        return None;
+    };
     let first = taped_twin(g, live, id).unwrap_or(id);
     let Op::Loop(spec) = g.op(first) else {
         return None;
     };
-    g.ids().skip(first.index() + 1).find(|&other| {
+    let partner = g.ids().skip(first.index() + 1).find(|&other| {
         let Op::Loop(other_spec) = g.op(other) else {
             return false;
         };
@@ -423,7 +433,8 @@ fn loop_partner(g: &Graph, live: &[bool], emitted: &[bool], id: Id) -> Option<Id
                     Op::Lit(_) | Op::Fill | Op::Int(_) | Op::SymConst(_) | Op::EmptyTape
                 )
         })
-    })
+    })?;
+    Some(LoopPair { id, first, partner })
 }
 
 /// Writes the loop `id` (or its taped copy) and `partner` as one `for`, after whatever the
@@ -439,8 +450,7 @@ fn run_together(
     directions: &[Option<Ident>],
     live: &[bool],
     emitted: &mut [bool],
-    id: Id,
-    partner: Id,
+    LoopPair { id, first, partner }: LoopPair,
 ) -> TokenStream {
     let mut lets = Vec::new();
     let needs = g.reachable(g.node(partner).args.iter().copied());
@@ -458,7 +468,6 @@ fn run_together(
             emitted[dep.index()] = true;
         }
     }
-    let first = taped_twin(g, live, id).unwrap_or(id);
     let (Op::Loop(a), Op::Loop(b)) = (g.op(first), g.op(partner)) else {
         unreachable!("partners are loops")
     };

@@ -107,11 +107,10 @@ fn region_node(g: &Graph, id: Id, name: fn(Id) -> Ident) -> TokenStream {
 fn loop_block(g: &Graph, spec: &LoopSpec, operands: &[Ident], used: &[bool]) -> TokenStream {
     let code = loop_code(g, spec, operands, "", used);
     let (declare, iteration, results) = (&code.declare, &code.iteration, &code.results);
-    let (head, index) = loop_head(spec);
+    let head = loop_head(spec);
     quote!({
         #declare
         #head {
-            #index
             #iteration
         }
         #results
@@ -128,14 +127,13 @@ pub(super) fn fused_loop_block(
 ) -> TokenStream {
     let a = loop_code(g, first, first_operands, "", &fields_used(g, first_id));
     let b = loop_code(g, second, second_operands, "r", &fields_used(g, second_id));
-    let (head, index) = loop_head(first);
+    let head = loop_head(first);
     let (declare_a, iteration_a, results_a) = (&a.declare, &a.iteration, &a.results);
     let (declare_b, iteration_b, results_b) = (&b.declare, &b.iteration, &b.results);
     quote!({
         #declare_a
         #declare_b
         #head {
-            #index
             #iteration_a
             #iteration_b
         }
@@ -149,19 +147,13 @@ pub(super) fn same_range(a: &LoopSpec, b: &LoopSpec) -> bool {
 }
 
 /// `for k in ..` and `let i = start + step k;`.
-fn loop_head(spec: &LoopSpec) -> (TokenStream, TokenStream) {
-    let (index, counter) = (depth_name("__i", None), depth_name("__k", None));
-    let (start, step, trip) = (sym_int(&spec.start), spec.step, sym_int(&spec.trip));
-    let step = Literal::i64_suffixed(step);
-    let range = if spec.backward {
-        quote!((0..#trip.max(0)).rev())
+fn loop_head(spec: &LoopSpec) -> TokenStream {
+    let (counter, trip) = (depth_name("__k", None), sym_int(&spec.trip));
+    if spec.backward {
+        quote!(for #counter in (0..#trip.max(0)).rev())
     } else {
-        quote!(0..#trip.max(0))
-    };
-    (
-        quote!(for #counter in #range),
-        quote!(let #index: i64 = #start + #step * #counter;),
-    )
+        quote!(for #counter in 0..#trip.max(0))
+    }
 }
 
 /// A loop's code around its `for`: the carried variables and tapes it declares, one
@@ -210,28 +202,11 @@ fn fields_used(g: &Graph, id: Id) -> Vec<bool> {
 /// loop carries the gradient along with its tangent; the Hessian-vector product reads only
 /// the tangent, and the gradient is not computed.
 fn needed_carries(g: &Graph, spec: &LoopSpec, used: &[bool]) -> Vec<bool> {
-    let region = &g.regions[spec.region];
     let n = spec.n_carries;
-    let mut needed: Vec<bool> = (0..n)
+    let wanted: Vec<bool> = (0..n)
         .map(|j| used.get(j).copied().unwrap_or(true) || spec.tape.get(j) == Some(&true))
         .collect();
-    loop {
-        let roots = (0..n).filter(|&j| needed[j]).map(|j| region.outputs[j]);
-        let live = region.graph.reachable(roots);
-        let next: Vec<bool> = (0..n)
-            .map(|j| {
-                needed[j]
-                    || region
-                        .graph
-                        .ids()
-                        .any(|id| live[id.index()] && region.graph.op(id) == &Op::Param(2 + j))
-            })
-            .collect();
-        if next == needed {
-            return needed;
-        }
-        needed = next;
-    }
+    crate::regions::carries_read(&g.regions[spec.region], n, wanted, |_| true)
 }
 
 fn loop_code(
@@ -245,7 +220,7 @@ fn loop_code(
     let n = spec.n_carries;
     let needed = needed_carries(g, spec, used);
     let (inits, captures) = operands.split_at(n);
-    let (index, counter) = (depth_name("__i", None), depth_name("__k", None));
+    let counter = depth_name("__k", None);
     let name = |what: &str, j: Option<usize>| depth_name(&format!("__{prefix}{what}"), j);
     let carried: Vec<Ident> = (0..n).map(|j| name("s", Some(j))).collect();
     let tapes: Vec<Ident> = (0..n).map(|j| name("tape", Some(j))).collect();
@@ -275,7 +250,10 @@ fn loop_code(
         );
         quote!(let mut #tape: [#value_ty; #capacity] = [#zero; #capacity];)
     });
-    let mut params: Vec<TokenStream> = vec![quote!(#index), quote!(#counter)];
+    // The index `i = start + step k`, written where the body reads it.
+    let (start, step) = (sym_int(&spec.start), Literal::i64_suffixed(spec.step));
+    let index = quote!((#start + #step * #counter));
+    let mut params: Vec<TokenStream> = vec![index, quote!(#counter)];
     params.extend(carried.iter().zip(&carried_tys).map(|(s, ty)| {
         if by_reference(ty) {
             quote!(&#s)

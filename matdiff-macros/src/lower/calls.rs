@@ -170,10 +170,7 @@ impl Lowerer<'_> {
         }
         Some(match kind {
             "identity" => self.g().add_typed(Op::Identity, &[], ty, span),
-            "zeros" => {
-                let zero = self.g().lit(0.0, span);
-                self.g().add_typed(Op::Fill, &[zero], ty, span)
-            }
+            "zeros" => self.g().zeros(&ty, span),
             "from_element" | "repeat" => self.g().add_typed(Op::Fill, &[entries[0]], ty, span),
             _ => self.assemble(call, &entries, ty)?,
         })

@@ -11,12 +11,12 @@
 use super::methods::{IteratorMethod, Receiver};
 use super::symbolic::{sym_arith, sym_min, sym_sub};
 use super::syntax::{
-    compound_assignment, guard_expr, integer_literal, is_update_method, returns_early, RETURNED,
-    RETURN_VALUE,
+    compound_assignment, guard_expr, integer_literal, is_update_method, returns_early, Arith,
+    RETURNED, RETURN_VALUE,
 };
 use super::{Iter, Lowerer, Source, Val};
 use crate::build::Build;
-use crate::ir::{tape_capacity, Dim, Id, Region, SymInt, Ty};
+use crate::ir::{tape_capacity, Id, Region, SymInt, Ty};
 use crate::ops::{CondSpec, IntOp, LoopSpec, Op};
 use proc_macro2::Span;
 use quote::ToTokens;
@@ -301,13 +301,13 @@ impl Lowerer<'_> {
                     Some(high) => compare(this, high_op, high),
                     None => Some(Val::Bool(true)),
                 };
-                self.and(&above, below, span)
+                self.short_circuit(&above, below, false, span)
             }
             syn::Pat::Or(or) => {
                 let mut cond = Val::Bool(false);
                 for case in &or.cases {
                     let next = self.pattern_condition(scrutinee, case)?;
-                    cond = self.or(&cond, |_| Some(next.clone()), span)?;
+                    cond = self.short_circuit(&cond, |_| Some(next.clone()), true, span)?;
                 }
                 Some(cond)
             }
@@ -328,34 +328,26 @@ impl Lowerer<'_> {
         let left = self.value(&binary.left, None)?;
         let right = |this: &mut Self| this.value(&binary.right, None);
         match binary.op {
-            syn::BinOp::And(_) => self.and(&left, right, span),
-            _ => self.or(&left, right, span),
+            syn::BinOp::And(_) => self.short_circuit(&left, right, false, span),
+            _ => self.short_circuit(&left, right, true, span),
         }
     }
 
-    fn and(
+    /// `left && right` (`decides` false) or `left || right` (`decides` true): when `left`
+    /// equals `decides` it is the result and `right` is not evaluated.
+    fn short_circuit(
         &mut self,
         left: &Val,
         right: impl FnOnce(&mut Self) -> Option<Val>,
+        decides: bool,
         span: Span,
     ) -> Option<Val> {
+        let decided = |_: &mut Self| Some(Val::Bool(decides));
         match left {
-            Val::Bool(false) => Some(Val::Bool(false)),
-            Val::Bool(true) => right(self),
-            _ => self.branch(left, span, &[], right, |_| Some(Val::Bool(false))),
-        }
-    }
-
-    fn or(
-        &mut self,
-        left: &Val,
-        right: impl FnOnce(&mut Self) -> Option<Val>,
-        span: Span,
-    ) -> Option<Val> {
-        match left {
-            Val::Bool(true) => Some(Val::Bool(true)),
-            Val::Bool(false) => right(self),
-            _ => self.branch(left, span, &[], |_| Some(Val::Bool(true)), right),
+            Val::Bool(b) if *b == decides => Some(Val::Bool(decides)),
+            Val::Bool(_) => right(self),
+            _ if decides => self.branch(left, span, &[], decided, right),
+            _ => self.branch(left, span, &[], right, decided),
         }
     }
 
@@ -771,19 +763,7 @@ impl Lowerer<'_> {
             }
             Source::Elements { matrix, rows, cols } => {
                 let m = self.node_of(matrix, span, "a matrix")?;
-                let (i, j) = match (rows, cols) {
-                    (_, Dim::Lit(1)) => (k.clone(), Val::Int(0)),
-                    (Dim::Lit(1), _) => (Val::Int(0), k.clone()),
-                    (rows, _) => {
-                        let r = match rows {
-                            Dim::Lit(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-                            Dim::Param(name) => Val::Sym(SymInt::Name(name.clone())),
-                        };
-                        let i = self.int_arith(IntOp::Rem, k, &r, span)?;
-                        let j = self.int_arith(IntOp::Div, k, &r, span)?;
-                        (i, j)
-                    }
-                };
+                let (i, j) = self.linear_position(k, rows, cols, span)?;
                 self.entry(m, &i, &j, span)
             }
             Source::ConstantArray(name) => {
@@ -813,11 +793,7 @@ impl Lowerer<'_> {
                 self.item(a, &k, span)
             }
             Source::Rev(a) => {
-                let last = sym_sub(a.trip.clone(), SymInt::Lit(1));
-                let last = match last {
-                    SymInt::Lit(n) => Val::Int(n),
-                    other => Val::Sym(other),
-                };
+                let last = Val::int(sym_sub(a.trip.clone(), SymInt::Lit(1)));
                 let k = self.int_arith(IntOp::Sub, &last, k, span)?;
                 self.item(a, &k, span)
             }
@@ -903,10 +879,7 @@ impl Lowerer<'_> {
                 };
                 adapted(Source::StepBy(iter.clone(), step), trip)
             }
-            IteratorMethod::Count => Some(match &iter.trip {
-                SymInt::Lit(n) => Val::Int(*n),
-                other => Val::Sym(other.clone()),
-            }),
+            IteratorMethod::Count => Some(Val::int(iter.trip.clone())),
             IteratorMethod::Sum => self.reduce(iter, None, &Combine::Add, span),
             IteratorMethod::Product => self.reduce(iter, None, &Combine::Mul, span),
             IteratorMethod::Fold => {
@@ -1000,8 +973,8 @@ impl Lowerer<'_> {
             syn::parse_quote_spanned!(span=> item),
         );
         match combine {
-            Combine::Add => self.binary_values(Op::Add, &acc, &item, &tokens, (&left, &right)),
-            Combine::Mul => self.binary_values(Op::MatMul, &acc, &item, &tokens, (&left, &right)),
+            Combine::Add => self.binary_values(Arith::Add, &acc, &item, &tokens, (&left, &right)),
+            Combine::Mul => self.binary_values(Arith::Mul, &acc, &item, &tokens, (&left, &right)),
             Combine::Closure(f) => self.call_closure(f, vec![acc, item], span),
             Combine::Method(method) => {
                 let a = self.float_node(&acc, &left)?;

@@ -5,7 +5,7 @@ use super::methods::{supported, Receiver};
 use super::symbolic::sym_arith;
 use super::syntax::{
     arithmetic, comparison, compound_assignment, float_constant, integer_literal, is_constant_name,
-    is_integer_type, sizeless_constructor, unsupported_expr,
+    is_integer_type, sizeless_constructor, unsupported_expr, Arith,
 };
 use super::{Lowerer, Val};
 use crate::build::Build;
@@ -481,7 +481,7 @@ impl Lowerer<'_> {
             return None;
         };
         if sizeless_constructor(&binary.left) || sizeless_constructor(&binary.right) {
-            let (left, right) = self.lower_operands(&binary.left, &binary.right, &op);
+            let (left, right) = self.lower_operands(&binary.left, &binary.right, op);
             return self
                 .float_binary(op, left?, right?, binary)
                 .map(|id| self.val(id));
@@ -495,33 +495,28 @@ impl Lowerer<'_> {
     /// arithmetic otherwise.
     pub(super) fn binary_values(
         &mut self,
-        op: Op,
+        op: Arith,
         left: &Val,
         right: &Val,
         spanned: &dyn ToTokens,
         operands: (&Expr, &Expr),
     ) -> Option<Val> {
         let span = spanned.to_token_stream().span();
-        let span = if span.source_text().is_some() {
-            span
-        } else {
-            operands.0.span()
-        };
         let named = |v: &Val| matches!(v, Val::Named(_));
         let int_left = !named(left) && self.int_of(left, span).is_some();
         let int_right = !named(right) && self.int_of(right, span).is_some();
         if (int_left || named(left)) && (int_right || named(right)) && (int_left || int_right) {
             let int_op = match op {
-                Op::Add => IntOp::Add,
-                Op::Sub => IntOp::Sub,
-                Op::MatMul => IntOp::Mul,
-                Op::Fun(Fun::Recip) => IntOp::Div,
-                _ => IntOp::Rem,
+                Arith::Add => IntOp::Add,
+                Arith::Sub => IntOp::Sub,
+                Arith::Mul => IntOp::Mul,
+                Arith::Div => IntOp::Div,
+                Arith::Rem => IntOp::Rem,
             };
             let (left, right) = (as_integer(left), as_integer(right));
             return self.int_arith(int_op, &left, &right, span);
         }
-        if op == Op::Fun(Fun::Step) {
+        if op == Arith::Rem {
             self.cx.error_spanned_by(
                 spanned.to_token_stream(),
                 "`%` is supported on integers only",
@@ -535,27 +530,36 @@ impl Lowerer<'_> {
     }
 
     /// `left op right` on float scalars and matrices.
-    fn float_binary(&mut self, op: Op, left: Id, right: Id, spanned: &dyn ToTokens) -> Option<Id> {
+    fn float_binary(
+        &mut self,
+        op: Arith,
+        left: Id,
+        right: Id,
+        spanned: &dyn ToTokens,
+    ) -> Option<Id> {
         let span = spanned.to_token_stream().span();
         let (lt, rt) = (
             self.graph().ty(left).clone(),
             self.graph().ty(right).clone(),
         );
         let result = match (op, lt.is_scalar(), rt.is_scalar()) {
-            (Op::MatMul, true, true) => self.g().try_add(Op::Mul, &[left, right], span),
-            (Op::MatMul, true, false) => self.g().try_add(Op::Scale, &[left, right], span),
-            (Op::MatMul, false, true) => self.g().try_add(Op::Scale, &[right, left], span),
-            (Op::Fun(_), _, true) => {
+            (Arith::Add, _, _) => self.g().try_add(Op::Add, &[left, right], span),
+            (Arith::Sub, _, _) => self.g().try_add(Op::Sub, &[left, right], span),
+            (Arith::Mul, true, true) => self.g().try_add(Op::Mul, &[left, right], span),
+            (Arith::Mul, true, false) => self.g().try_add(Op::Scale, &[left, right], span),
+            (Arith::Mul, false, true) => self.g().try_add(Op::Scale, &[right, left], span),
+            (Arith::Mul, false, false) => self.g().try_add(Op::MatMul, &[left, right], span),
+            (Arith::Div, _, true) => {
                 let inverse = self.g().add(Op::Fun(Fun::Recip), &[right], span);
                 let op = if lt.is_scalar() { Op::Mul } else { Op::Scale };
                 self.g().try_add(op, &[inverse, left], span)
             }
-            (Op::Fun(_), _, false) => Err(format!(
+            (Arith::Div, _, false) => Err(format!(
                 "division by a {} is not supported; divide by a scalar, or multiply by \
                  `m.try_inverse().unwrap()`",
                 rt.describe()
             )),
-            (op, _, _) => self.g().try_add(op, &[left, right], span),
+            (Arith::Rem, _, _) => Err("`%` is supported on integers only".to_owned()),
         };
         result
             .map_err(|message| self.cx.error_spanned_by(spanned.to_token_stream(), message))
@@ -648,7 +652,7 @@ impl Lowerer<'_> {
 
     /// Lowers both sides; a side that is a sizeless `identity()`/`zeros()` is lowered second,
     /// sized by the other.
-    fn lower_operands(&mut self, left: &Expr, right: &Expr, op: &Op) -> (Option<Id>, Option<Id>) {
+    fn lower_operands(&mut self, left: &Expr, right: &Expr, op: Arith) -> (Option<Id>, Option<Id>) {
         if sizeless_constructor(left) && !sizeless_constructor(right) {
             let r = self.lower_expr(right, None);
             let hint = r.map(|r| operand_hint(self.graph().ty(r), op, false));
@@ -930,6 +934,27 @@ impl Lowerer<'_> {
         Some((self.int_node(&i, span)?, self.int_node(&j, span)?))
     }
 
+    /// Row and column of entry `k` of an `rows x cols` matrix in column-major order (nalgebra's
+    /// `m[k]`): `(k, 0)` of a vector, `(0, k)` of a row vector.
+    pub(super) fn linear_position(
+        &mut self,
+        k: &Val,
+        rows: &Dim,
+        cols: &Dim,
+        span: Span,
+    ) -> Option<(Val, Val)> {
+        Some(match (rows, cols) {
+            (_, Dim::Lit(1)) => (k.clone(), Val::Int(0)),
+            (Dim::Lit(1), _) => (Val::Int(0), k.clone()),
+            (rows, _) => {
+                let rows = Val::size(rows);
+                let i = self.int_arith(IntOp::Rem, k, &rows, span)?;
+                let j = self.int_arith(IntOp::Div, k, &rows, span)?;
+                (i, j)
+            }
+        })
+    }
+
     /// Row and column of `m[index]`: `m[(i, j)]`, or `v[k]` of a vector, or the column-major
     /// `m[k]` of a matrix.
     fn index_position(&mut self, m: Id, index: &Expr) -> Option<(Val, Val)> {
@@ -949,17 +974,9 @@ impl Lowerer<'_> {
                 }
                 let ty = self.graph().ty(m).clone();
                 match &ty {
-                    Ty::Mat(_, Dim::Lit(1)) | Ty::Scalar => (k, Val::Int(0)),
-                    Ty::Mat(Dim::Lit(1), _) => (Val::Int(0), k),
-                    Ty::Mat(rows, _) => {
-                        let rows = match rows {
-                            Dim::Lit(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-                            Dim::Param(name) => Val::Sym(SymInt::Name(name.clone())),
-                        };
-                        let i = self.int_arith(IntOp::Rem, &k, &rows, span)?;
-                        let j = self.int_arith(IntOp::Div, &k, &rows, span)?;
-                        (i, j)
-                    }
+                    // The shape rule reports that a scalar cannot be indexed.
+                    Ty::Scalar => (k, Val::Int(0)),
+                    Ty::Mat(rows, cols) => self.linear_position(&k, rows, cols, span)?,
                     other => {
                         self.cx.error_spanned_by(
                             index,
@@ -994,11 +1011,11 @@ fn as_integer(v: &Val) -> Val {
 }
 
 /// The shape an operand gives its sizeless partner in `op`.
-fn operand_hint(ty: &Ty, op: &Op, known_is_left: bool) -> Option<Ty> {
+fn operand_hint(ty: &Ty, op: Arith, known_is_left: bool) -> Option<Ty> {
     match (op, ty) {
-        (Op::Add | Op::Sub, _) => Some(ty.clone()),
+        (Arith::Add | Arith::Sub, _) => Some(ty.clone()),
         // `A * I` with A r x c needs I c x c; `I * A` needs I r x r.
-        (Op::MatMul, Ty::Mat(r, c)) => {
+        (Arith::Mul, Ty::Mat(r, c)) => {
             let n = if known_is_left { c } else { r };
             Some(Ty::Mat(n.clone(), n.clone()))
         }

@@ -531,10 +531,7 @@ impl Lowerer<'_> {
             (a, b, IntegerMethod::Min) => SymInt::Min(Box::new(a), Box::new(b)),
             (a, b, IntegerMethod::Max) => SymInt::Max(Box::new(a), Box::new(b)),
         };
-        Some(match value {
-            SymInt::Lit(n) => Val::Int(n),
-            other => Val::Sym(other),
-        })
+        Some(Val::int(value))
     }
 
     /// Sizes, views and `.iter()` of the `rows x cols` matrix `m`, read from its shape.
@@ -547,10 +544,7 @@ impl Lowerer<'_> {
         cols: Dim,
     ) -> Option<Val> {
         let span = call.span();
-        let size = |d: &Dim| match d {
-            Dim::Lit(n) => Val::Int(i64::try_from(*n).unwrap_or(i64::MAX)),
-            Dim::Param(name) => Val::Sym(SymInt::Name(name.clone())),
-        };
+        let size = Val::size;
         Some(match method {
             Sh::Len => {
                 let (r, c) = (size(&rows), size(&cols));

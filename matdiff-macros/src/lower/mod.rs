@@ -794,6 +794,19 @@ impl Lowerer<'_> {
 }
 
 impl Val {
+    /// A compile-time integer: a literal when it folded to one.
+    fn int(value: SymInt) -> Val {
+        match value {
+            SymInt::Lit(n) => Val::Int(n),
+            other => Val::Sym(other),
+        }
+    }
+
+    /// A dimension as an integer value.
+    fn size(d: &Dim) -> Val {
+        Val::int(dim_sym(d))
+    }
+
     /// What the value is, for messages.
     fn kind(&self) -> &'static str {
         match self {

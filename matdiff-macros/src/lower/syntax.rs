@@ -2,7 +2,7 @@
 //! literal, an operator, a constructor path, a float constant), and the messages for
 //! constructs matdiff never differentiates.
 
-use crate::ops::{CmpOp, Fun, Op};
+use crate::ops::CmpOp;
 use syn::{BinOp, Expr, Lit, UnOp};
 
 pub(super) const UNBOUNDED_LOOP: &str = "`while`, `loop`, `break` and `continue` are not \
@@ -41,27 +41,38 @@ pub(super) fn unsupported_expr(expr: &Expr) -> Option<String> {
     Some(message)
 }
 
+/// An arithmetic operator as written. On integers it is integer arithmetic; on floats `*` is
+/// a matrix product (or a product by a scalar, by shape), `/` a division by a scalar, and `%`
+/// is not supported.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
 /// The arithmetic of `x op= y` for a compound assignment operator.
-pub(super) fn compound_assignment(op: &BinOp) -> Option<Op> {
+pub(super) fn compound_assignment(op: &BinOp) -> Option<Arith> {
     Some(match op {
-        BinOp::AddAssign(_) => Op::Add,
-        BinOp::SubAssign(_) => Op::Sub,
-        BinOp::MulAssign(_) => Op::MatMul,
-        BinOp::DivAssign(_) => Op::Fun(Fun::Recip),
-        BinOp::RemAssign(_) => Op::Fun(Fun::Step),
+        BinOp::AddAssign(_) => Arith::Add,
+        BinOp::SubAssign(_) => Arith::Sub,
+        BinOp::MulAssign(_) => Arith::Mul,
+        BinOp::DivAssign(_) => Arith::Div,
+        BinOp::RemAssign(_) => Arith::Rem,
         _ => return None,
     })
 }
 
-/// The arithmetic operators: `*` is a matrix product (or scalar product by shape), `/` a
-/// division by a scalar, `%` (marked `Fun::Step`) integer remainder.
-pub(super) fn arithmetic(op: &BinOp) -> Option<Op> {
+/// The arithmetic operators.
+pub(super) fn arithmetic(op: &BinOp) -> Option<Arith> {
     Some(match op {
-        BinOp::Add(_) => Op::Add,
-        BinOp::Sub(_) => Op::Sub,
-        BinOp::Mul(_) => Op::MatMul,
-        BinOp::Div(_) => Op::Fun(Fun::Recip),
-        BinOp::Rem(_) => Op::Fun(Fun::Step),
+        BinOp::Add(_) => Arith::Add,
+        BinOp::Sub(_) => Arith::Sub,
+        BinOp::Mul(_) => Arith::Mul,
+        BinOp::Div(_) => Arith::Div,
+        BinOp::Rem(_) => Arith::Rem,
         _ => return None,
     })
 }
