@@ -219,39 +219,68 @@ fn loop_tangent_region(
     tys.extend(tangents_of.iter().map(|&j| carry_tys[j].clone()));
     tys.extend(capture_tys.iter().cloned());
     tys.extend(dcaptures.iter().map(|&c| capture_tys[c].clone()));
-    let mut body = Graph::new(g.elem);
-    let ps = params(&mut body, &tys, span);
     let m = tangents_of.len();
-    let old: Vec<Id> = ps[..2 + n]
-        .iter()
-        .chain(&ps[2 + n + m..2 + n + m + n_captures])
-        .copied()
+    let primal: Vec<usize> = (0..2 + n)
+        .chain(2 + n + m..2 + n + m + n_captures)
         .collect();
-    let map = body.import(&region.graph, &old);
-    let mut seeds: Vec<(Id, Id)> = tangents_of
+    let mut seeds: Vec<(usize, usize)> = tangents_of
         .iter()
         .enumerate()
-        .map(|(t, &j)| (ps[2 + j], ps[2 + n + t]))
+        .map(|(t, &j)| (2 + j, 2 + n + t))
         .collect();
     seeds.extend(
         dcaptures
             .iter()
             .enumerate()
-            .map(|(t, &c)| (ps[2 + n + m + c], ps[2 + n + m + n_captures + t])),
+            .map(|(t, &c)| (2 + n + m + c, 2 + n + m + n_captures + t)),
     );
-    let upto = body.len();
-    let tangent = tangents(&mut body, &seeds, upto);
-    let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
-    for &j in tangents_of {
-        let out = map[region.outputs[j].index()];
-        let dout = tangent[out.index()].unwrap_or_else(|| body.zeros(&carry_tys[j], span));
-        outputs.push(dout);
+    let body = TangentBody {
+        params: &tys,
+        primal: &primal,
+        seeds: &seeds,
+        tangents_of,
+        out_tys: carry_tys,
+    };
+    let region = body.build(g.elem, region, tangents, span);
+    g.add_region(region)
+}
+
+/// How a region's body is carried over into a body that also computes tangents.
+struct TangentBody<'a> {
+    /// The new body's parameter types.
+    params: &'a [Ty],
+    /// `primal[p]` is the new parameter standing for the old body's parameter `p`.
+    primal: &'a [usize],
+    /// `(p, t)`: the new parameter `t` is the tangent of the new parameter `p`.
+    seeds: &'a [(usize, usize)],
+    /// The outputs whose tangents follow the old outputs, of types `out_tys[j]`.
+    tangents_of: &'a [usize],
+    out_tys: &'a [Ty],
+}
+
+impl TangentBody<'_> {
+    /// The old body's outputs, then the tangents of those in `tangents_of` (zero where an
+    /// output does not depend on a seeded parameter).
+    fn build(&self, elem: Elem, region: &Region, tangents: Tangents, span: Span) -> Region {
+        let mut body = Graph::new(elem);
+        let ps = params(&mut body, self.params, span);
+        let old: Vec<Id> = self.primal.iter().map(|&p| ps[p]).collect();
+        let map = body.import(&region.graph, &old);
+        let seeds: Vec<(Id, Id)> = self.seeds.iter().map(|&(p, t)| (ps[p], ps[t])).collect();
+        let upto = body.len();
+        let tangent = tangents(&mut body, &seeds, upto);
+        let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
+        for &j in self.tangents_of {
+            let out = map[region.outputs[j].index()];
+            let dout = tangent[out.index()].unwrap_or_else(|| body.zeros(&self.out_tys[j], span));
+            outputs.push(dout);
+        }
+        Region {
+            graph: body,
+            params: self.params.to_vec(),
+            outputs,
+        }
     }
-    g.add_region(Region {
-        graph: body,
-        params: tys,
-        outputs,
-    })
 }
 
 fn loop_jvp(
@@ -577,30 +606,26 @@ fn cond_jvp(
     }
     let mut tys = regions[0].params.clone();
     tys.extend(dcaptures.iter().map(|&c| regions[0].params[c].clone()));
-    let mut new_regions = Vec::new();
-    for region in &regions {
-        let mut body = Graph::new(g.elem);
-        let ps = params(&mut body, &tys, span);
-        let map = body.import(&region.graph, &ps[..captures.len()]);
-        let seeds: Vec<(Id, Id)> = dcaptures
-            .iter()
-            .enumerate()
-            .map(|(t, &c)| (ps[c], ps[captures.len() + t]))
-            .collect();
-        let upto = body.len();
-        let tangent = tangents(&mut body, &seeds, upto);
-        let mut outputs: Vec<Id> = region.outputs.iter().map(|o| map[o.index()]).collect();
-        for &j in &tangents_of {
-            let out = map[region.outputs[j].index()];
-            let dout = tangent[out.index()].unwrap_or_else(|| body.zeros(&out_tys[j], span));
-            outputs.push(dout);
-        }
-        new_regions.push(g.add_region(Region {
-            graph: body,
-            params: tys.clone(),
-            outputs,
-        }));
-    }
+    let primal: Vec<usize> = (0..captures.len()).collect();
+    let seeds: Vec<(usize, usize)> = dcaptures
+        .iter()
+        .enumerate()
+        .map(|(t, &c)| (c, captures.len() + t))
+        .collect();
+    let body = TangentBody {
+        params: &tys,
+        primal: &primal,
+        seeds: &seeds,
+        tangents_of: &tangents_of,
+        out_tys: &out_tys,
+    };
+    let new_regions: Vec<usize> = regions
+        .iter()
+        .map(|region| {
+            let region = body.build(g.elem, region, tangents, span);
+            g.add_region(region)
+        })
+        .collect();
     let mut args = node.args.clone();
     args.extend(
         dcaptures
