@@ -5,6 +5,10 @@
     reason = "const generics named like generated temporaries, on purpose"
 )]
 
+#[macro_use]
+mod common;
+
+use common::{SEEDS, TOL};
 use matdiff::differentiate;
 use matdiff::nalgebra::{SVector, Vector3};
 use matdiff::runtime::{check_gradient, Rng};
@@ -107,4 +111,86 @@ fn generated_temporaries_do_not_clash_with_const_generics() {
     assert_eq!(first_grad(&x), SVector::<f64, 3>::new(2.0, 0.0, 0.0));
     assert_eq!(largest_grad(&x), SVector::<f64, 3>::new(0.0, 1.0, 0.0));
     assert_eq!(first(&x) + largest(&x), 4.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A `.map()` closure that reads a value of the code around it. Such a value was once frozen as
+// a constant (∂/∂k = 0, passed on to callers), then rejected; it is now differentiated through.
+
+/// `Σ xᵢ k`: ∂/∂x = k 1, ∂/∂k = Σ xᵢ.
+#[differentiate(wrt = (x, k))]
+#[allow(clippy::unnecessary_cast, reason = "the cast is the issue's example")]
+fn map_reads_a_cast_parameter(x: &Vector3<f64>, k: f64) -> f64 {
+    x.map(|t| t * (k as f64)).sum()
+}
+
+/// The same with an upper-case parameter, which is a parameter and not a constant in scope.
+#[differentiate(wrt = (x, K))]
+#[allow(non_snake_case, reason = "the upper case is the point of the test")]
+fn map_reads_an_upper_case_parameter(x: &Vector3<f64>, K: f64) -> f64 {
+    x.map(|t| t * K).sum()
+}
+
+/// `Σ tanh(s xᵢ)`, `s` captured in a nonlinear closure.
+#[differentiate(wrt = (x, s))]
+fn map_captures_a_scale(x: &Vector3<f64>, s: f64) -> f64 {
+    x.map(|t| (t * s).tanh()).sum()
+}
+
+/// A centred sum of squares, the mean a `let` of the body: `Σ (xᵢ − x̄)²`.
+#[differentiate(wrt = x)]
+fn map_captures_a_let(x: &SVector<f64, 5>) -> f64 {
+    let mean = x.sum() / 5.0;
+    x.map(|t| (t - mean).powi(2)).sum()
+}
+
+/// Too many entries to unroll: the map stays a loop over the entries.
+#[differentiate(wrt = (x, w))]
+fn map_captures_in_a_long_vector(x: &SVector<f64, 80>, w: &Vector3<f64>) -> f64 {
+    x.map(|t| (w[0] * t + w[1]).sin() * w[2]).sum()
+}
+
+/// A caller of `map_reads_a_cast_parameter` gets ∂/∂k through the callee's hidden functions.
+#[differentiate(wrt = k)]
+fn calls_a_capturing_map(x: &Vector3<f64>, k: f64) -> f64 {
+    map_reads_a_cast_parameter(x, k) * k
+}
+
+#[test]
+fn map_closures_differentiate_the_values_they_read() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x: Vector3<f64> = rng.matrix::<3, 1>();
+        let k = 0.5 + rng.uniform();
+        // Derived by hand: the gradient of Σ xᵢ k.
+        let expected = (Vector3::repeat(k), x.sum());
+        for (gx, gk) in [
+            map_reads_a_cast_parameter_grad(&x, k),
+            map_reads_an_upper_case_parameter_grad(&x, k),
+        ] {
+            assert!((gx - expected.0).amax() <= 1e-15 && (gk - expected.1).abs() <= 1e-14);
+        }
+        // d/dk (k Σ xᵢ · k) = 2 k Σ xᵢ.
+        let g = calls_a_capturing_map_grad(&x, k);
+        let value = calls_a_capturing_map(&x, k) + map_reads_an_upper_case_parameter(&x, k);
+        assert!((value - (k * k + k) * x.sum()).abs() <= 1e-12 * (1.0 + value.abs()));
+        assert!((g - 2.0 * k * x.sum()).abs() <= 1e-13 * (1.0 + g.abs()));
+
+        check_fn!(map_reads_a_cast_parameter, map_reads_a_cast_parameter_grad,
+            map_reads_a_cast_parameter_value_and_grad, map_reads_a_cast_parameter_hvp;
+            |p, v| (&p.0, p.1); (&v.0, v.1); at &(x, k), &mut rng, TOL);
+        check_fn!(map_captures_a_scale, map_captures_a_scale_grad,
+            map_captures_a_scale_value_and_grad, map_captures_a_scale_hvp;
+            |p, v| (&p.0, p.1); (&v.0, v.1); at &(x, k), &mut rng, TOL);
+        let y = rng.matrix::<5, 1>();
+        check_fn!(map_captures_a_let, map_captures_a_let_grad, map_captures_a_let_value_and_grad,
+            map_captures_a_let_hvp; |x, v| (x); (v); at &y, &mut rng, TOL);
+        // ∇ Σ (xᵢ − x̄)² = 2 (x − x̄ 1), the mean's own term summing to zero.
+        let mean = y.sum() / 5.0;
+        assert!((map_captures_a_let_grad(&y) - 2.0 * y.add_scalar(-mean)).amax() <= 1e-14);
+        let long = (rng.matrix::<80, 1>(), rng.matrix::<3, 1>());
+        check_fn!(map_captures_in_a_long_vector, map_captures_in_a_long_vector_grad,
+            map_captures_in_a_long_vector_value_and_grad, map_captures_in_a_long_vector_hvp;
+            |p, v| (&p.0, &p.1); (&v.0, &v.1); at &long, &mut rng, TOL);
+    }
 }

@@ -245,84 +245,6 @@ impl Op {
         }
     }
 
-    /// Every op with example arguments, for the tests that walk the whole table.
-    #[cfg(test)]
-    pub fn all() -> Vec<Op> {
-        let mut ops = vec![
-            Op::Param(0),
-            Op::lit(1.0),
-            Op::IntConst(proc_macro2::Ident::new("N", proc_macro2::Span::call_site())),
-            Op::FloatConst(proc_macro2::Ident::new(
-                "SCALE",
-                proc_macro2::Span::call_site(),
-            )),
-            Op::Identity,
-            Op::Fill,
-            Op::Embed(0, 0),
-            Op::Assemble,
-            Op::Neg,
-            Op::Add,
-            Op::Sub,
-            Op::Mul,
-            Op::Scale,
-            Op::MatMul,
-            Op::TrMul,
-            Op::Transpose,
-            Op::Trace,
-            Op::Dot,
-            Op::Sum,
-            Op::ComponentMul,
-            Op::NormSquared,
-            Op::Norm,
-            Op::Index(0, 0),
-        ];
-        ops.extend(Fun::ALL.iter().map(|&f| Op::Fun(f)));
-        ops.extend([
-            Op::Powf,
-            Op::Max,
-            Op::Min,
-            Op::Map(0),
-            Op::Inverse(InverseCheck::Unwrap),
-            Op::Inverse(InverseCheck::Expect("singular".to_owned())),
-            Op::Inverse(InverseCheck::Derivative),
-            Op::Det,
-            Op::Cofactor,
-            Op::LogDet,
-            Op::MaxEntry,
-            Op::MinEntry,
-            Op::ArgMask(Extremum::Max),
-            Op::ArgMask(Extremum::Min),
-            Op::SymEigenvalues,
-            Op::SymEigenvectors,
-            Op::EigenGaps,
-            Op::Call(0),
-            Op::CallVjp(0),
-            Op::CallTangent(0),
-            Op::Field(0),
-            Op::Int(1),
-            Op::SymConst(SymInt::Lit(1)),
-            Op::IntBin(IntOp::Add),
-            Op::Cmp(CmpOp::Lt),
-            Op::Bool(true),
-            Op::Not,
-            Op::IntToFloat,
-            Op::Assert("assertion failed".to_owned()),
-            Op::At,
-            Op::SetAt,
-            Op::Block(Dim::Lit(1), Dim::Lit(1)),
-            Op::SetBlock,
-            Op::AddAt,
-            Op::AddBlock,
-            Op::Load,
-            Op::ConstAt(proc_macro2::Ident::new(
-                "DATA",
-                proc_macro2::Span::call_site(),
-            )),
-            Op::EmptyTape,
-        ]);
-        ops
-    }
-
     /// Which entry `MaxEntry`, `MinEntry` and `ArgMask` pick.
     pub fn extremum(&self) -> Extremum {
         match self {
@@ -406,6 +328,123 @@ impl CmpOp {
     }
 }
 
+/// Every op with example arguments, for the tests that walk the whole table (`Op::all()`),
+/// written as one `match` over the variants: the compiler refuses a variant without its line,
+/// so an op cannot be left out of the rule tests by forgetting it here.
+#[cfg(test)]
+macro_rules! op_examples {
+    ($($pattern:pat => [$($example:expr),* $(,)?],)*) => {
+        impl Op {
+            pub fn all() -> Vec<Op> {
+                // Exhaustive, without a wildcard: each variant has its line below.
+                fn listed(op: &Op) {
+                    match op {
+                        $($pattern => {})*
+                    }
+                }
+                let ops = vec![$($($example,)*)*];
+                ops.iter().for_each(listed);
+                ops
+            }
+
+            /// Each example is an instance of the pattern on its line.
+            pub fn examples_match_their_patterns() -> bool {
+                true $($(&& matches!($example, $pattern))*)*
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+fn ident(name: &str) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(name, proc_macro2::Span::call_site())
+}
+
+#[cfg(test)]
+op_examples! {
+    Op::Param(_) => [Op::Param(0)],
+    Op::Lit(_) => [Op::lit(1.0)],
+    Op::IntConst(_) => [Op::IntConst(ident("N"))],
+    Op::FloatConst(_) => [Op::FloatConst(ident("SCALE"))],
+    Op::Identity => [Op::Identity],
+    Op::Fill => [Op::Fill],
+    Op::Embed(..) => [Op::Embed(0, 0)],
+    Op::Assemble => [Op::Assemble],
+    Op::Neg => [Op::Neg],
+    Op::Add => [Op::Add],
+    Op::Sub => [Op::Sub],
+    Op::Mul => [Op::Mul],
+    Op::Scale => [Op::Scale],
+    Op::MatMul => [Op::MatMul],
+    Op::TrMul => [Op::TrMul],
+    Op::Transpose => [Op::Transpose],
+    Op::Trace => [Op::Trace],
+    Op::Dot => [Op::Dot],
+    Op::Sum => [Op::Sum],
+    Op::ComponentMul => [Op::ComponentMul],
+    Op::NormSquared => [Op::NormSquared],
+    Op::Norm => [Op::Norm],
+    Op::Index(..) => [Op::Index(0, 0)],
+    // One line per function: the match is exhaustive over `Fun` too.
+    Op::Fun(Fun::Exp) => [Op::Fun(Fun::Exp)],
+    Op::Fun(Fun::Ln) => [Op::Fun(Fun::Ln)],
+    Op::Fun(Fun::Sqrt) => [Op::Fun(Fun::Sqrt)],
+    Op::Fun(Fun::Sin) => [Op::Fun(Fun::Sin)],
+    Op::Fun(Fun::Cos) => [Op::Fun(Fun::Cos)],
+    Op::Fun(Fun::Tan) => [Op::Fun(Fun::Tan)],
+    Op::Fun(Fun::Tanh) => [Op::Fun(Fun::Tanh)],
+    Op::Fun(Fun::Recip) => [Op::Fun(Fun::Recip)],
+    Op::Fun(Fun::Abs) => [Op::Fun(Fun::Abs)],
+    Op::Fun(Fun::Signum) => [Op::Fun(Fun::Signum)],
+    Op::Fun(Fun::Step) => [Op::Fun(Fun::Step)],
+    Op::Fun(Fun::Sign) => [Op::Fun(Fun::Sign)],
+    Op::Fun(Fun::RecipOrZero) => [Op::Fun(Fun::RecipOrZero)],
+    Op::Fun(Fun::Powi(_)) => [Op::Fun(Fun::Powi(3))],
+    Op::Powf => [Op::Powf],
+    Op::Max => [Op::Max],
+    Op::Min => [Op::Min],
+    Op::Map(_) => [Op::Map(0)],
+    Op::Inverse(_) => [
+        Op::Inverse(InverseCheck::Unwrap),
+        Op::Inverse(InverseCheck::Expect("singular".to_owned())),
+        Op::Inverse(InverseCheck::Derivative),
+    ],
+    Op::Det => [Op::Det],
+    Op::Cofactor => [Op::Cofactor],
+    Op::LogDet => [Op::LogDet],
+    Op::MaxEntry => [Op::MaxEntry],
+    Op::MinEntry => [Op::MinEntry],
+    Op::ArgMask(_) => [Op::ArgMask(Extremum::Max), Op::ArgMask(Extremum::Min)],
+    Op::SymEigenvalues => [Op::SymEigenvalues],
+    Op::SymEigenvectors => [Op::SymEigenvectors],
+    Op::EigenGaps => [Op::EigenGaps],
+    Op::Call(_) => [Op::Call(0)],
+    Op::CallVjp(_) => [Op::CallVjp(0)],
+    Op::CallTangent(_) => [Op::CallTangent(0)],
+    Op::Field(_) => [Op::Field(0)],
+    Op::Int(_) => [Op::Int(1)],
+    Op::SymConst(_) => [Op::SymConst(SymInt::Lit(1))],
+    Op::IntBin(_) => [Op::IntBin(IntOp::Add)],
+    Op::Cmp(_) => [Op::Cmp(CmpOp::Lt)],
+    Op::Bool(_) => [Op::Bool(true)],
+    Op::Not => [Op::Not],
+    Op::IntToFloat => [Op::IntToFloat],
+    Op::Assert(_) => [Op::Assert("assertion failed".to_owned())],
+    Op::At => [Op::At],
+    Op::SetAt => [Op::SetAt],
+    Op::Block(..) => [Op::Block(Dim::Lit(1), Dim::Lit(1))],
+    Op::SetBlock => [Op::SetBlock],
+    Op::AddAt => [Op::AddAt],
+    Op::AddBlock => [Op::AddBlock],
+    Op::Load => [Op::Load],
+    Op::EmptyTape => [Op::EmptyTape],
+    Op::ConstAt(_) => [Op::ConstAt(ident("DATA"))],
+    // The ops that own a region get their rules from their bodies; `tests/regions.rs` tests
+    // loops and branches as programs.
+    Op::Loop(_) => [],
+    Op::Cond(_) => [],
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar functions.
 
@@ -433,25 +472,6 @@ pub enum Fun {
 }
 
 impl Fun {
-    /// Every function, for the tests that walk all ops.
-    #[cfg(test)]
-    pub const ALL: [Fun; 14] = [
-        Fun::Exp,
-        Fun::Ln,
-        Fun::Sqrt,
-        Fun::Sin,
-        Fun::Cos,
-        Fun::Tan,
-        Fun::Tanh,
-        Fun::Recip,
-        Fun::Abs,
-        Fun::Signum,
-        Fun::Step,
-        Fun::Sign,
-        Fun::RecipOrZero,
-        Fun::Powi(3),
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Fun::Exp => "exp",

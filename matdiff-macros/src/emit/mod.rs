@@ -186,8 +186,12 @@ pub fn generated_fn(
         let (ident, ty) = (&p.ident, p.written);
         quote!(#ident: #ty)
     });
+    // The user's own `#[allow(..)]` (a parameter named `K`, say) concerns the names and
+    // types the generated functions repeat.
+    let allowed = sig.func.attrs.iter().filter(|a| a.path().is_ident("allow"));
     quote! {
         #[doc = #doc]
+        #(#allowed)*
         // A parameter the derivative does not need (a constant term, or `x` in the Hessian of
         // a quadratic) is still taken, so that all three functions share one signature; and
         // a user need not call all of them. The clippy lints concern code the user did not

@@ -990,6 +990,56 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `m.map(|t| ..)` (or `a.zip_map(&b, |s, t| ..)`) whose closure reads values of the code
+    /// around it: written as the loop a person would write, `out[k] = f(m[k])` over the
+    /// entries, so a captured value is differentiated through like any other (the loop's
+    /// rules come from its body). The result has the first matrix's type.
+    pub(super) fn map_entries(
+        &mut self,
+        matrices: &[Id],
+        closure: &ExprClosure,
+        span: Span,
+    ) -> Option<Val> {
+        let Ty::Mat(rows, cols) = self.graph().ty(matrices[0]).clone() else {
+            self.cx.error_at(span, "`.map()` is a method of a matrix");
+            return None;
+        };
+        let sources: Vec<Iter> = matrices
+            .iter()
+            .map(|&m| Iter::elements(self.val(m), rows.clone(), cols.clone()))
+            .collect();
+        let trip = sources[0].trip.clone();
+        let name = format!(" entries {}", self.next_frame);
+        let first = self.val(matrices[0]);
+        let cost = token_count(closure.body.to_token_stream()) + 4;
+        self.with_scope(|this| {
+            this.bind(name.clone(), Some(first), true);
+            let names = vec![name.clone()];
+            let body = |this: &mut Self, k: Val| {
+                let items = sources
+                    .iter()
+                    .map(|source| this.item(source, &k, span))
+                    .collect::<Option<Vec<Val>>>()?;
+                let value = this.call_closure(closure, items, span)?;
+                let value = this.float_node(&value, &closure.body)?;
+                let (i, j) = this.linear_position(&k, &rows, &cols, span)?;
+                let (i, j) = (this.int_node(&i, span)?, this.int_node(&j, span)?);
+                let acc = this.lookup(&name).and_then(|b| b.val.clone())?;
+                let acc = this.node_of(&acc, span, "a matrix")?;
+                let updated = this
+                    .g()
+                    .try_add(Op::SetAt, &[acc, value, i, j], span)
+                    .map_err(|message| this.cx.error_at(span, message))
+                    .ok()?;
+                let updated = this.val(updated);
+                this.rebind(&name, Some(updated));
+                Some(())
+            };
+            this.run_loop(&trip, 0, &names, cost, span, body)?;
+            this.lookup(&name).and_then(|b| b.val.clone())
+        })
+    }
+
     /// A closure applied to values: its parameters bound by pattern, its body lowered in
     /// place, where names resolve as in the code around it.
     pub(super) fn call_closure(

@@ -234,7 +234,7 @@ impl Lowerer<'_> {
         if let Expr::Path(path) = &*cast.expr {
             if let Some(ident) = path.path.get_ident() {
                 let name = ident.to_string();
-                if self.lookup(&name).is_none() && !self.outer_names.contains(&name) {
+                if self.lookup(&name).is_none() {
                     if to_integer {
                         return Some(Val::Sym(SymInt::Name(ident.clone())));
                     }
@@ -361,21 +361,7 @@ impl Lowerer<'_> {
                     }
                     val => val.clone(),
                 },
-                None if is_constant_name(ident)
-                    && !self.outer_names.contains(&ident.to_string()) =>
-                {
-                    Some(Val::Named(ident.clone()))
-                }
-                None if self.in_closure => {
-                    self.cx.error_spanned_by(
-                        ident,
-                        format!(
-                            "a `.map()` closure can use only its own argument and literals, not \
-                             `{ident}`; apply `{ident}` outside the map, as in `(m * s).map(..)`"
-                        ),
-                    );
-                    None
-                }
+                None if is_constant_name(ident) => Some(Val::Named(ident.clone())),
                 None => {
                     self.cx.error_spanned_by(
                         ident,

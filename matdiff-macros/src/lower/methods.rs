@@ -784,6 +784,11 @@ impl Lowerer<'_> {
             return None;
         }
         let f = match &call.args[0] {
+            Expr::Closure(closure) if self.reads_outer_values(closure) => {
+                return self
+                    .map_entries(&[matrix], closure, call.span())
+                    .and_then(|v| self.node_of(&v, call.span(), "a matrix"));
+            }
             Expr::Closure(closure) => self.lower_closure(closure)?,
             Expr::Path(path) => match scalar_function_path(&path.path) {
                 Some(fun) => self.scalar_fn_of(fun),
@@ -814,6 +819,32 @@ impl Lowerer<'_> {
             .ok()
     }
 
+    /// Whether a closure's body names a value of the code around it (a parameter, a `let`):
+    /// such a closure is differentiated through as a loop over the entries, not lowered to a
+    /// scalar function of its argument alone, where the value would be a constant.
+    fn reads_outer_values(&self, closure: &syn::ExprClosure) -> bool {
+        struct Names(HashSet<String>);
+        impl<'ast> syn::visit::Visit<'ast> for Names {
+            fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+                if let Some(ident) = path.path.get_ident() {
+                    self.0.insert(ident.to_string());
+                }
+            }
+        }
+        let mut names = Names(HashSet::new());
+        syn::visit::Visit::visit_expr(&mut names, &closure.body);
+        for input in &closure.inputs {
+            let pat = match input {
+                Pat::Type(typed) => &*typed.pat,
+                pat => pat,
+            };
+            if let Pat::Ident(p) = pat {
+                names.0.remove(&p.ident.to_string());
+            }
+        }
+        names.0.iter().any(|name| self.lookup(name).is_some())
+    }
+
     fn lower_closure(&mut self, closure: &syn::ExprClosure) -> Option<usize> {
         let argument = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
@@ -842,13 +873,8 @@ impl Lowerer<'_> {
         };
         let mut body = Graph::new(self.graph().elem);
         let t = body.add_typed(Op::Param(0), &[], Ty::Scalar, argument.span());
-        // The closure's body is a scalar function of its own argument; a name of the
-        // function around it is reported, never frozen as a constant.
-        let outer_names: HashSet<String> = self
-            .scopes
-            .iter()
-            .flat_map(|scope| scope.names.keys().cloned())
-            .collect();
+        // Only a closure of its own argument gets here (`reads_outer_values`): its body is a
+        // scalar function of that argument alone.
         let mut scope = Scope::default();
         scope.names.insert(
             argument.to_string(),
@@ -864,8 +890,6 @@ impl Lowerer<'_> {
             frames: vec![Frame::new(body, 0, Vec::new())],
             next_frame: 1,
             scopes: vec![scope],
-            in_closure: true,
-            outer_names,
             references: HashSet::new(),
             in_loop: 0,
         };

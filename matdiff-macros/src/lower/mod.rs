@@ -61,8 +61,6 @@ pub fn lower_body(cx: &Ctxt, g: &mut Graph, sig: &Signature) -> Option<Id> {
         frames: vec![Frame::new(graph, 0, Vec::new())],
         next_frame: 1,
         scopes: vec![Scope::default()],
-        in_closure: false,
-        outer_names: HashSet::new(),
         references: HashSet::new(),
         in_loop: 0,
     };
@@ -232,10 +230,6 @@ struct Lowerer<'a> {
     frames: Vec<Frame>,
     next_frame: usize,
     scopes: Vec<Scope>,
-    /// Lowering the body of a matrix's `.map()` closure, which sees only its own argument.
-    in_closure: bool,
-    /// In such a closure, the names of the function around it, which it cannot use.
-    outer_names: HashSet<String>,
     /// Bindings that hold a reference (`x: &SVector<..>`, `let r = &m;`), so a call passes
     /// them on as the user's code would.
     references: HashSet<String>,

@@ -314,6 +314,12 @@ fn kind(op: &Op) -> Kind {
     }
 }
 
+/// `Op::all()` lists every variant (the compiler checks that); each example is of its line.
+#[test]
+fn op_examples_are_of_their_variants() {
+    assert!(Op::examples_match_their_patterns());
+}
+
 /// Every node of `g`, and of the closure bodies it holds, is of an op in `Op::all()`.
 fn assert_closed(g: &Graph, what: &str) {
     let known: Vec<Kind> = Op::all().iter().map(kind).collect();
