@@ -9,7 +9,7 @@
 //! }
 //! ```
 //!
-//! Everything from `quad` to `__matdiff_quad_tangent` below is the expansion, reformatted with
+//! Everything from `quad` to `quad::__matdiff_tangent` below is the expansion, reformatted with
 //! rustfmt and tidied by hand, performing the same operations in the same order:
 //!
 //! * the temporaries `__t0`, `__t1`, ... are renamed after what they hold (the original name
@@ -109,60 +109,68 @@ fn quad_hvp(x: &SVector<f64, 3>, a: &SMatrix<f64, 3, 3>, v: &SVector<f64, 3>) ->
 // differentiate with respect to every parameter, not only `wrt`, because the caller may pass
 // anything that depends on its own `wrt` parameters.
 
-/// Used by other `#[differentiate]` functions that call this one.
+// They are associated functions of an empty type named `quad`: a `use` that imports the
+// function `quad` imports the type too, so a caller in another module reaches them as
+// `quad::__matdiff_vjp`.
 #[doc(hidden)]
-#[inline]
-fn __matdiff_quad_vjp(
-    x: &SVector<f64, 3>,
-    a: &SMatrix<f64, 3, 3>,
-) -> (f64, SVector<f64, 3>, SMatrix<f64, 3, 3>) {
-    // The value and the gradient with respect to x, exactly as in quad_value_and_grad ...
-    let ax: &SMatrix<f64, 3, 1> = &(a * x); // __t2
-    let value: f64 = x.dot(ax); // __t3
-    let mut grad_x: SMatrix<f64, 3, 1> = *ax; // __t7
-    grad_x.gemm_tr(1.0, a, x, 1.0); // grad_x = Ax + Aᵀx
+#[allow(non_camel_case_types, dead_code)]
+struct quad {}
 
-    // ... and the gradient with respect to A: the bar of Ax is x, so Ā = x xᵀ.
-    let x_t: &SMatrix<f64, 1, 3> = &(x.transpose()); // __t8
-    let grad_a: &SMatrix<f64, 3, 3> = &(x * x_t); // __t9
-    (value, grad_x, *grad_a)
-}
-
-/// Used by other `#[differentiate]` functions that call this one.
 #[doc(hidden)]
-#[inline]
-fn __matdiff_quad_tangent(
-    x: &SVector<f64, 3>,
-    a: &SMatrix<f64, 3, 3>,
-    d0: &SVector<f64, 3>,
-    d1: &SMatrix<f64, 3, 3>,
-) -> (f64, SVector<f64, 3>, SMatrix<f64, 3, 3>) {
-    // The tangent of every output of __matdiff_quad_vjp along (x, A) → (x + t d0, A + t d1).
-    // Each sum whose product term is used nowhere else is accumulated in place, with gemm
-    // (P + A B) or gemm_tr (P + Aᵀ B).
-    let ax: &SMatrix<f64, 3, 1> = &(a * x); // __t2
-    let x_t: &SMatrix<f64, 1, 3> = &(x.transpose()); // __t8
-    let d0_dot_ax: f64 = d0.dot(ax); // __t13
+impl quad {
+    /// Used by other `#[differentiate]` functions that call this one.
+    #[inline]
+    fn __matdiff_vjp(
+        x: &SVector<f64, 3>,
+        a: &SMatrix<f64, 3, 3>,
+    ) -> (f64, SVector<f64, 3>, SMatrix<f64, 3, 3>) {
+        // The value and the gradient with respect to x, exactly as in quad_value_and_grad ...
+        let ax: &SMatrix<f64, 3, 1> = &(a * x); // __t2
+        let value: f64 = x.dot(ax); // __t3
+        let mut grad_x: SMatrix<f64, 3, 1> = *ax; // __t7
+        grad_x.gemm_tr(1.0, a, x, 1.0); // grad_x = Ax + Aᵀx
 
-    // Tangent of grad_a = x xᵀ: d0 xᵀ + x d0ᵀ.
-    let d0_t: &SMatrix<f64, 1, 3> = &(d0.transpose()); // __t18
-    let d0_x_t: &SMatrix<f64, 3, 3> = &(d0 * x_t); // __t19
-    let mut d_grad_a: SMatrix<f64, 3, 3> = *d0_x_t; // __t21
-    d_grad_a.gemm(1.0, x, d0_t, 1.0); // d_grad_a = d0 xᵀ + x d0ᵀ
+        // ... and the gradient with respect to A: the bar of Ax is x, so Ā = x xᵀ.
+        let x_t: &SMatrix<f64, 1, 3> = &(x.transpose()); // __t8
+        let grad_a: &SMatrix<f64, 3, 3> = &(x * x_t); // __t9
+        (value, grad_x, *grad_a)
+    }
 
-    // Tangent of Ax: d1 x + A d0; then of the value x·(Ax): d0·(Ax) + x·(d1 x + A d0).
-    let d1_x: &SMatrix<f64, 3, 1> = &(d1 * x); // __t22
-    let mut d_ax: SMatrix<f64, 3, 1> = *d1_x; // __t23
-    d_ax.gemm(1.0, a, d0, 1.0); // d_ax = d1 x + A d0
-    let x_dot_d_ax: f64 = x.dot(&d_ax); // __t24
-    let d_value: f64 = d0_dot_ax + x_dot_d_ax; // __t25
+    /// Used by other `#[differentiate]` functions that call this one.
+    #[inline]
+    fn __matdiff_tangent(
+        x: &SVector<f64, 3>,
+        a: &SMatrix<f64, 3, 3>,
+        d0: &SVector<f64, 3>,
+        d1: &SMatrix<f64, 3, 3>,
+    ) -> (f64, SVector<f64, 3>, SMatrix<f64, 3, 3>) {
+        // The tangent of every output of quad::__matdiff_vjp along (x, A) → (x + t d0, A + t d1).
+        // Each sum whose product term is used nowhere else is accumulated in place, with gemm
+        // (P + A B) or gemm_tr (P + Aᵀ B).
+        let ax: &SMatrix<f64, 3, 1> = &(a * x); // __t2
+        let x_t: &SMatrix<f64, 1, 3> = &(x.transpose()); // __t8
+        let d0_dot_ax: f64 = d0.dot(ax); // __t13
 
-    // Tangent of grad_x = Ax + Aᵀx: (d1 x + A d0) + (d1ᵀ x + Aᵀ d0).
-    let d1_t_x: &SMatrix<f64, 3, 1> = &(d1.tr_mul(x)); // __t27
-    let mut d_a_t_x: SMatrix<f64, 3, 1> = *d1_t_x; // __t28
-    d_a_t_x.gemm_tr(1.0, a, d0, 1.0); // d_a_t_x = d1ᵀ x + Aᵀ d0
-    let d_grad_x: &SMatrix<f64, 3, 1> = &(d_ax + d_a_t_x); // __t29
-    (d_value, *d_grad_x, d_grad_a)
+        // Tangent of grad_a = x xᵀ: d0 xᵀ + x d0ᵀ.
+        let d0_t: &SMatrix<f64, 1, 3> = &(d0.transpose()); // __t18
+        let d0_x_t: &SMatrix<f64, 3, 3> = &(d0 * x_t); // __t19
+        let mut d_grad_a: SMatrix<f64, 3, 3> = *d0_x_t; // __t21
+        d_grad_a.gemm(1.0, x, d0_t, 1.0); // d_grad_a = d0 xᵀ + x d0ᵀ
+
+        // Tangent of Ax: d1 x + A d0; then of the value x·(Ax): d0·(Ax) + x·(d1 x + A d0).
+        let d1_x: &SMatrix<f64, 3, 1> = &(d1 * x); // __t22
+        let mut d_ax: SMatrix<f64, 3, 1> = *d1_x; // __t23
+        d_ax.gemm(1.0, a, d0, 1.0); // d_ax = d1 x + A d0
+        let x_dot_d_ax: f64 = x.dot(&d_ax); // __t24
+        let d_value: f64 = d0_dot_ax + x_dot_d_ax; // __t25
+
+        // Tangent of grad_x = Ax + Aᵀx: (d1 x + A d0) + (d1ᵀ x + Aᵀ d0).
+        let d1_t_x: &SMatrix<f64, 3, 1> = &(d1.tr_mul(x)); // __t27
+        let mut d_a_t_x: SMatrix<f64, 3, 1> = *d1_t_x; // __t28
+        d_a_t_x.gemm_tr(1.0, a, d0, 1.0); // d_a_t_x = d1ᵀ x + Aᵀ d0
+        let d_grad_x: &SMatrix<f64, 3, 1> = &(d_ax + d_a_t_x); // __t29
+        (d_value, *d_grad_x, d_grad_a)
+    }
 }
 
 /// A copy of `quad` put through the macro, to compare against the hand-tidied code.
@@ -197,12 +205,12 @@ fn main() {
         );
         assert_eq!(quad_hvp(&x, &a, &v), generated::quad_hvp(&x, &a, &v));
         assert_eq!(
-            __matdiff_quad_vjp(&x, &a),
-            generated::__matdiff_quad_vjp(&x, &a)
+            quad::__matdiff_vjp(&x, &a),
+            generated::quad::__matdiff_vjp(&x, &a)
         );
         assert_eq!(
-            __matdiff_quad_tangent(&x, &a, &v, &da),
-            generated::__matdiff_quad_tangent(&x, &a, &v, &da)
+            quad::__matdiff_tangent(&x, &a, &v, &da),
+            generated::quad::__matdiff_tangent(&x, &a, &v, &da)
         );
     }
 

@@ -560,3 +560,51 @@ fn calls_by_path_and_matrix_callees() {
         );
     }
 }
+
+/// Differentiated functions in another module, reached as people reach functions: imported
+/// with `use`, renamed with `use .. as`, through a path, with a turbofish.
+mod geometry {
+    use matdiff::differentiate;
+    use matdiff::nalgebra::{SVector, Vector3};
+
+    /// `‖u − c‖²`.
+    #[differentiate(wrt = u)]
+    pub fn sq_dist_to(u: &Vector3<f64>, c: &Vector3<f64>) -> f64 {
+        (u - c).norm_squared()
+    }
+
+    /// `s ‖x‖²` for any length.
+    #[differentiate(wrt = x)]
+    pub fn weighted<const N: usize>(x: &SVector<f64, N>, s: f64) -> f64 {
+        s * x.norm_squared()
+    }
+}
+
+use geometry::sq_dist_to;
+use geometry::sq_dist_to as dist2;
+use geometry::weighted;
+
+#[differentiate(wrt = x)]
+fn imported_callees(x: &Vector3<f64>, a: &Vector3<f64>) -> f64 {
+    sq_dist_to(x, a) * dist2(x, &(2.0 * a))
+        + geometry::sq_dist_to(&(x * 3.0), a)
+        + weighted(x, 0.5)
+        + geometry::weighted(&(x * 2.0), 0.25)
+}
+
+#[test]
+fn callees_imported_renamed_and_by_path() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (x, a) = (rng.matrix::<3, 1>(), rng.matrix::<3, 1>());
+        check_fn!(imported_callees, imported_callees_grad, imported_callees_value_and_grad,
+            imported_callees_hvp; |x, v| (x, &a); (v); at &x, &mut rng, TOL);
+        // By hand: 2(x − a)‖x − 2a‖² + 2(x − 2a)‖x − a‖² + 6(3x − a) + x + 2x.
+        let (d1, d2) = (x - a, x - 2.0 * a);
+        let by_hand = 2.0 * d1 * d2.norm_squared()
+            + 2.0 * d2 * d1.norm_squared()
+            + 6.0 * (3.0 * x - a)
+            + 3.0 * x;
+        assert_close(&imported_callees_grad(&x, &a), &by_hand, 1e-12);
+    }
+}

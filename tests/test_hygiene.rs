@@ -194,9 +194,15 @@ struct Model;
 
 impl Model {
     /// An associated function without `self`: the generated ones are associated too.
-    #[differentiate(wrt = x)]
+    #[differentiate(wrt = x, associated)]
     fn loss(x: &Vector2<f64>) -> f64 {
         x.norm_squared()
+    }
+
+    /// Calls its sibling through `Self::` and through the type's name.
+    #[differentiate(wrt = x, associated)]
+    fn scaled_loss(x: &Vector2<f64>) -> f64 {
+        3.0 * Self::loss(x) + Model::loss(&(2.0 * x))
     }
 }
 
@@ -207,4 +213,8 @@ fn associated_functions_without_self() {
     assert_eq!(Model::loss_grad(&x), 2.0 * x);
     assert_eq!(Model::loss_value_and_grad(&x), (5.0, 2.0 * x));
     assert_eq!(Model::loss_hvp(&x, &x), 2.0 * x);
+    // 3‖x‖² + ‖2x‖² = 7‖x‖².
+    assert_eq!(Model::scaled_loss(&x), 7.0 * x.norm_squared());
+    assert_eq!(Model::scaled_loss_grad(&x), 14.0 * x);
+    assert_eq!(Model::scaled_loss_hvp(&x, &x), 14.0 * x);
 }

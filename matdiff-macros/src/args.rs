@@ -1,4 +1,5 @@
-//! The attribute's arguments: `wrt = x` or `wrt = (a, b)`.
+//! The attribute's arguments: `wrt = x` or `wrt = (a, b)`, and `associated` for a function
+//! in an `impl` block.
 //!
 //! Parsing records every problem in a [`Ctxt`] and recovers where the meaning is still clear
 //! (a name listed twice, an unknown extra argument), so that the fallback can emit stubs and
@@ -13,14 +14,19 @@ use syn::{parenthesized, Token};
 
 mod kw {
     syn::custom_keyword!(wrt);
+    syn::custom_keyword!(associated);
 }
 
 const GRAMMAR: &str = "write `#[differentiate(wrt = x)]`, or `#[differentiate(wrt = (a, b))]` \
-                       for several parameters";
+                       for several parameters, followed by `, associated` for a function in an \
+                       `impl` block";
 
 pub struct Args {
     /// The parameters to differentiate with respect to, in the order given, each once.
     pub wrt: Vec<Ident>,
+    /// `associated`: the function is in an `impl` block, where the hidden type that carries
+    /// the functions callers use cannot be declared (see `emit::hidden_type`).
+    pub associated: bool,
 }
 
 impl Args {
@@ -56,6 +62,7 @@ impl Args {
 /// in `cx`; the others end parsing with `Err`.
 fn parse_entries(cx: &Ctxt, input: ParseStream) -> syn::Result<Option<Args>> {
     let mut wrt: Option<Vec<Ident>> = None;
+    let mut associated = false;
     let mut unknown_key = false;
     while !input.is_empty() {
         if input.peek(kw::wrt) {
@@ -75,10 +82,15 @@ fn parse_entries(cx: &Ctxt, input: ParseStream) -> syn::Result<Option<Args>> {
                     earlier.extend(names);
                 }
             }
+        } else if input.peek(kw::associated) {
+            input.parse::<kw::associated>()?;
+            associated = true;
         } else if let Ok(key) = input.fork().call(Ident::parse_any) {
             cx.error_at(
                 key.span(),
-                format!("unknown argument `{key}`: the only argument is `wrt`; {GRAMMAR}"),
+                format!(
+                    "unknown argument `{key}`: the arguments are `wrt` and `associated`; {GRAMMAR}"
+                ),
             );
             unknown_key = true;
             skip_entry(input)?;
@@ -103,6 +115,7 @@ fn parse_entries(cx: &Ctxt, input: ParseStream) -> syn::Result<Option<Args>> {
     };
     Ok(Some(Args {
         wrt: dedup_names(cx, names),
+        associated,
     }))
 }
 

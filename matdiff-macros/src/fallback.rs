@@ -51,5 +51,6 @@ fn stubs(sig: &Signature) -> TokenStream {
     let hvp = stub("hvp", &emit::direction_params(sig), &grad_ty);
     let vjp = stub("vjp", &[], &all_values);
     let tangent = stub("tangent", &directions, &all_values);
-    quote!(#grad #value_and_grad #hvp #[doc(hidden)] #vjp #[doc(hidden)] #tangent)
+    let hidden = emit::hidden_type(sig, &quote!(#vjp #tangent));
+    quote!(#grad #value_and_grad #hvp #hidden)
 }

@@ -22,6 +22,9 @@ pub struct Signature<'a> {
     /// Indices into `params`, in the order of the attribute's `wrt`.
     pub wrt: Vec<usize>,
     pub elem: Elem,
+    /// In an `impl` block: said by the attribute's `associated`, or shown by a `self`
+    /// parameter (rejected, but its stubs must still be valid in the `impl`).
+    pub associated: bool,
 }
 
 pub struct Param<'a> {
@@ -83,6 +86,7 @@ impl<'a> Signature<'a> {
             params,
             wrt,
             elem: elem.unwrap_or(Elem::F64),
+            associated: args.associated || func.sig.receiver().is_some(),
         })
     }
 

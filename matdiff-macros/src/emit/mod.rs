@@ -155,7 +155,30 @@ fn callee_functions(sig: &Signature, program: &Program, cache: &LetCache) -> Tok
     let doc = "Used by other `#[differentiate]` functions that call this one.";
     let vjp_fn = generated_fn(sig, "vjp", doc, &[], &ret, &vjp_body);
     let tangent_fn = generated_fn(sig, "tangent", doc, &directions, &ret, &tangent_body);
-    quote!(#[doc(hidden)] #vjp_fn #[doc(hidden)] #tangent_fn)
+    hidden_type(sig, &quote!(#vjp_fn #tangent_fn))
+}
+
+/// The functions callers use, as associated functions of an empty type named like the user's
+/// function: the type lives in the type namespace, the function in the value namespace, so a
+/// `use m::f;` or `use m::f as g;` that brings `f` into a caller's scope brings them too, and
+/// the caller reaches them through the path it calls `f` by (`g::__matdiff_vjp(..)`).
+///
+/// In an `impl` block no type can be declared: there they are associated functions
+/// `__matdiff_f_vjp` next to `f`, which callers reach as `Self::f` or `Type::f`.
+pub fn hidden_type(sig: &Signature, functions: &TokenStream) -> TokenStream {
+    if sig.associated {
+        return quote!(#[doc(hidden)] #functions);
+    }
+    let (vis, name) = (&sig.func.vis, &sig.func.sig.ident);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        #[doc(hidden)]
+        impl #name {
+            #functions
+        }
+    }
 }
 
 fn outputs<'a>(ids: &[Option<Id>], types: &[&'a Ty]) -> Vec<Output<'a>> {
@@ -177,7 +200,11 @@ pub fn generated_fn(
     let user = &sig.func.sig;
     let vis = &sig.func.vis;
     let name = match suffix {
-        "vjp" | "tangent" => format_ident!("__matdiff_{}_{}", user.ident, suffix),
+        "vjp" | "tangent" if sig.associated => {
+            format_ident!("__matdiff_{}_{}", user.ident, suffix)
+        }
+        // Associated functions of the hidden type named like the function (`hidden_type`).
+        "vjp" | "tangent" => format_ident!("__matdiff_{}", suffix),
         _ => format_ident!("{}_{}", user.ident, suffix),
     };
     let generics = &user.generics;

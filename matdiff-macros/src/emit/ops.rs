@@ -269,16 +269,27 @@ fn comparison_token(cmp: CmpOp) -> TokenStream {
     }
 }
 
-/// `f(args)`, or the callee's generated `__matdiff_f_<suffix>(args)`, passing each argument
+/// `f(args)`, or the callee's generated `f::__matdiff_<suffix>(args)`, passing each argument
 /// the way the user's call does.
 fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> TokenStream {
     let callee = &g.callees[c];
     let mut path = callee.path.clone();
-    if let (Some(suffix), Some(last)) = (suffix, path.segments.last_mut()) {
+    if let (Some(suffix), true) = (suffix, calls_associated_function(&path)) {
+        let last = path.segments.last_mut().expect("a callee has a name");
         // `format_ident!` drops a raw identifier's `r#`, as `generated_fn` does for the callee.
         let mut name = quote::format_ident!("__matdiff_{}_{}", last.ident, suffix);
         name.set_span(last.ident.span());
         last.ident = name;
+    } else if let Some(suffix) = suffix {
+        // `f::<N>(..)` calls `f::__matdiff_vjp::<N>(..)`: the hidden type `f` is not generic,
+        // its associated function is generic as `f` is.
+        let last = path.segments.last_mut().expect("a callee has a name");
+        let arguments = std::mem::take(&mut last.arguments);
+        let span = last.ident.span();
+        let mut segment = syn::PathSegment::from(quote::format_ident!("__matdiff_{}", suffix));
+        segment.ident.set_span(span);
+        segment.arguments = arguments;
+        path.segments.push(segment);
     }
     let n = callee.by_ref.len();
     let operands = a.iter().enumerate().map(|(i, operand)| {
@@ -299,6 +310,17 @@ fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> To
         }
     });
     quote!(#path(#(#operands),*))
+}
+
+/// `Self::f` or `Model::f`: a function of an `impl` block, whose hidden functions are its
+/// siblings (`emit::hidden_type`); a type is told from a module by its upper-case name.
+fn calls_associated_function(path: &syn::Path) -> bool {
+    let n = path.segments.len();
+    n >= 2
+        && path.segments[n - 2]
+            .ident
+            .to_string()
+            .starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 fn operand_is_scalar(g: &Graph, c: usize, i: usize) -> bool {

@@ -1,7 +1,8 @@
 use matdiff::differentiate;
 
 // A call goes through the callee's hidden generated functions, so calling a function without
-// `#[differentiate]` is reported by rustc as a missing `__matdiff_<name>_*` function.
+// `#[differentiate]` is reported by rustc: the callee is not the module-like path
+// `square::__matdiff_tangent` that a differentiated function provides.
 fn square(t: f64) -> f64 {
     t * t
 }
