@@ -1001,7 +1001,10 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Option<Val> {
         let Ty::Mat(rows, cols) = self.graph().ty(matrices[0]).clone() else {
-            self.cx.error_at(span, "`.map()` is a method of a matrix");
+            self.cx.error_at(
+                span,
+                "matdiff internal error, please report it: an entry-wise map of a non-matrix",
+            );
             return None;
         };
         let sources: Vec<Iter> = matrices
