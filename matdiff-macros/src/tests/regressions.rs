@@ -4,8 +4,8 @@ use quote::quote;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A call to a differentiated function whose name is a raw identifier (`r#gen`) goes to
-/// `__matdiff_gen_vjp`, the name the callee's `format_ident!` gives its hidden function; the
-/// macro once built `__matdiff_r#gen_vjp` and panicked.
+/// `r#gen::__matdiff_vjp`, the hidden type the callee declares under its own name; the macro
+/// once built `__matdiff_r#gen_vjp` and panicked.
 #[test]
 fn raw_identifier_callee_calls_the_hidden_function() {
     let expanded = catch_unwind(AssertUnwindSafe(|| {
@@ -20,5 +20,5 @@ fn raw_identifier_callee_calls_the_hidden_function() {
     }));
     let tokens = expanded.expect("the macro must not panic on a raw-identifier callee");
     let text = tokens.to_string();
-    assert!(text.contains("__matdiff_gen_vjp"), "{text}");
+    assert!(text.contains("r#gen :: __matdiff_vjp"), "{text}");
 }
