@@ -722,3 +722,77 @@ fn invertible_inputs_do_not_panic() {
     let xit = x.try_inverse().unwrap().transpose();
     assert!((logdet_grad(&x) - xit).norm() < 1e-12);
 }
+
+#[differentiate(wrt = x)]
+fn det5(x: &SMatrix<f64, 5, 5>) -> f64 {
+    x.determinant()
+}
+
+/// The signed minors of `x`, from nalgebra's own `remove_row`/`remove_column` and determinant.
+fn signed_minors<const N: usize>(x: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> {
+    let x = matdiff::nalgebra::DMatrix::from_column_slice(N, N, x.as_slice());
+    SMatrix::from_fn(|i, j| {
+        let minor = x.clone().remove_row(i).remove_column(j).determinant();
+        if (i + j) % 2 == 0 {
+            minor
+        } else {
+            -minor
+        }
+    })
+}
+
+/// Above 3x3 the gradient of `det` at a singular matrix is the cofactor matrix too: finite,
+/// equal to the signed minors and to central differences of `det` (a polynomial), for ranks
+/// n − 1 (cofactors of rank one, not zero) and n − 2 (cofactors all zero).
+#[test]
+fn determinant_gradient_at_singular_matrices_above_3x3() {
+    let mut rng = matdiff::runtime::Rng::new(5);
+    for rank in [4, 3] {
+        // A random 5x5 matrix of the given rank: a product of 5 x r and r x 5 factors.
+        let mut x = SMatrix::<f64, 5, 5>::zeros();
+        for _ in 0..rank {
+            let (u, v) = (rng.matrix::<5, 1>(), rng.matrix::<5, 1>());
+            x += u * v.transpose();
+        }
+        assert!(x.determinant().abs() < 1e-12);
+        let grad = det5_grad(&x);
+        let minors = signed_minors(&x);
+        assert!(
+            (grad - minors).amax() <= 1e-12 * minors.amax().max(1.0),
+            "rank {rank}: {grad} vs {minors}"
+        );
+        if rank == 4 {
+            assert!(
+                minors.amax() > 1e-3,
+                "rank 4: some cofactor is far from zero"
+            );
+        }
+        let h = 1e-5;
+        for (i, j) in [(0, 0), (1, 3), (4, 2), (3, 4)] {
+            let mut e = SMatrix::<f64, 5, 5>::zeros();
+            e[(i, j)] = h;
+            let fd = (det5(&(x + e)) - det5(&(x - e))) / (2.0 * h);
+            assert!(
+                (fd - grad[(i, j)]).abs() < 1e-7,
+                "rank {rank}: ∂det/∂x{i}{j}"
+            );
+        }
+    }
+    // Small integers with the last row the sum of the first two: LU finds an exact zero pivot,
+    // so no inverse exists and the cofactors come from determinants alone.
+    let mut x = SMatrix::<f64, 5, 5>::from_fn(|i, j| ((3 * i + 7 * j + i * j) % 5) as f64 - 2.0);
+    let dependent = x.row(0) + x.row(1);
+    x.set_row(4, &dependent);
+    assert_eq!(x.lu().determinant(), 0.0);
+    assert!(x.try_inverse().is_none());
+    let minors = signed_minors(&x);
+    assert!(
+        minors.amax() >= 1.0,
+        "rank 4: integer cofactors, not all zero"
+    );
+    assert!((det5_grad(&x) - minors).amax() <= 1e-12 * minors.amax());
+    // And where the matrix is invertible, the same function agrees with det(A) A⁻ᵀ.
+    let x = SMatrix::<f64, 5, 5>::identity() * 2.0 + rng.matrix::<5, 5>() * 0.3;
+    let expected = x.try_inverse().unwrap().transpose() * x.determinant();
+    assert!((det5_grad(&x) - expected).amax() <= 1e-12 * expected.amax());
+}

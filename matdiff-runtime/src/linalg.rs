@@ -40,11 +40,9 @@ where
 /// The cofactor matrix of `a`, `cof(A) = adj(A)ᵀ`: the gradient of `det A`. It equals
 /// `det(A) A⁻ᵀ` where `A` is invertible, and is finite everywhere; up to 3 x 3 it is computed
 /// from its closed form, so a singular `A` has its true gradient (the cofactors of a rank
-/// `n − 1` matrix are not all zero). Larger matrices go through `A⁻¹`.
-///
-/// # Panics
-///
-/// For a matrix larger than 3 x 3 that is singular, with the message [`SINGULAR`].
+/// `n − 1` matrix are not all zero). Larger matrices go through `A⁻¹` where it exists, and
+/// at a singular matrix each cofactor is computed as a determinant (Cramer's rule), so it
+/// never panics.
 ///
 /// ```
 /// use matdiff_runtime::cofactor_matrix;
@@ -67,8 +65,25 @@ where
         return cofactors(a);
     }
     let lu = a.lu();
-    let inverse = lu.try_inverse().expect(SINGULAR);
-    inverse.transpose() * lu.determinant()
+    let det = lu.determinant();
+    if det != T::zero() {
+        if let Some(inverse) = lu.try_inverse() {
+            return inverse.transpose() * det;
+        }
+    }
+    // Singular: no inverse, yet every cofactor is a determinant. By Cramer, the (i, j)
+    // cofactor is the determinant of `A` with column j replaced by the unit vector e_i; each
+    // is an LU of a copy of `A` on the stack (N² of them, only at a singular matrix).
+    let mut c = SMatrix::<T, N, N>::zeros();
+    for j in 0..N {
+        for i in 0..N {
+            let mut b = *a;
+            b.column_mut(j).fill(T::zero());
+            b[(i, j)] = T::one();
+            c[(i, j)] = b.determinant();
+        }
+    }
+    c
 }
 
 /// The determinant of `a` and the transpose of its inverse, `A⁻ᵀ`: the gradient of
