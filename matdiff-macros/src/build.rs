@@ -152,6 +152,8 @@ const RULES: &[(&str, Rule)] = &[
     ("add-zeros",           add_zeros),
     ("add-into-scatter",    add_into_scatter),
     ("add-embedded-entry",  add_embedded_entry),
+    ("index-embedded",      index_embedded),
+    ("index-assembled",     index_assembled),
     ("fold-integers",       fold_integers),
     ("integer-units",       integer_units),
 ];
@@ -228,6 +230,27 @@ fn add_embedded_entry(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option
     let i = g.add_typed(Op::Int(to_int(i)), &[], Ty::Int, span);
     let j = g.add_typed(Op::Int(to_int(j)), &[], Ty::Int, span);
     Some(g.add(Op::AddAt, &[other, s, i, j], span))
+}
+
+/// `(s eₖₗ)[(i, j)] → s` at `(k, l)`, else `0`: an entry of a unit seed (a Jacobian's column).
+fn index_embedded(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let (Op::Index(i, j), Op::Embed(k, l)) = (op, g.op(args[0]).clone()) else {
+        return None;
+    };
+    Some(if (*i, *j) == (k, l) {
+        g.node(args[0]).args[0]
+    } else {
+        g.lit(0.0, span)
+    })
+}
+
+/// `Matrix::new(a, b, ..)[(i, j)] → ` the entry itself: a Jacobian's column read back.
+fn index_assembled(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let (Op::Index(i, j), Op::Assemble) = (op, g.op(args[0])) else {
+        return None;
+    };
+    let (rows, _) = literal_dims(g.ty(args[0]))?;
+    g.node(args[0]).args.get(i + j * rows).copied()
 }
 
 fn int(g: &Graph, id: Id) -> Option<i64> {

@@ -5,10 +5,10 @@ use crate::args::Args;
 use crate::build::Build;
 use crate::ctxt::Ctxt;
 use crate::emit::{self, Program};
-use crate::ir::{Graph, Id};
+use crate::ir::{Graph, Id, Ty};
 use crate::ops::Op;
 use crate::sig::Signature;
-use crate::{fallback, forward, lower, reverse};
+use crate::{fallback, forward, jacobian, lower, reverse};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::ItemFn;
@@ -109,11 +109,25 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         ));
     };
 
+    if graph.ty(value) != &sig.output {
+        return Err(syn::Error::new(
+            graph.node(value).span,
+            format!(
+                "the body's value is a {} but the function returns a {}; make them agree",
+                graph.ty(value).describe(),
+                sig.output.describe()
+            ),
+        ));
+    }
+
     // Parameter nodes are the first ones built, in order; the direction of parameter `k`
-    // is `Op::Param(n + k)`.
+    // is `Op::Param(n + k)`, and a matrix-valued function's cotangent `Op::Param(2n)`.
     let n = sig.params.len();
     let params: Vec<Id> = graph.ids().take(n).collect();
     let wrt: Vec<Id> = sig.wrt.iter().map(|&k| params[k]).collect();
+    if sig.output != Ty::Scalar {
+        return matrix_valued(graph, value, &params, &wrt, sig);
+    }
     let gradient = reverse::gradient(&mut graph, value, &wrt);
     let gradient_all = reverse::gradient(&mut graph, value, &params);
 
@@ -149,18 +163,9 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         )
         .collect();
 
-    // Rules run on `.map()` closure bodies too; their errors count as much as the graph's.
-    let internal = graph
-        .bodies
-        .iter()
-        .chain(std::iter::once(&graph))
-        .find_map(|g| g.internal_errors.first());
-    if let Some((span, message)) = internal {
-        return Err(syn::Error::new(
-            *span,
-            format!("matdiff internal error, please report it: {message}"),
-        ));
-    }
+    // Over the gradient program only (the first `upto` nodes), as `hvp`.
+    let hessian = jacobian::hessian(&mut graph, &gradient, &wrt, upto);
+    check_internal(&graph)?;
     Ok(Program {
         graph,
         value,
@@ -168,7 +173,68 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
         hvp,
         gradient_all,
         tangent_all,
+        hessian,
+        jvp: None,
+        vjp: Vec::new(),
+        jacobian: None,
     })
+}
+
+/// The derivatives of a function whose value is a matrix: its JVP (the tangent along one
+/// direction per `wrt` parameter), its VJP (the reverse sweep from a cotangent parameter) and,
+/// where the sizes are literals, its Jacobian.
+fn matrix_valued(
+    mut graph: Graph,
+    value: Id,
+    params: &[Id],
+    wrt: &[Id],
+    sig: &Signature,
+) -> syn::Result<Program> {
+    let n = params.len();
+    let upto = graph.len();
+    let jacobian = jacobian::jacobian(&mut graph, value, wrt);
+    let directions: Vec<(Id, Id)> = sig
+        .wrt
+        .iter()
+        .map(|&k| {
+            let node = graph.node(params[k]);
+            let (ty, span) = (node.ty.clone(), node.span);
+            (params[k], graph.add_typed(Op::Param(n + k), &[], ty, span))
+        })
+        .collect();
+    let jvp = forward::tangents(&mut graph, &directions, upto)[value.index()];
+    let span = graph.node(value).span;
+    let cotangent = graph.add_typed(Op::Param(2 * n), &[], sig.output.clone(), span);
+    let vjp = reverse::vjp(&mut graph, &[(value, cotangent)], wrt);
+    check_internal(&graph)?;
+    Ok(Program {
+        graph,
+        value,
+        gradient: Vec::new(),
+        hvp: Vec::new(),
+        gradient_all: Vec::new(),
+        tangent_all: Vec::new(),
+        hessian: None,
+        jvp,
+        vjp,
+        jacobian,
+    })
+}
+
+/// Rules run on `.map()` closure bodies too; their errors count as much as the graph's.
+fn check_internal(graph: &Graph) -> syn::Result<()> {
+    let internal = graph
+        .bodies
+        .iter()
+        .chain(std::iter::once(graph))
+        .find_map(|g| g.internal_errors.first());
+    match internal {
+        Some((span, message)) => Err(syn::Error::new(
+            *span,
+            format!("matdiff internal error, please report it: {message}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -186,6 +252,14 @@ mod tests {
                 quote!(
                     pub fn quad(x: &SVector<f64, 3>, a: &SMatrix<f64, 3, 3>) -> f64 {
                         x.dot(&(a * x))
+                    }
+                ),
+            ),
+            (
+                quote!(wrt = (x, a)),
+                quote!(
+                    pub fn residual(x: &SVector<f64, 3>, a: &Matrix2x3<f64>) -> Vector2<f64> {
+                        a * x
                     }
                 ),
             ),

@@ -4,6 +4,7 @@
 //! type-check and the user sees only the real errors.
 
 use crate::emit;
+use crate::ir::Ty;
 use crate::sig::Signature;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -46,11 +47,26 @@ fn stubs(sig: &Signature) -> TokenStream {
     let stub = |suffix: &str, extra: &[TokenStream], ret: &TokenStream| {
         emit::generated_fn(sig, suffix, doc, extra, ret, &unreachable)
     };
+    if sig.output != Ty::Scalar {
+        let jvp = stub("jvp", &emit::direction_params(sig), &value_ty);
+        let vjp = stub("vjp", &[emit::cotangent_param(sig)], &grad_ty);
+        let jacobian = emit::jacobian_type(sig).map(|jacobian_ty| {
+            let jacobian = stub("jacobian", &[], &jacobian_ty);
+            let value_and = stub(
+                "value_and_jacobian",
+                &[],
+                &quote!((#value_ty, #jacobian_ty)),
+            );
+            quote!(#jacobian #value_and)
+        });
+        return quote!(#jvp #vjp #jacobian);
+    }
     let grad = stub("grad", &[], &grad_ty);
     let value_and_grad = stub("value_and_grad", &[], &quote!((#value_ty, #grad_ty)));
     let hvp = stub("hvp", &emit::direction_params(sig), &grad_ty);
-    let vjp = stub("vjp", &[], &all_values);
-    let tangent = stub("tangent", &directions, &all_values);
+    let hessian = emit::hessian_type(sig).map(|ty| stub("hessian", &[], &ty));
+    let vjp = stub(emit::HIDDEN_VJP, &[], &all_values);
+    let tangent = stub(emit::HIDDEN_TANGENT, &directions, &all_values);
     let hidden = emit::hidden_type(sig, &quote!(#vjp #tangent));
-    quote!(#grad #value_and_grad #hvp #hidden)
+    quote!(#grad #value_and_grad #hvp #hessian #hidden)
 }

@@ -45,10 +45,12 @@ pub fn tangents(g: &mut Graph, seeds: &[(Id, Id)], upto: usize) -> Vec<Option<Id
             components.insert(id, items);
             continue;
         }
-        tangent[id.index()] = match &node.op {
+        let d = match &node.op {
             Op::Map(f) => regions::map_jvp(g, id, *f, node.args[0], d[0], tangents),
             op => rules::jvp(g, op, id, &node.args, &d),
         };
+        // A unit seed (a Jacobian's or a Hessian's column) makes many tangents fold to zero.
+        tangent[id.index()] = d.filter(|&d| !g.is_zero(d));
     }
     tangent
 }

@@ -87,6 +87,13 @@ impl Graph {
         }
     }
 
+    /// Whether `id` is a literal zero, or a matrix filled with one: a derivative that is zero
+    /// whatever the inputs, which the transforms then treat as the symbolic zero `None`.
+    pub fn is_zero(&self, id: Id) -> bool {
+        let zero = |id: Id| matches!(self.op(id), Op::Lit(bits) if bits.get() == 0.0);
+        zero(id) || (matches!(self.op(id), Op::Fill) && zero(self.node(id).args[0]))
+    }
+
     /// Registers a scalar function of one scalar, `body` with `Op::Param(0)` as the argument
     /// and `output` as the result, and returns its index for `Op::Map`.
     pub fn add_scalar_fn(&mut self, body: Graph, output: Id) -> usize {

@@ -17,6 +17,7 @@ mod expand;
 mod fallback;
 mod forward;
 mod ir;
+mod jacobian;
 mod lower;
 mod ops;
 mod regions;

@@ -81,7 +81,7 @@ fn sweep(g: &mut Graph, active: &[bool], seeds: &[(Id, Id)], inputs: &[Id]) -> V
         let contributions: Vec<Option<Id>> = (0..node.args.len())
             .map(|k| {
                 if active[node.args[k].index()] {
-                    contribution(g, &node.op, id, &node.args, ybar, k)
+                    contribution(g, &node.op, id, &node.args, ybar, k).filter(|&c| !g.is_zero(c))
                 } else {
                     None
                 }

@@ -22,6 +22,9 @@ pub struct Signature<'a> {
     /// Indices into `params`, in the order of the attribute's `wrt`.
     pub wrt: Vec<usize>,
     pub elem: Elem,
+    /// The type of the function's value: a scalar (gradients, Hessians) or a matrix
+    /// (Jacobians, JVPs, VJPs).
+    pub output: Ty,
     /// In an `impl` block: said by the attribute's `associated`, or shown by a `self`
     /// parameter (rejected, but its stubs must still be valid in the `impl`).
     pub associated: bool,
@@ -66,7 +69,7 @@ impl<'a> Signature<'a> {
             .type_params()
             .map(|t| t.ident.clone())
             .collect();
-        let elem = return_elem(cx, func, &type_params);
+        let (elem, output) = return_elem(cx, func, &type_params);
         let mut params = Vec::new();
         // A stub cannot return `impl Trait`: its `unreachable!()` body implements nothing.
         let mut stubbable =
@@ -86,6 +89,7 @@ impl<'a> Signature<'a> {
             params,
             wrt,
             elem: elem.unwrap_or(Elem::F64),
+            output: output.unwrap_or(Ty::Scalar),
             associated: args.associated || func.sig.receiver().is_some(),
         })
     }
@@ -347,7 +351,7 @@ fn check_elem(cx: &Ctxt, input: &FnArg, elem: Elem, param_elem: Elem) {
     }
 }
 
-fn return_elem(cx: &Ctxt, func: &ItemFn, type_params: &[Ident]) -> Option<Elem> {
+fn return_elem(cx: &Ctxt, func: &ItemFn, type_params: &[Ident]) -> (Option<Elem>, Option<Ty>) {
     let name = &func.sig.ident;
     let ReturnType::Type(_, ty) = &func.sig.output else {
         let sig = &func.sig;
@@ -360,25 +364,26 @@ fn return_elem(cx: &Ctxt, func: &ItemFn, type_params: &[Ident]) -> Option<Elem> 
             tokens,
             format!(
                 "`{name}` has no return type; a differentiated function returns its value as a \
-                 scalar `f64` or `f32` (the loss): write `-> f64`"
+                 scalar `f64` or `f32` (the loss) or a matrix such as `SVector<f64, 3>` (a \
+                 residual): write `-> f64`"
             ),
         );
-        return None;
+        return (None, None);
     };
     match classify_type(ty) {
-        Ok((elem, Ty::Scalar)) => Some(elem),
-        _ if mentions(ty, type_params) => None,
+        Ok((elem, ty @ (Ty::Scalar | Ty::Mat(..)))) => (Some(elem), Some(ty)),
+        _ if mentions(ty, type_params) => (None, None),
         _ => {
             cx.error_spanned_by(
                 ty,
                 format!(
-                    "a differentiated function must return a scalar `f64` or `f32` (the loss), \
-                     found `{}`; a gradient is defined for a scalar function, so return for \
-                     example the `.norm_squared()` of a vector",
+                    "a differentiated function must return a scalar `f64` or `f32` (the loss) \
+                     or a statically sized matrix such as `SVector<f64, 3>` (a residual), \
+                     found `{}`",
                     type_name(ty)
                 ),
             );
-            None
+            (None, None)
         }
     }
 }

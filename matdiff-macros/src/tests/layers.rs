@@ -17,7 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("building", &["shape", "build"]),
     (
         "rules and transforms",
-        &["rules", "regions", "forward", "reverse"],
+        &["rules", "regions", "forward", "reverse", "jacobian"],
     ),
     ("frontend", &["ctxt", "args", "sig", "lower"]),
     ("emission", &["emit"]),

@@ -687,6 +687,43 @@ fn cases() -> Vec<Case> {
                 out %10
             "#]],
         ),
+        // The entries of a unit seed: its scalar where it sits, zero elsewhere.
+        case(
+            "index-embedded",
+            &[s(), s()],
+            |g, p| {
+                let e = g.add_typed(Op::Embed(1, 2), &[p[0]], m(2, 3), sp());
+                let at = add(g, Op::Index(1, 2), &[e]);
+                let off = add(g, Op::Index(0, 2), &[e]);
+                let sum = add(g, Op::Add, &[at, off]);
+                add(g, Op::Mul, &[sum, p[1]])
+            },
+            |v| sc(v[0].scalar() * v[1].scalar()),
+            expect![[r#"
+                %0: scalar = Param(0)
+                %1: scalar = Param(1)
+                %4: scalar = Mul %0 %1
+                out %4
+            "#]],
+        ),
+        // An entry of a matrix built from its entries is that entry.
+        case(
+            "index-assembled",
+            &[s(), s(), s(), s()],
+            |g, p| {
+                let m = g.add_typed(Op::Assemble, &[p[0], p[1], p[2], p[3]], m(2, 2), sp());
+                let a = add(g, Op::Index(1, 0), &[m]);
+                let b = add(g, Op::Index(0, 1), &[m]);
+                add(g, Op::Sub, &[a, b])
+            },
+            |v| sc(v[1].scalar() - v[2].scalar()),
+            expect![[r#"
+                %1: scalar = Param(1)
+                %2: scalar = Param(2)
+                %5: scalar = Sub %1 %2
+                out %5
+            "#]],
+        ),
         case(
             "fold-integers",
             &[m(3, 1)],

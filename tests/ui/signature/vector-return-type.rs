@@ -1,6 +1,7 @@
 use matdiff::differentiate;
 use matdiff::nalgebra::SVector;
 
+// A vector-valued function has a Jacobian, JVP and VJP, not a gradient.
 #[differentiate(wrt = x)]
 fn f(x: &SVector<f64, 3>) -> SVector<f64, 3> {
     x * 2.0
