@@ -61,6 +61,18 @@ pub enum Op {
     Max,
     /// `a.min(b)` of scalars; the derivative follows `a` where `a < b`, else `b`.
     Min,
+    /// `y.atan2(x)`: the angle of the point `(x, y)`, differentiable in both; the derivative
+    /// is taken as 0 at the origin, where the angle jumps.
+    Atan2,
+    /// `a.hypot(b) = √(a² + b²)`, computed by `f64::hypot` (no overflow); the derivative is
+    /// taken as 0 at the origin, as `.norm()`'s.
+    Hypot,
+    /// `a.copysign(b)`: `|a|` with the sign of `b`. It is `a` or `−a`, the branch chosen by
+    /// the sign bits, so `∂/∂a = signum(a) signum(b)` (±1, the branch taken, at `a = ±0` too)
+    /// and `∂/∂b = 0`.
+    CopySign,
+    /// `a.mul_add(b, c) = a b + c`, rounded once (`f64::mul_add`).
+    MulAdd,
     /// The scalar function `Graph::scalar_fns[f]` applied to every entry (`m.map(..)`).
     Map(usize),
     /// `A⁻¹`, with the check the user wrote (or one of matdiff's own).
@@ -281,6 +293,10 @@ impl Op {
             Op::Powf,
             Op::Max,
             Op::Min,
+            Op::Atan2,
+            Op::Hypot,
+            Op::CopySign,
+            Op::MulAdd,
             Op::Map(0),
             Op::Inverse(InverseCheck::Unwrap),
             Op::Inverse(InverseCheck::Expect("singular".to_owned())),
@@ -350,6 +366,10 @@ impl Op {
             Op::Powf => "`.powf()`",
             Op::Max => "`.max()`",
             Op::Min => "`.min()`",
+            Op::Atan2 => "`.atan2()`",
+            Op::Hypot => "`.hypot()`",
+            Op::CopySign => "`.copysign()`",
+            Op::MulAdd => "`.mul_add()`",
             Op::Map(_) => "`.map()`",
             Op::Inverse(_) => "`.try_inverse()`",
             Op::Det => "`.determinant()`",
@@ -430,12 +450,27 @@ pub enum Fun {
     /// of a smooth function of the norm (`‖x‖²`) is 0 at the origin, not `0 · ∞`.
     RecipOrZero,
     Powi(i32),
+    /// `ln(1 + x)`, accurate near 0 (`f64::ln_1p`).
+    Ln1p,
+    /// `eˣ − 1`, accurate near 0 (`f64::exp_m1`).
+    ExpM1,
+    Log10,
+    Log2,
+    Atan,
+    /// `asin x`, for `|x| ≤ 1`; its derivative is infinite at `±1`.
+    Asin,
+    /// `acos x`, for `|x| ≤ 1`; its derivative is infinite at `±1`.
+    Acos,
+    Sinh,
+    Cosh,
+    /// The real cube root (negative for negative `x`); its derivative is infinite at 0.
+    Cbrt,
 }
 
 impl Fun {
     /// Every function, for the tests that walk all ops.
     #[cfg(test)]
-    pub const ALL: [Fun; 14] = [
+    pub const ALL: [Fun; 24] = [
         Fun::Exp,
         Fun::Ln,
         Fun::Sqrt,
@@ -450,6 +485,16 @@ impl Fun {
         Fun::Sign,
         Fun::RecipOrZero,
         Fun::Powi(3),
+        Fun::Ln1p,
+        Fun::ExpM1,
+        Fun::Log10,
+        Fun::Log2,
+        Fun::Atan,
+        Fun::Asin,
+        Fun::Acos,
+        Fun::Sinh,
+        Fun::Cosh,
+        Fun::Cbrt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -468,6 +513,16 @@ impl Fun {
             Fun::Sign => "sign",
             Fun::RecipOrZero => "recip_or_zero",
             Fun::Powi(_) => "powi",
+            Fun::Ln1p => "ln_1p",
+            Fun::ExpM1 => "exp_m1",
+            Fun::Log10 => "log10",
+            Fun::Log2 => "log2",
+            Fun::Atan => "atan",
+            Fun::Asin => "asin",
+            Fun::Acos => "acos",
+            Fun::Sinh => "sinh",
+            Fun::Cosh => "cosh",
+            Fun::Cbrt => "cbrt",
         }
     }
 }

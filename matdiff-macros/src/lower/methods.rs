@@ -250,10 +250,24 @@ pub(super) const METHODS: &[Method] = &[
     scalar("recip",  0, S::Op(Op::Fun(Fun::Recip)),  "recip()"),  // 1 / x
     scalar("abs",    0, S::Op(Op::Fun(Fun::Abs)),    "abs()"),    // |x|, derivative 0 at 0
     scalar("signum", 0, S::Op(Op::Fun(Fun::Signum)), "signum()"), // the sign, derivative 0
+    scalar("ln_1p",  0, S::Op(Op::Fun(Fun::Ln1p)),   "ln_1p()"),  // ln(1 + x)
+    scalar("exp_m1", 0, S::Op(Op::Fun(Fun::ExpM1)),  "exp_m1()"), // eˣ − 1
+    scalar("log10",  0, S::Op(Op::Fun(Fun::Log10)),  "log10()"),  // the base-10 logarithm
+    scalar("log2",   0, S::Op(Op::Fun(Fun::Log2)),   "log2()"),   // the base-2 logarithm
+    scalar("atan",   0, S::Op(Op::Fun(Fun::Atan)),   "atan()"),   // the arc tangent
+    scalar("asin",   0, S::Op(Op::Fun(Fun::Asin)),   "asin()"),   // the arc sine
+    scalar("acos",   0, S::Op(Op::Fun(Fun::Acos)),   "acos()"),   // the arc cosine
+    scalar("sinh",   0, S::Op(Op::Fun(Fun::Sinh)),   "sinh()"),   // the hyperbolic sine
+    scalar("cosh",   0, S::Op(Op::Fun(Fun::Cosh)),   "cosh()"),   // the hyperbolic cosine
+    scalar("cbrt",   0, S::Op(Op::Fun(Fun::Cbrt)),   "cbrt()"),   // the real cube root
     scalar("powi",   1, S::Powi,                     "powi(n)"),  // xⁿ, n an integer literal
     scalar("powf",   1, S::Op(Op::Powf),             "powf(p)"),  // xᵖ, differentiable in both
     scalar("max",    1, S::Op(Op::Max),              "max(y)"),   // the larger, and its derivative
     scalar("min",    1, S::Op(Op::Min),              "min(y)"),   // the smaller, and its derivative
+    scalar("atan2",  1, S::Op(Op::Atan2),            "atan2(x)"), // the angle of (x, y), y the receiver
+    scalar("hypot",  1, S::Op(Op::Hypot),            "hypot(y)"), // √(x² + y²) without overflow
+    scalar("copysign", 1, S::Op(Op::CopySign),       "copysign(s)"), // |x| with the sign of s
+    scalar("mul_add", 2, S::Op(Op::MulAdd),          "mul_add(a, b)"), // x a + b, rounded once
     scalar("clone",  0, S::Same,                     "clone()").unlisted(),
     // Matrices and vectors: linear algebra (`Op`'s documentation says what each computes).
     matrix("transpose",             0, M::Op(Op::Transpose),      "transpose()"),
