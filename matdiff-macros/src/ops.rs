@@ -52,6 +52,9 @@ pub enum Op {
     ComponentMul,
     NormSquared,
     Norm,
+    /// `x / ‖x‖` (nalgebra's `normalize`, Frobenius norm for a matrix); NaN at 0, as the
+    /// user's.
+    Normalize,
     Index(usize, usize),
     /// A differentiable scalar function of one scalar.
     Fun(Fun),
@@ -286,6 +289,7 @@ impl Op {
             Op::ComponentMul,
             Op::NormSquared,
             Op::Norm,
+            Op::Normalize,
             Op::Index(0, 0),
         ];
         ops.extend(Fun::ALL.iter().map(|&f| Op::Fun(f)));
@@ -361,6 +365,7 @@ impl Op {
             Op::ComponentMul => "`.component_mul()`",
             Op::NormSquared => "`.norm_squared()`",
             Op::Norm => "`.norm()`",
+            Op::Normalize => "`.normalize()`",
             Op::Index(..) => "indexing",
             Op::Fun(fun) => fun.name(),
             Op::Powf => "`.powf()`",

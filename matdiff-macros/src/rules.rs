@@ -46,6 +46,7 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         }
         Op::NormSquared => norm_squared_jvp(g, args[0], d[0]?, span),
         Op::Norm => norm_jvp(g, y, args[0], d[0]?, span),
+        Op::Normalize => Some(normalize_derivative(g, y, args[0], d[0]?, span)),
         Op::Fun(fun) => {
             let slope = fun_derivative(g, *fun, args[0], y, span)?;
             Some(g.add(Op::Mul, &[slope, d[0]?], span))
@@ -217,6 +218,8 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
             let factor = g.add(Op::Mul, &[ybar, inv], span);
             g.add(Op::Scale, &[factor, args[0]], span)
         }
+        // The derivative of x / ‖x‖ is symmetric, so the adjoint is the tangent rule on ȳ.
+        (Op::Normalize, _) => normalize_derivative(g, y, args[0], ybar, span),
         (Op::Index(i, j), _) => g.add_typed(Op::Embed(*i, *j), &[ybar], arg_ty, span),
         (Op::Fun(fun), _) => {
             let slope = fun_derivative(g, *fun, args[0], y, span)?;
@@ -357,6 +360,17 @@ fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
     let inner = g.add(Op::Dot, &[a, da], span);
     let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
     Some(g.add(Op::Mul, &[inv, inner], span))
+}
+
+/// `(I − y yᵀ) v / ‖x‖` for `y = x / ‖x‖`: the tangent of `normalize` along `v = dx`, and
+/// its adjoint for `v = ȳ` (the operator is symmetric).
+fn normalize_derivative(g: &mut Graph, y: Id, x: Id, v: Id, span: Span) -> Id {
+    let along = g.add(Op::Dot, &[y, v], span);
+    let projection = g.add(Op::Scale, &[along, y], span);
+    let normal = g.add(Op::Sub, &[v, projection], span);
+    let norm = g.add(Op::Norm, &[x], span);
+    let inv = g.add(Op::Fun(Fun::Recip), &[norm], span);
+    g.add(Op::Scale, &[inv, normal], span)
 }
 
 /// `<a, b>` for matrices, `a b` for scalars.

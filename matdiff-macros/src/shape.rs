@@ -78,7 +78,7 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::Powf | Op::Max | Op::Min | Op::Atan2 | Op::Hypot | Op::CopySign | Op::MulAdd => {
             scalar_pair(args)
         }
-        Op::Map(_) | Op::ArgMask(_) => matrix(args[0], op.surface()).cloned(),
+        Op::Map(_) | Op::ArgMask(_) | Op::Normalize => matrix(args[0], op.surface()).cloned(),
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
             square(args[0], op.surface()).cloned()
         }

@@ -67,6 +67,7 @@ pub(super) fn expression(
         Op::ComponentMul => method(&a[0], "component_mul", &a[1..]),
         Op::NormSquared => method(&a[0], "norm_squared", &[]),
         Op::Norm => method(&a[0], "norm", &[]),
+        Op::Normalize => method(&a[0], "normalize", &[]),
         Op::Index(i, j) => {
             let m = &a[0];
             quote!(#m[(#i, #j)])

@@ -291,6 +291,7 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
         }
         Op::NormSquared => Scalar(a[0].mat().norm_squared()),
         Op::Norm => Scalar(a[0].mat().norm()),
+        Op::Normalize => Mat(a[0].mat().normalize()),
         Op::Index(i, j) => Scalar(a[0].mat()[(*i, *j)]),
         Op::Fun(fun) => Scalar(apply(*fun, a[0].scalar())),
         Op::Powf => Scalar(a[0].scalar().powf(a[1].scalar())),

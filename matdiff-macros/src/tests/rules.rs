@@ -201,6 +201,11 @@ fn instances(op: &Op) -> Vec<Instance> {
         Op::Sum | Op::NormSquared | Op::Norm => {
             vec![inst(op.clone(), &[m(2, 3)]), inst(op.clone(), &[m(1, 1)])]
         }
+        // Entries of one sign in [0.5, 1.5]: far from the origin, where it is undefined.
+        Op::Normalize => vec![
+            on(Domain::NonZero, Op::Normalize, &[m(3, 1)]),
+            on(Domain::NonZero, Op::Normalize, &[m(2, 3)]),
+        ],
         Op::Index(..) => vec![
             inst(Op::Index(0, 0), &[m(2, 3)]),
             inst(Op::Index(1, 2), &[m(3, 4)]),
