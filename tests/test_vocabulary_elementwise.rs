@@ -447,3 +447,65 @@ fn kronecker_matches_finite_differences_and_its_closed_form() {
             kronecker_fit_hvp; |x, v| (&x.0, &x.1, &t); (&v.0, &v.1); at &(a, b), &mut rng, TOL);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inside loops, and in f32
+// ---------------------------------------------------------------------------------------------
+
+/// A recurrent cell run for 40 steps (a loop, not unrolled): each step combines the state
+/// with an input by `zip_map`, squashes it in place with `apply`, and gates it.
+#[differentiate(wrt = (w, h0))]
+fn recurrent(
+    w: &Matrix3<f64>,
+    h0: &Vector3<f64>,
+    input: &Vector3<f64>,
+    gate: &Vector3<f64>,
+) -> f64 {
+    let mut h = *h0;
+    for step in 0..40 {
+        let decay = 1.0 / (1.0 + step as f64);
+        h = (w * h).zip_map(input, |p, q| p + decay * q);
+        h.apply(|t| *t = t.tanh());
+        h.component_mul_assign(gate);
+    }
+    h.norm_squared() + h.mean()
+}
+
+/// The same vocabulary in an `f32` function.
+#[differentiate(wrt = x)]
+fn f32_vocabulary(x: &Vector3<f32>, y: &Vector3<f32>) -> f32 {
+    let n = x.cross(y).normalize();
+    let mut s = x.zip_map(y, |a, b| a.atan2(b) + a.hypot(b));
+    s.apply(|t| *t = t.ln_1p().mul_add(2.0, 0.5));
+    n[2] + s.mean() + x.abs().amax() + x.angle(y) + x.product().cbrt()
+}
+
+#[test]
+fn vocabulary_in_loops_and_in_f32() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (w, h0, input, gate) = (
+            rng.matrix::<3, 3>() * 0.5,
+            rng.matrix::<3, 1>(),
+            rng.matrix::<3, 1>(),
+            rng.matrix::<3, 1>(),
+        );
+        check_fn!(recurrent, recurrent_grad, recurrent_value_and_grad, recurrent_hvp;
+            |x, v| (&x.0, &x.1, &input, &gate); (&v.0, &v.1); at &(w, h0), &mut rng, TOL);
+
+        // Entries of one sign, away from the kinks of abs and amax and from a zero product.
+        let x: Vector3<f32> =
+            Vector3::new(0.6, 1.3, 0.9) + rng.matrix::<3, 1>().map(|t| 0.1 * t as f32);
+        let y: Vector3<f32> =
+            Vector3::new(-0.4, 0.8, 1.5) + rng.matrix::<3, 1>().map(|t| 0.1 * t as f32);
+        common::full_check(
+            |x: &Vector3<f32>| f32_vocabulary(x, &y),
+            |x| f32_vocabulary_grad(x, &y),
+            |x| f32_vocabulary_value_and_grad(x, &y),
+            |x, v| f32_vocabulary_hvp(x, &y, v),
+            &x,
+            &mut rng,
+            common::TOL_F32,
+        );
+    }
+}
