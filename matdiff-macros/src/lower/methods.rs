@@ -779,7 +779,7 @@ impl Lowerer<'_> {
                 if !self.expect_args(call, entry.arity) {
                     return None;
                 }
-                return self.lower_entrywise_method(call, method, receiver, &args);
+                return self.lower_composite_method(call, method, receiver, &args);
             }
             M::TryInverse => {
                 self.cx.error_spanned_by(
@@ -981,7 +981,7 @@ impl Lowerer<'_> {
     }
 
     /// The matrix methods lowered to ops that have rules of their own (see [`MatrixMethod`]).
-    fn lower_entrywise_method(
+    fn lower_composite_method(
         &mut self,
         call: &syn::ExprMethodCall,
         method: &MatrixMethod,
