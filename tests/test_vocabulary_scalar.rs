@@ -528,3 +528,23 @@ fn new_functions_by_path_in_map() {
             mapped_paths_hvp; |x, v| (x); (v); at &x, &mut rng, TOL);
     }
 }
+
+/// A norm without overflow, as numerical code writes it: `hypot` folded over the entries.
+#[differentiate(wrt = x)]
+fn folded_hypot(x: &SVector<f64, 5>) -> f64 {
+    x.iter().copied().fold(0.0, f64::hypot) + x.iter().fold(0.0f64, |acc, &t| acc.hypot(2.0 * t))
+}
+
+#[test]
+fn hypot_folds_match_finite_differences_and_the_norm() {
+    let mut rng = Rng::new(13);
+    for _ in 0..5 {
+        let x = rng.matrix::<5, 1>();
+        check_fn!(folded_hypot, folded_hypot_grad, folded_hypot_value_and_grad,
+            folded_hypot_hvp; |x, v| (x); (v); at &x, &mut rng, TOL);
+        // ∇ 3‖x‖ = 3 x / ‖x‖.
+        let expected = x * (3.0 / x.norm());
+        let grad = folded_hypot_grad(&x);
+        assert!((grad - expected).norm() < 1e-13, "{grad:?}");
+    }
+}

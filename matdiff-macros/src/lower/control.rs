@@ -109,7 +109,7 @@ enum Combine {
     Add,
     Mul,
     Closure(Rc<ExprClosure>),
-    /// `f64::max`, `f64::min`.
+    /// `f64::max`, `f64::min`, `f64::hypot` (a norm without overflow).
     Method(proc_macro2::Ident),
 }
 
@@ -888,14 +888,19 @@ impl Lowerer<'_> {
                 let combine = match f {
                     Expr::Closure(closure) => Combine::Closure(Rc::new(closure.clone())),
                     Expr::Path(path) => match path.path.segments.last() {
-                        Some(last) if matches!(last.ident.to_string().as_str(), "max" | "min") => {
+                        Some(last)
+                            if matches!(
+                                last.ident.to_string().as_str(),
+                                "max" | "min" | "hypot"
+                            ) =>
+                        {
                             Combine::Method(last.ident.clone())
                         }
                         _ => {
                             self.cx.error_spanned_by(
                                 f,
-                                "`.fold()` takes a closure `|acc, t| ..`, or `f64::max` / \
-                                 `f64::min`",
+                                "`.fold()` takes a closure `|acc, t| ..`, or `f64::max`, \
+                                 `f64::min` or `f64::hypot`",
                             );
                             return None;
                         }
@@ -1125,7 +1130,11 @@ impl Lowerer<'_> {
             Combine::Method(method) => {
                 let a = self.float_node(&acc, &left)?;
                 let b = self.float_node(&item, &right)?;
-                let op = if method == "max" { Op::Max } else { Op::Min };
+                let op = match method.to_string().as_str() {
+                    "max" => Op::Max,
+                    "min" => Op::Min,
+                    _ => Op::Hypot,
+                };
                 let id = self
                     .g()
                     .try_add(op, &[a, b], span)
