@@ -10,7 +10,7 @@ mod common;
 
 use common::{assert_close, assert_scalar_close, SEEDS, TOL};
 use matdiff::differentiate;
-use matdiff::nalgebra::{Matrix2, Matrix3, SMatrix, SVector, Vector3, Vector4};
+use matdiff::nalgebra::{Matrix2, Matrix3, RowVector3, SMatrix, SVector, Vector3, Vector4};
 use matdiff::runtime::Rng;
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +89,12 @@ fn cross_along(a: &Vector3<f64>, b: &Vector3<f64>, w: &Vector3<f64>) -> f64 {
     a.cross(b).dot(w)
 }
 
+/// The cross product of row vectors, which nalgebra supports as well.
+#[differentiate(wrt = (a, b))]
+fn row_cross_along(a: &RowVector3<f64>, b: &RowVector3<f64>, w: &RowVector3<f64>) -> f64 {
+    a.cross(b).dot(w)
+}
+
 #[differentiate(wrt = x)]
 fn normalize_along(x: &Vector3<f64>, w: &Vector3<f64>) -> f64 {
     x.normalize().dot(w)
@@ -110,6 +116,14 @@ fn cross_and_normalize_follow_the_rules_of_math_md() {
         assert_eq!(
             cross_along_value_and_grad(&a, &b, &w).0,
             cross_along(&a, &b, &w)
+        );
+        let (ra, rb, rw) = (a.transpose(), b.transpose(), w.transpose());
+        let (ga, gb) = row_cross_along_grad(&ra, &rb, &rw);
+        assert_close(&ga, &rb.cross(&rw), 1e-14);
+        assert_close(&gb, &rw.cross(&ra), 1e-14);
+        assert_eq!(
+            row_cross_along(&ra, &rb, &rw),
+            row_cross_along_value_and_grad(&ra, &rb, &rw).0
         );
         let y = a / a.norm();
         assert_close(
