@@ -145,6 +145,27 @@ fn plain_angle(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
     a.angle(b)
 }
 
+/// `angle` next to the user's own `prod`, `n1` and `n2`, the names nalgebra's code uses:
+/// each keeps its value.
+#[differentiate(wrt = a)]
+fn angle_among_names(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
+    let prod = 2.0;
+    let n1 = a.norm();
+    let n2 = b.norm_squared();
+    let theta = a.angle(b);
+    theta * prod + n1 + n2
+}
+
+#[test]
+fn angle_keeps_the_users_names() {
+    let mut rng = Rng::new(8);
+    let (a, b) = (rng.matrix::<3, 1>(), rng.matrix::<3, 1>());
+    let expected = 2.0 * a.angle(&b) + a.norm() + b.norm_squared();
+    assert_scalar_close(angle_among_names_value_and_grad(&a, &b).0, expected, 1e-12);
+    check_fn!(angle_among_names, angle_among_names_grad, angle_among_names_value_and_grad,
+        angle_among_names_hvp; |x, v| (x, &b); (v); at &a, &mut rng, TOL);
+}
+
 #[test]
 fn angle_is_nalgebras_and_its_gradient_is_the_calculus_one() {
     let mut rng = Rng::new(11);
