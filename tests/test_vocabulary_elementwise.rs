@@ -200,11 +200,11 @@ fn variance(x: &SVector<f64, 5>) -> f64 {
     centered.norm_squared() / 4.0
 }
 
-/// The mean of a vector of const-generic length, and a shifted log-sum.
+/// The mean and the product of a vector of const-generic length, and a shifted log-sum.
 #[differentiate(wrt = x)]
 fn generic_mean<const N: usize>(x: &SVector<f64, N>) -> f64 {
     let shifted = x.add_scalar(2.0);
-    x.mean().powi(2) + shifted.map(|t| t.ln()).mean()
+    x.mean().powi(2) + shifted.map(|t| t.ln()).mean() + x.map(|t| 1.0 + 0.1 * t).product()
 }
 
 /// The elastic-net penalty `λ₁ ‖x‖₁ + λ∞ ‖x‖∞` of a weight matrix, with `abs` and `amax`.
