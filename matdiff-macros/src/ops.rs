@@ -52,6 +52,9 @@ pub enum Op {
     ComponentMul,
     NormSquared,
     Norm,
+    /// `x / ‖x‖` (nalgebra's `normalize`, Frobenius norm for a matrix); NaN at 0, as the
+    /// user's.
+    Normalize,
     Index(usize, usize),
     /// A differentiable scalar function of one scalar.
     Fun(Fun),
@@ -61,6 +64,18 @@ pub enum Op {
     Max,
     /// `a.min(b)` of scalars; the derivative follows `a` where `a < b`, else `b`.
     Min,
+    /// `y.atan2(x)`: the angle of the point `(x, y)`, differentiable in both; the derivative
+    /// is taken as 0 at the origin, where the angle jumps.
+    Atan2,
+    /// `a.hypot(b) = √(a² + b²)`, computed by `f64::hypot` (no overflow); the derivative is
+    /// taken as 0 at the origin, as `.norm()`'s.
+    Hypot,
+    /// `a.copysign(b)`: `|a|` with the sign of `b`. It is `a` or `−a`, the branch chosen by
+    /// the sign bits, so `∂/∂a = signum(a) signum(b)` (±1, the branch taken, at `a = ±0` too)
+    /// and `∂/∂b = 0`.
+    CopySign,
+    /// `a.mul_add(b, c) = a b + c`, rounded once (`f64::mul_add`).
+    MulAdd,
     /// The scalar function `Graph::scalar_fns[f]` applied to every entry (`m.map(..)`).
     Map(usize),
     /// `A⁻¹`, with the check the user wrote (or one of matdiff's own).
@@ -267,11 +282,16 @@ impl Op {
             Op::ComponentMul => "`.component_mul()`",
             Op::NormSquared => "`.norm_squared()`",
             Op::Norm => "`.norm()`",
+            Op::Normalize => "`.normalize()`",
             Op::Index(..) => "indexing",
             Op::Fun(fun) => fun.name(),
             Op::Powf => "`.powf()`",
             Op::Max => "`.max()`",
             Op::Min => "`.min()`",
+            Op::Atan2 => "`.atan2()`",
+            Op::Hypot => "`.hypot()`",
+            Op::CopySign => "`.copysign()`",
+            Op::MulAdd => "`.mul_add()`",
             Op::Map(_) => "`.map()`",
             Op::Inverse(_) => "`.try_inverse()`",
             Op::Det => "`.determinant()`",
@@ -384,6 +404,7 @@ op_examples! {
     Op::ComponentMul => [Op::ComponentMul],
     Op::NormSquared => [Op::NormSquared],
     Op::Norm => [Op::Norm],
+    Op::Normalize => [Op::Normalize],
     Op::Index(..) => [Op::Index(0, 0)],
     // One line per function: the match is exhaustive over `Fun` too.
     Op::Fun(Fun::Exp) => [Op::Fun(Fun::Exp)],
@@ -400,9 +421,23 @@ op_examples! {
     Op::Fun(Fun::Sign) => [Op::Fun(Fun::Sign)],
     Op::Fun(Fun::RecipOrZero) => [Op::Fun(Fun::RecipOrZero)],
     Op::Fun(Fun::Powi(_)) => [Op::Fun(Fun::Powi(3))],
+    Op::Fun(Fun::Ln1p) => [Op::Fun(Fun::Ln1p)],
+    Op::Fun(Fun::ExpM1) => [Op::Fun(Fun::ExpM1)],
+    Op::Fun(Fun::Log10) => [Op::Fun(Fun::Log10)],
+    Op::Fun(Fun::Log2) => [Op::Fun(Fun::Log2)],
+    Op::Fun(Fun::Atan) => [Op::Fun(Fun::Atan)],
+    Op::Fun(Fun::Asin) => [Op::Fun(Fun::Asin)],
+    Op::Fun(Fun::Acos) => [Op::Fun(Fun::Acos)],
+    Op::Fun(Fun::Sinh) => [Op::Fun(Fun::Sinh)],
+    Op::Fun(Fun::Cosh) => [Op::Fun(Fun::Cosh)],
+    Op::Fun(Fun::Cbrt) => [Op::Fun(Fun::Cbrt)],
     Op::Powf => [Op::Powf],
     Op::Max => [Op::Max],
     Op::Min => [Op::Min],
+    Op::Atan2 => [Op::Atan2],
+    Op::Hypot => [Op::Hypot],
+    Op::CopySign => [Op::CopySign],
+    Op::MulAdd => [Op::MulAdd],
     Op::Map(_) => [Op::Map(0)],
     Op::Inverse(_) => [
         Op::Inverse(InverseCheck::Unwrap),
@@ -469,6 +504,21 @@ pub enum Fun {
     /// of a smooth function of the norm (`‖x‖²`) is 0 at the origin, not `0 · ∞`.
     RecipOrZero,
     Powi(i32),
+    /// `ln(1 + x)`, accurate near 0 (`f64::ln_1p`).
+    Ln1p,
+    /// `eˣ − 1`, accurate near 0 (`f64::exp_m1`).
+    ExpM1,
+    Log10,
+    Log2,
+    Atan,
+    /// `asin x`, for `|x| ≤ 1`; its derivative is infinite at `±1`.
+    Asin,
+    /// `acos x`, for `|x| ≤ 1`; its derivative is infinite at `±1`.
+    Acos,
+    Sinh,
+    Cosh,
+    /// The real cube root (negative for negative `x`); its derivative is infinite at 0.
+    Cbrt,
 }
 
 impl Fun {
@@ -488,6 +538,16 @@ impl Fun {
             Fun::Sign => "sign",
             Fun::RecipOrZero => "recip_or_zero",
             Fun::Powi(_) => "powi",
+            Fun::Ln1p => "ln_1p",
+            Fun::ExpM1 => "exp_m1",
+            Fun::Log10 => "log10",
+            Fun::Log2 => "log2",
+            Fun::Atan => "atan",
+            Fun::Asin => "asin",
+            Fun::Acos => "acos",
+            Fun::Sinh => "sinh",
+            Fun::Cosh => "cosh",
+            Fun::Cbrt => "cbrt",
         }
     }
 }

@@ -46,18 +46,22 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         }
         Op::NormSquared => norm_squared_jvp(g, args[0], d[0]?, span),
         Op::Norm => norm_jvp(g, y, args[0], d[0]?, span),
+        Op::Normalize => Some(normalize_derivative(g, y, args[0], d[0]?, span)),
         Op::Fun(fun) => {
             let slope = fun_derivative(g, *fun, args[0], y, span)?;
             Some(g.add(Op::Mul, &[slope, d[0]?], span))
         }
-        Op::Powf | Op::Max | Op::Min => {
-            let terms: Vec<Option<Id>> = (0..2)
+        Op::Powf | Op::Max | Op::Min | Op::Atan2 | Op::Hypot | Op::CopySign | Op::MulAdd => {
+            // dy = Σₖ ∂y/∂xₖ dxₖ.
+            let terms: Vec<Option<Id>> = (0..args.len())
                 .map(|k| {
                     let slope = scalar_partial(g, op, y, args, k)?;
                     Some(g.add(Op::Mul, &[slope, d[k]?], span))
                 })
                 .collect();
-            g.add_opt(terms[0], terms[1], span)
+            terms
+                .into_iter()
+                .fold(None, |sum, term| g.add_opt(sum, term, span))
         }
         // d(A⁻¹) = −A⁻¹ dA A⁻¹.
         Op::Inverse(_) => {
@@ -214,12 +218,14 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
             let factor = g.add(Op::Mul, &[ybar, inv], span);
             g.add(Op::Scale, &[factor, args[0]], span)
         }
+        // The derivative of x / ‖x‖ is symmetric, so the adjoint is the tangent rule on ȳ.
+        (Op::Normalize, _) => normalize_derivative(g, y, args[0], ybar, span),
         (Op::Index(i, j), _) => g.add_typed(Op::Embed(*i, *j), &[ybar], arg_ty, span),
         (Op::Fun(fun), _) => {
             let slope = fun_derivative(g, *fun, args[0], y, span)?;
             g.add(Op::Mul, &[ybar, slope], span)
         }
-        (Op::Powf | Op::Max | Op::Min, _) => {
+        (Op::Powf | Op::Max | Op::Min | Op::Atan2 | Op::Hypot | Op::CopySign | Op::MulAdd, _) => {
             let slope = scalar_partial(g, op, y, args, k)?;
             g.add(Op::Mul, &[ybar, slope], span)
         }
@@ -356,6 +362,17 @@ fn norm_jvp(g: &mut Graph, y: Id, a: Id, da: Id, span: Span) -> Option<Id> {
     Some(g.add(Op::Mul, &[inv, inner], span))
 }
 
+/// `(I − y yᵀ) v / ‖x‖` for `y = x / ‖x‖`: the tangent of `normalize` along `v = dx`, and
+/// its adjoint for `v = ȳ` (the operator is symmetric).
+fn normalize_derivative(g: &mut Graph, y: Id, x: Id, v: Id, span: Span) -> Id {
+    let along = g.add(Op::Dot, &[y, v], span);
+    let projection = g.add(Op::Scale, &[along, y], span);
+    let normal = g.add(Op::Sub, &[v, projection], span);
+    let norm = g.add(Op::Norm, &[x], span);
+    let inv = g.add(Op::Fun(Fun::Recip), &[norm], span);
+    g.add(Op::Scale, &[inv, normal], span)
+}
+
 /// `<a, b>` for matrices, `a b` for scalars.
 fn inner_product(g: &mut Graph, a: Id, b: Id, span: Span) -> Id {
     let op = if g.ty(a).is_scalar() {
@@ -386,7 +403,7 @@ fn zeros_like(g: &mut Graph, like: Id, span: Span) -> Id {
     g.zeros(&ty, span)
 }
 
-/// `∂y/∂args[k]` of a scalar op of two scalars, `None` where it is zero.
+/// `∂y/∂args[k]` of a scalar op of two (`mul_add`: three) scalars, `None` where it is zero.
 fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Option<Id> {
     let span = g.node(y).span;
     let (a, b) = (args[0], args[1]);
@@ -418,6 +435,37 @@ fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Optio
                 Some(g.add(Op::Sub, &[one, step], span))
             }
         }
+        // y = atan2(a, b), the angle of (b, a): ∂/∂a = b / (a² + b²), ∂/∂b = −a / (a² + b²);
+        // 0 at the origin (see `Fun::RecipOrZero`).
+        (Op::Atan2, _) => {
+            let aa = g.add(Op::Mul, &[a, a], span);
+            let bb = g.add(Op::Mul, &[b, b], span);
+            let radius_squared = g.add(Op::Add, &[aa, bb], span);
+            let inv = g.add(Op::Fun(Fun::RecipOrZero), &[radius_squared], span);
+            if k == 0 {
+                Some(g.add(Op::Mul, &[b, inv], span))
+            } else {
+                let slope = g.add(Op::Mul, &[a, inv], span);
+                Some(g.add(Op::Neg, &[slope], span))
+            }
+        }
+        // y = hypot(a, b): ∂/∂a = a / y, ∂/∂b = b / y; 0 at the origin, as for `.norm()`.
+        (Op::Hypot, _) => {
+            let inv = g.add(Op::Fun(Fun::RecipOrZero), &[y], span);
+            Some(g.add(Op::Mul, &[args[k], inv], span))
+        }
+        // y = a or −a as the sign bits of a and b agree or not: ∂/∂a = ±1, the branch taken
+        // (`signum` reads the sign bit, so this holds at a = ±0 too); b only picks the branch.
+        (Op::CopySign, 0) => {
+            let sa = g.add(Op::Fun(Fun::Signum), &[a], span);
+            let sb = g.add(Op::Fun(Fun::Signum), &[b], span);
+            Some(g.add(Op::Mul, &[sa, sb], span))
+        }
+        (Op::CopySign, _) => None,
+        // y = a b + c.
+        (Op::MulAdd, 0) => Some(b),
+        (Op::MulAdd, 1) => Some(a),
+        (Op::MulAdd, _) => Some(g.lit(1.0, span)),
         _ => None,
     }
 }
@@ -570,5 +618,37 @@ fn fun_derivative(g: &mut Graph, fun: Fun, x: Id, y: Id, span: Span) -> Option<I
                                         g.add(Op::Powf, &[x, m], span) }
                           };
                           g.add(Op::Mul, &[n_lit, p], span) }                // n x^(n-1)
+        Fun::Ln1p   => { let one = lit(g, 1.0); let s = g.add(Op::Add, &[one, x], span);
+                         g.add(Op::Fun(Fun::Recip), &[s], span) }            // 1 / (1 + x)
+        Fun::ExpM1  => { let one = lit(g, 1.0); g.add(Op::Add, &[y, one], span) } // y + 1 = eˣ
+        Fun::Log10  => log_derivative(g, std::f64::consts::LN_10, x, span),  // 1 / (x ln 10)
+        Fun::Log2   => log_derivative(g, std::f64::consts::LN_2, x, span),   // 1 / (x ln 2)
+        Fun::Atan   => { let one = lit(g, 1.0); let xx = g.add(Op::Mul, &[x, x], span);
+                         let s = g.add(Op::Add, &[one, xx], span);
+                         g.add(Op::Fun(Fun::Recip), &[s], span) }            // 1 / (1 + x²)
+        Fun::Asin   => arcsine_derivative(g, x, span),                       // 1 / √(1 − x²)
+        Fun::Acos   => { let d = arcsine_derivative(g, x, span);
+                         g.add(Op::Neg, &[d], span) }                        // −1 / √(1 − x²)
+        Fun::Sinh   => g.add(Op::Fun(Fun::Cosh), &[x], span),                // cosh x
+        Fun::Cosh   => g.add(Op::Fun(Fun::Sinh), &[x], span),                // sinh x
+        Fun::Cbrt   => { let third = lit(g, 1.0 / 3.0); let yy = g.add(Op::Mul, &[y, y], span);
+                         let r = g.add(Op::Fun(Fun::Recip), &[yy], span);
+                         g.add(Op::Mul, &[third, r], span) }                 // 1 / (3 y²)
     })
+}
+
+/// `1 / (x ln b)`, the derivative of the base-`b` logarithm, `ln_b` = `ln b`.
+fn log_derivative(g: &mut Graph, ln_b: f64, x: Id, span: Span) -> Id {
+    let scale = g.lit(ln_b.recip(), span);
+    let r = g.add(Op::Fun(Fun::Recip), &[x], span);
+    g.add(Op::Mul, &[scale, r], span)
+}
+
+/// `1 / √(1 − x²)`, the derivative of `asin` (and of `acos`, negated).
+fn arcsine_derivative(g: &mut Graph, x: Id, span: Span) -> Id {
+    let one = g.lit(1.0, span);
+    let xx = g.add(Op::Mul, &[x, x], span);
+    let gap = g.add(Op::Sub, &[one, xx], span);
+    let root = g.add(Op::Fun(Fun::Sqrt), &[gap], span);
+    g.add(Op::Fun(Fun::Recip), &[root], span)
 }

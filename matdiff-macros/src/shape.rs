@@ -75,8 +75,10 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::Sum | Op::NormSquared | Op::Norm => matrix(args[0], op.surface()).map(|_| Ty::Scalar),
         Op::Index(i, j) => index_shape(args[0], *i, *j),
         Op::Fun(_) => scalar_pair(&[args[0], args[0]]),
-        Op::Powf | Op::Max | Op::Min => scalar_pair(args),
-        Op::Map(_) | Op::ArgMask(_) => matrix(args[0], op.surface()).cloned(),
+        Op::Powf | Op::Max | Op::Min | Op::Atan2 | Op::Hypot | Op::CopySign | Op::MulAdd => {
+            scalar_pair(args)
+        }
+        Op::Map(_) | Op::ArgMask(_) | Op::Normalize => matrix(args[0], op.surface()).cloned(),
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
             square(args[0], op.surface()).cloned()
         }

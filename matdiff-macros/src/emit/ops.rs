@@ -67,6 +67,7 @@ pub(super) fn expression(
         Op::ComponentMul => method(&a[0], "component_mul", &a[1..]),
         Op::NormSquared => method(&a[0], "norm_squared", &[]),
         Op::Norm => method(&a[0], "norm", &[]),
+        Op::Normalize => method(&a[0], "normalize", &[]),
         Op::Index(i, j) => {
             let m = &a[0];
             quote!(#m[(#i, #j)])
@@ -75,6 +76,11 @@ pub(super) fn expression(
         Op::Powf => method(&a[0], "powf", &a[1..]),
         Op::Max => method(&a[0], "max", &a[1..]),
         Op::Min => method(&a[0], "min", &a[1..]),
+        // The user's own std call, so the value keeps its rounding (and `hypot` its range).
+        Op::Atan2 => method(&a[0], "atan2", &a[1..]),
+        Op::Hypot => method(&a[0], "hypot", &a[1..]),
+        Op::CopySign => method(&a[0], "copysign", &a[1..]),
+        Op::MulAdd => method(&a[0], "mul_add", &a[1..]),
         Op::Inverse(check) => {
             let m = &a[0];
             let message = match check {

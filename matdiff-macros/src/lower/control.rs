@@ -109,7 +109,7 @@ enum Combine {
     Add,
     Mul,
     Closure(Rc<ExprClosure>),
-    /// `f64::max`, `f64::min`.
+    /// `f64::max`, `f64::min`, `f64::hypot` (a norm without overflow).
     Method(proc_macro2::Ident),
 }
 
@@ -888,14 +888,19 @@ impl Lowerer<'_> {
                 let combine = match f {
                     Expr::Closure(closure) => Combine::Closure(Rc::new(closure.clone())),
                     Expr::Path(path) => match path.path.segments.last() {
-                        Some(last) if matches!(last.ident.to_string().as_str(), "max" | "min") => {
+                        Some(last)
+                            if matches!(
+                                last.ident.to_string().as_str(),
+                                "max" | "min" | "hypot"
+                            ) =>
+                        {
                             Combine::Method(last.ident.clone())
                         }
                         _ => {
                             self.cx.error_spanned_by(
                                 f,
-                                "`.fold()` takes a closure `|acc, t| ..`, or `f64::max` / \
-                                 `f64::min`",
+                                "`.fold()` takes a closure `|acc, t| ..`, or `f64::max`, \
+                                 `f64::min` or `f64::hypot`",
                             );
                             return None;
                         }
@@ -966,6 +971,171 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `a.zip_map(&b, |x, y| ..)`: a loop over the entries that writes the closure of each
+    /// pair into a copy of `a`, so the closure is lowered in place (it may read any value in
+    /// scope, as an iterator's closure) and differentiated through.
+    pub(super) fn lower_zip_map(&mut self, call: &syn::ExprMethodCall, a: Id) -> Option<Id> {
+        if !self.expect_args(call, 2) {
+            return None;
+        }
+        let span = call.span();
+        let b = self.lower_expr(&call.args[0], None)?;
+        let closure = match &call.args[1] {
+            Expr::Closure(closure) if closure.inputs.len() == 2 => Rc::new(closure.clone()),
+            other => {
+                self.cx.error_spanned_by(
+                    other,
+                    "`.zip_map()` needs a closure of the two entries, such as `|x, y| x * y`",
+                );
+                return None;
+            }
+        };
+        let (ta, tb) = (self.graph().ty(a).clone(), self.graph().ty(b).clone());
+        if ta != tb {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "dimension mismatch in `.zip_map()`: left is {}, right is {}",
+                    ta.describe(),
+                    tb.describe()
+                ),
+            );
+            return None;
+        }
+        let cost = token_count(closure.body.to_token_stream()) + 4;
+        let (a, b) = (self.val(a), self.val(b));
+        let body = closure.body.clone();
+        self.entrywise(&a, ("zip_map", &body), cost, span, |this, i, j| {
+            let x = this.node_of(&a, span, "a matrix")?;
+            let x = this.entry(x, i, j, span)?;
+            let y = this.node_of(&b, span, "a matrix")?;
+            let y = this.entry(y, i, j, span)?;
+            this.call_closure(&closure, vec![x, y], span)
+        })
+    }
+
+    /// `m.map(|t| ..)` whose closure reads values of the code around it: written as the loop
+    /// over the entries a person would write, `out[k] = f(m[k])`, so a value it reads is
+    /// differentiated through like any other.
+    pub(super) fn map_reading_outer_values(
+        &mut self,
+        matrix: Id,
+        closure: &ExprClosure,
+        span: Span,
+    ) -> Option<Id> {
+        let cost = token_count(closure.body.to_token_stream()) + 4;
+        let m = self.val(matrix);
+        self.entrywise(&m, ("map", &closure.body), cost, span, |this, i, j| {
+            // In a kept loop, the matrix is a value captured from the frame around it.
+            let x = this.node_of(&m, span, "a matrix")?;
+            let t = this.entry(x, i, j, span)?;
+            this.call_closure(closure, vec![t], span)
+        })
+    }
+
+    /// `m.apply(|t| *t = ..)` on a `let mut` matrix (or `*t += ..`, `-=`, `*=`, `/=`): the
+    /// functional update `m = m.map(..)`, as a loop over the entries with `t` bound to the
+    /// entry, so the right side may read any value in scope.
+    pub(super) fn lower_apply(&mut self, call: &syn::ExprMethodCall) -> Option<Val> {
+        const SHAPE: &str = "`.apply()` needs a closure that assigns the entry, such as \
+                             `|t| *t = t.tanh()` or `|t| *t *= 2.0`";
+        let span = call.span();
+        let Expr::Path(target) = &*call.receiver else {
+            self.cx.error_spanned_by(
+                &call.receiver,
+                "`.apply()` is supported on a `let mut` matrix",
+            );
+            return None;
+        };
+        let Some(ident) = target.path.get_ident() else {
+            self.cx.error_spanned_by(
+                &call.receiver,
+                "`.apply()` is supported on a `let mut` matrix",
+            );
+            return None;
+        };
+        self.check_mutable(ident)?;
+        if !self.expect_args(call, 1) {
+            return None;
+        }
+        let Some((entry, right)) = apply_closure(&call.args[0]) else {
+            self.cx.error_spanned_by(&call.args[0], SHAPE);
+            return None;
+        };
+        let m = self.value(&call.receiver, None)?;
+        let id = self.node_of(&m, span, "a matrix")?;
+        if !matches!(self.graph().ty(id), Ty::Mat(..)) {
+            self.cx.error_spanned_by(
+                &call.receiver,
+                "`.apply()` is supported on a `let mut` matrix",
+            );
+            return None;
+        }
+        let cost = token_count(right.to_token_stream()) + 4;
+        let entry_name = entry.to_string();
+        let updated = self.entrywise(&m, ("apply", &right), cost, span, |this, i, j| {
+            let current = this.node_of(&m, span, "a matrix")?;
+            let t = this.entry(current, i, j, span)?;
+            this.with_scope(|this| {
+                this.bind(entry_name.clone(), Some(t), false);
+                this.value(&right, None)
+            })
+        })?;
+        let updated = self.val(updated);
+        self.rebind(&ident.to_string(), Some(updated));
+        Some(Val::Unit)
+    }
+
+    /// A copy of the matrix `init` with entry `(i, j)` replaced by `value_at(i, j)`, for each
+    /// entry in column-major order: a loop carrying the matrix (unrolled when short, as any
+    /// loop), whose entry updates have the rules of `SetAt`. `what` names the method and the
+    /// expression that gives the entry, for messages.
+    fn entrywise(
+        &mut self,
+        init: &Val,
+        (what, entry): (&str, &Expr),
+        cost: usize,
+        span: Span,
+        mut value_at: impl FnMut(&mut Self, &Val, &Val) -> Option<Val>,
+    ) -> Option<Id> {
+        let id = self.node_of(init, span, "a matrix")?;
+        let Ty::Mat(rows, cols) = self.graph().ty(id).clone() else {
+            return None;
+        };
+        let trip = Iter::elements(init.clone(), rows.clone(), cols.clone()).trip;
+        let name = format!(" {what} {}", self.next_frame);
+        self.with_scope(|this| {
+            this.bind(name.clone(), Some(init.clone()), true);
+            let names = vec![name.clone()];
+            let body = |this: &mut Self, k: Val| {
+                let (i, j) = this.linear_position(&k, &rows, &cols, span)?;
+                let value = value_at(this, &i, &j)?;
+                let value = this.node_of(&value, span, "an entry")?;
+                if !this.graph().ty(value).is_scalar() {
+                    this.cx.error_spanned_by(
+                        entry,
+                        format!("the closure of `.{what}()` must give a scalar, the new entry"),
+                    );
+                    return None;
+                }
+                let current = this.lookup(&name).and_then(|b| b.val.clone())?;
+                let current = this.node_of(&current, span, "a matrix")?;
+                let (i, j) = (this.int_node(&i, span)?, this.int_node(&j, span)?);
+                let updated = this
+                    .g()
+                    .try_add(Op::SetAt, &[current, value, i, j], span)
+                    .map_err(|message| this.cx.error_at(span, message))
+                    .ok()?;
+                let updated = this.val(updated);
+                this.rebind(&name, Some(updated));
+                Some(())
+            };
+            this.run_loop(&trip, 0, &names, cost, span, body)?;
+            let out = this.lookup(&name).and_then(|b| b.val.clone())?;
+            this.node_of(&out, span, "a matrix")
+        })
+    }
+
     fn combine(&mut self, combine: &Combine, acc: Val, item: Val, span: Span) -> Option<Val> {
         let tokens: proc_macro2::TokenStream = quote::quote_spanned!(span=> acc);
         let (left, right): (Expr, Expr) = (
@@ -979,7 +1149,11 @@ impl Lowerer<'_> {
             Combine::Method(method) => {
                 let a = self.float_node(&acc, &left)?;
                 let b = self.float_node(&item, &right)?;
-                let op = if method == "max" { Op::Max } else { Op::Min };
+                let op = match method.to_string().as_str() {
+                    "max" => Op::Max,
+                    "min" => Op::Min,
+                    _ => Op::Hypot,
+                };
                 let id = self
                     .g()
                     .try_add(op, &[a, b], span)
@@ -988,59 +1162,6 @@ impl Lowerer<'_> {
                 Some(self.val(id))
             }
         }
-    }
-
-    /// `m.map(|t| ..)` (or `a.zip_map(&b, |s, t| ..)`) whose closure reads values of the code
-    /// around it: written as the loop a person would write, `out[k] = f(m[k])` over the
-    /// entries, so a captured value is differentiated through like any other (the loop's
-    /// rules come from its body). The result has the first matrix's type.
-    pub(super) fn map_entries(
-        &mut self,
-        matrices: &[Id],
-        closure: &ExprClosure,
-        span: Span,
-    ) -> Option<Val> {
-        let Ty::Mat(rows, cols) = self.graph().ty(matrices[0]).clone() else {
-            self.cx.error_at(
-                span,
-                "matdiff internal error, please report it: an entry-wise map of a non-matrix",
-            );
-            return None;
-        };
-        let sources: Vec<Iter> = matrices
-            .iter()
-            .map(|&m| Iter::elements(self.val(m), rows.clone(), cols.clone()))
-            .collect();
-        let trip = sources[0].trip.clone();
-        let name = format!(" entries {}", self.next_frame);
-        let first = self.val(matrices[0]);
-        let cost = token_count(closure.body.to_token_stream()) + 4;
-        self.with_scope(|this| {
-            this.bind(name.clone(), Some(first), true);
-            let names = vec![name.clone()];
-            let body = |this: &mut Self, k: Val| {
-                let items = sources
-                    .iter()
-                    .map(|source| this.item(source, &k, span))
-                    .collect::<Option<Vec<Val>>>()?;
-                let value = this.call_closure(closure, items, span)?;
-                let value = this.float_node(&value, &closure.body)?;
-                let (i, j) = this.linear_position(&k, &rows, &cols, span)?;
-                let (i, j) = (this.int_node(&i, span)?, this.int_node(&j, span)?);
-                let acc = this.lookup(&name).and_then(|b| b.val.clone())?;
-                let acc = this.node_of(&acc, span, "a matrix")?;
-                let updated = this
-                    .g()
-                    .try_add(Op::SetAt, &[acc, value, i, j], span)
-                    .map_err(|message| this.cx.error_at(span, message))
-                    .ok()?;
-                let updated = this.val(updated);
-                this.rebind(&name, Some(updated));
-                Some(())
-            };
-            this.run_loop(&trip, 0, &names, cost, span, body)?;
-            this.lookup(&name).and_then(|b| b.val.clone())
-        })
     }
 
     /// A closure applied to values: its parameters bound by pattern, its body lowered in
@@ -1084,4 +1205,54 @@ enum Shape {
     Unit,
     Leaf,
     Tuple(Vec<Shape>),
+}
+
+/// The entry's name and the new entry of an `.apply()` closure: `|t| *t = e` gives `e`,
+/// `|t| *t += e` gives `*t + e` (`-=`, `*=`, `/=` likewise); a block of one such statement
+/// too. `None` for any other closure.
+fn apply_closure(arg: &Expr) -> Option<(proc_macro2::Ident, Expr)> {
+    let Expr::Closure(closure) = arg else {
+        return None;
+    };
+    let entry = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+        [syn::Pat::Ident(p)] => p.ident.clone(),
+        [syn::Pat::Type(typed)] => match &*typed.pat {
+            syn::Pat::Ident(p) => p.ident.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut body = &*closure.body;
+    while let Expr::Block(block) = body {
+        match block.block.stmts.as_slice() {
+            [syn::Stmt::Expr(inner, _)] => body = inner,
+            _ => return None,
+        }
+    }
+    let is_entry = |e: &Expr| match e {
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            expr,
+            ..
+        }) => matches!(&**expr, Expr::Path(p) if p.path.is_ident(&entry)),
+        _ => false,
+    };
+    match body {
+        Expr::Assign(assign) if is_entry(&assign.left) => {
+            Some((entry.clone(), (*assign.right).clone()))
+        }
+        Expr::Binary(binary) if is_entry(&binary.left) => {
+            let op = match binary.op {
+                syn::BinOp::AddAssign(t) => syn::BinOp::Add(syn::Token![+](t.spans[0])),
+                syn::BinOp::SubAssign(t) => syn::BinOp::Sub(syn::Token![-](t.spans[0])),
+                syn::BinOp::MulAssign(t) => syn::BinOp::Mul(syn::Token![*](t.spans[0])),
+                syn::BinOp::DivAssign(t) => syn::BinOp::Div(syn::Token![/](t.spans[0])),
+                _ => return None,
+            };
+            let right = &binary.right;
+            let left = &binary.left;
+            Some((entry.clone(), syn::parse_quote!((#left) #op (#right))))
+        }
+        _ => None,
+    }
 }

@@ -793,6 +793,27 @@ impl Lowerer<'_> {
     pub(super) fn lower_update_method(&mut self, call: &syn::ExprMethodCall) -> Option<Val> {
         let span = call.span();
         let (target, i, j, block) = match call.method.to_string().as_str() {
+            "apply" => return self.lower_apply(call),
+            // `a.component_mul_assign(&b)` is `a = a.component_mul(&b)`.
+            "component_mul_assign" if call.args.len() == 1 => {
+                let Expr::Path(path) = &*call.receiver else {
+                    return self.unsupported_update(call);
+                };
+                let Some(ident) = path.path.get_ident() else {
+                    return self.unsupported_update(call);
+                };
+                self.check_mutable(ident)?;
+                let a = self.lower_expr(&call.receiver, None)?;
+                let b = self.lower_expr(&call.args[0], None)?;
+                let product = self
+                    .g()
+                    .try_add(Op::ComponentMul, &[a, b], span)
+                    .map_err(|message| self.cx.error_spanned_by(call, message))
+                    .ok()?;
+                let product = self.val(product);
+                self.rebind(&ident.to_string(), Some(product));
+                return Some(Val::Unit);
+            }
             "set_column" | "set_row" if call.args.len() == 2 => {
                 let zero = Val::Int(0);
                 let at = self.value(&call.args[0], None)?;
@@ -837,8 +858,9 @@ impl Lowerer<'_> {
         self.cx.error_spanned_by(
             call,
             "supported updates of a `let mut` matrix are `m.set_column(j, &c)`, \
-             `m.set_row(i, &r)` and `m.<view>_mut(..).copy_from(&b)` with a view such as \
-             `column_mut(j)`, `row_mut(i)` or `fixed_view_mut::<R, C>(i, j)`",
+             `m.set_row(i, &r)`, `m.component_mul_assign(&b)`, `m.apply(|t| *t = ..)` and \
+             `m.<view>_mut(..).copy_from(&b)` with a view such as `column_mut(j)`, \
+             `row_mut(i)` or `fixed_view_mut::<R, C>(i, j)`",
         );
         None
     }

@@ -72,6 +72,27 @@ pub(super) enum MatrixMethod {
     ComponentDiv,
     /// `m.try_inverse()` without the `.unwrap()`/`.expect(..)` that makes it a value.
     TryInverse,
+    /// `m.add_scalar(s)`, as `m + s 11ᵀ`: the same sum per entry as nalgebra's.
+    AddScalar,
+    /// `m.abs()`, as `m.map(f64::abs)`: the scalar `abs` per entry, with its subgradient.
+    Abs,
+    /// `m.amax()`, as `m.abs().max()`: the largest `|entry|`, its derivative at the first
+    /// arg max.
+    AbsMax,
+    /// `m.mean()`, as `m.sum() / len`.
+    Mean,
+    /// `m.product()`, as `m.iter().product()`: nalgebra's fold, a chain of products whose
+    /// reverse sweep stays finite and right where entries are 0.
+    Product,
+    /// `a.cross(&b)` of 3-vectors, from its entries as nalgebra computes them.
+    Cross,
+    /// `a.angle(&b)`, lowered as nalgebra's code: 0 if a norm is 0, else the arc cosine of
+    /// the cosine clamped to `[−1, 1]`.
+    Angle,
+    /// `a.kronecker(&b)` of literal sizes, from its entries `a_ij b_kl`.
+    Kronecker,
+    /// `a.zip_map(&b, |x, y| ..)`: the closure per pair of entries, in a loop over them.
+    ZipMap,
 }
 
 /// Read from a matrix's shape, the arguments taken as integers.
@@ -250,10 +271,24 @@ pub(super) const METHODS: &[Method] = &[
     scalar("recip",  0, S::Op(Op::Fun(Fun::Recip)),  "recip()"),  // 1 / x
     scalar("abs",    0, S::Op(Op::Fun(Fun::Abs)),    "abs()"),    // |x|, derivative 0 at 0
     scalar("signum", 0, S::Op(Op::Fun(Fun::Signum)), "signum()"), // the sign, derivative 0
+    scalar("ln_1p",  0, S::Op(Op::Fun(Fun::Ln1p)),   "ln_1p()"),  // ln(1 + x)
+    scalar("exp_m1", 0, S::Op(Op::Fun(Fun::ExpM1)),  "exp_m1()"), // eˣ − 1
+    scalar("log10",  0, S::Op(Op::Fun(Fun::Log10)),  "log10()"),  // the base-10 logarithm
+    scalar("log2",   0, S::Op(Op::Fun(Fun::Log2)),   "log2()"),   // the base-2 logarithm
+    scalar("atan",   0, S::Op(Op::Fun(Fun::Atan)),   "atan()"),   // the arc tangent
+    scalar("asin",   0, S::Op(Op::Fun(Fun::Asin)),   "asin()"),   // the arc sine
+    scalar("acos",   0, S::Op(Op::Fun(Fun::Acos)),   "acos()"),   // the arc cosine
+    scalar("sinh",   0, S::Op(Op::Fun(Fun::Sinh)),   "sinh()"),   // the hyperbolic sine
+    scalar("cosh",   0, S::Op(Op::Fun(Fun::Cosh)),   "cosh()"),   // the hyperbolic cosine
+    scalar("cbrt",   0, S::Op(Op::Fun(Fun::Cbrt)),   "cbrt()"),   // the real cube root
     scalar("powi",   1, S::Powi,                     "powi(n)"),  // xⁿ, n an integer literal
     scalar("powf",   1, S::Op(Op::Powf),             "powf(p)"),  // xᵖ, differentiable in both
     scalar("max",    1, S::Op(Op::Max),              "max(y)"),   // the larger, and its derivative
     scalar("min",    1, S::Op(Op::Min),              "min(y)"),   // the smaller, and its derivative
+    scalar("atan2",  1, S::Op(Op::Atan2),            "atan2(x)"), // the angle of (x, y), y the receiver
+    scalar("hypot",  1, S::Op(Op::Hypot),            "hypot(y)"), // √(x² + y²) without overflow
+    scalar("copysign", 1, S::Op(Op::CopySign),       "copysign(s)"), // |x| with the sign of s
+    scalar("mul_add", 2, S::Op(Op::MulAdd),          "mul_add(a, b)"), // x a + b, rounded once
     scalar("clone",  0, S::Same,                     "clone()").unlisted(),
     // Matrices and vectors: linear algebra (`Op`'s documentation says what each computes).
     matrix("transpose",             0, M::Op(Op::Transpose),      "transpose()"),
@@ -263,10 +298,20 @@ pub(super) const METHODS: &[Method] = &[
     matrix("component_div",         1, M::ComponentDiv,           "component_div(&y)"),
     matrix("norm",                  0, M::Op(Op::Norm),           "norm()"),
     matrix("norm_squared",          0, M::Op(Op::NormSquared),    "norm_squared()"),
+    matrix("normalize",             0, M::Op(Op::Normalize),      "normalize()"),
     matrix("sum",                   0, M::Op(Op::Sum),            "sum()").generic(),
     matrix("max",                   0, M::Op(Op::MaxEntry),       "max()"),
     matrix("min",                   0, M::Op(Op::MinEntry),       "min()"),
     matrix("map",                   1, M::Map,                    "map(|t| ..)"),
+    matrix("add_scalar",            1, M::AddScalar,              "add_scalar(s)"),
+    matrix("abs",                   0, M::Abs,                    "abs()"),
+    matrix("amax",                  0, M::AbsMax,                 "amax()"),
+    matrix("mean",                  0, M::Mean,                   "mean()"),
+    matrix("product",               0, M::Product,                "product()"),
+    matrix("zip_map",               2, M::ZipMap,                 "zip_map(&y, |a, b| ..)"),
+    matrix("kronecker",             1, M::Kronecker,              "kronecker(&y)"),
+    matrix("cross",                 1, M::Cross,                  "cross(&y)"),
+    matrix("angle",                 1, M::Angle,                  "angle(&y)"),
     matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
     matrix("symmetric_eigenvalues", 0, M::Op(Op::SymEigenvalues), "symmetric_eigenvalues()"),
@@ -365,7 +410,11 @@ fn takes_turbofish(name: &str) -> bool {
 /// the wrong receiver reports only that.
 fn reads_arguments_as_syntax(name: &str) -> bool {
     METHODS.iter().any(|method| {
-        method.name == name && matches!(method.lowering, L::Scalar(S::Powi) | L::Matrix(M::Map))
+        method.name == name
+            && matches!(
+                method.lowering,
+                L::Scalar(S::Powi) | L::Matrix(M::Map | M::ZipMap)
+            )
     })
 }
 
@@ -718,6 +767,20 @@ impl Lowerer<'_> {
             M::Same => return self.expect_args(call, entry.arity).then_some(receiver),
             M::Map => return self.lower_map(call, receiver),
             M::ComponentDiv => return self.lower_component_div(call, receiver, &args),
+            M::ZipMap => return self.lower_zip_map(call, receiver),
+            M::AddScalar
+            | M::Abs
+            | M::AbsMax
+            | M::Mean
+            | M::Product
+            | M::Cross
+            | M::Angle
+            | M::Kronecker => {
+                if !self.expect_args(call, entry.arity) {
+                    return None;
+                }
+                return self.lower_composite_method(call, method, receiver, &args);
+            }
             M::TryInverse => {
                 self.cx.error_spanned_by(
                     call,
@@ -785,9 +848,7 @@ impl Lowerer<'_> {
         }
         let f = match &call.args[0] {
             Expr::Closure(closure) if self.reads_outer_values(closure) => {
-                return self
-                    .map_entries(&[matrix], closure, call.span())
-                    .and_then(|v| self.node_of(&v, call.span(), "a matrix"));
+                return self.map_reading_outer_values(matrix, closure, call.span());
             }
             Expr::Closure(closure) => self.lower_closure(closure)?,
             Expr::Path(path) => match scalar_function_path(&path.path) {
@@ -939,6 +1000,188 @@ impl Lowerer<'_> {
         }
         let inverse = self.g().try_add(Op::Map(recip), &[args[0]], span).ok()?;
         self.g().try_add(Op::ComponentMul, &[a, inverse], span).ok()
+    }
+
+    /// The matrix methods lowered to ops that have rules of their own (see [`MatrixMethod`]).
+    fn lower_composite_method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        method: &MatrixMethod,
+        m: Id,
+        args: &[Id],
+    ) -> Option<Id> {
+        let span = call.span();
+        let ty = self.graph().ty(m).clone();
+        let Ty::Mat(rows, cols) = ty.clone() else {
+            return None;
+        };
+        Some(match method {
+            M::AddScalar => {
+                if !self.graph().ty(args[0]).is_scalar() {
+                    self.cx.error_spanned_by(
+                        &call.args[0],
+                        "`.add_scalar()` takes a scalar; add a matrix with `+`",
+                    );
+                    return None;
+                }
+                let filled = self.g().add_typed(Op::Fill, &[args[0]], ty, span);
+                self.g().add(Op::Add, &[m, filled], span)
+            }
+            M::Abs | M::AbsMax => {
+                let abs = self.scalar_fn_of(Fun::Abs);
+                let entries = self.g().add(Op::Map(abs), &[m], span);
+                if matches!(method, M::Abs) {
+                    entries
+                } else {
+                    self.g().add(Op::MaxEntry, &[entries], span)
+                }
+            }
+            // nalgebra divides the sum by the length; `a / n` is `a · (1 / n)` here, as for
+            // every division, equal up to rounding.
+            M::Mean => {
+                let sum = self.g().add(Op::Sum, &[m], span);
+                let count = self.entry_count(&rows, &cols, span);
+                let inverse = self.g().add(Op::Fun(Fun::Recip), &[count], span);
+                self.g().add(Op::Mul, &[inverse, sum], span)
+            }
+            M::Product => {
+                let entries = Rc::new(Iter::elements(self.val(m), rows, cols));
+                let product = self.iterator_method(call, &entries, &It::Product)?;
+                return self.node_of(&product, span, "a product");
+            }
+            M::Cross => return self.lower_cross(call, m, args[0]),
+            M::Angle => {
+                let angle = self.lower_angle(call, m, args[0])?;
+                return self.node_of(&angle, span, "an angle");
+            }
+            M::Kronecker => return self.lower_kronecker(call, m, args[0]),
+            M::Op(_) | M::Same | M::Map | M::ComponentDiv | M::TryInverse | M::ZipMap => {
+                return None
+            }
+        })
+    }
+
+    /// The number of entries of a `rows x cols` matrix, as a scalar.
+    fn entry_count(&mut self, rows: &Dim, cols: &Dim, span: Span) -> Id {
+        let size = |g: &mut Graph, dim: &Dim| match dim {
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "a size, as nalgebra converts it"
+            )]
+            Dim::Lit(n) => g.lit(*n as f64, span),
+            Dim::Param(name) => g.add_typed(Op::IntConst(name.clone()), &[], Ty::Scalar, span),
+        };
+        if let (Dim::Lit(r), Dim::Lit(c)) = (rows, cols) {
+            return size(self.g(), &Dim::Lit(r * c));
+        }
+        let r = size(self.g(), rows);
+        let c = size(self.g(), cols);
+        self.g().add(Op::Mul, &[r, c], span)
+    }
+
+    /// `a × b` of two 3-vectors (columns or rows), entry by entry as nalgebra writes it:
+    /// `(a_y b_z − a_z b_y, a_z b_x − a_x b_z, a_x b_y − a_y b_x)`.
+    fn lower_cross(&mut self, call: &syn::ExprMethodCall, a: Id, b: Id) -> Option<Id> {
+        let span = call.span();
+        let (ta, tb) = (self.graph().ty(a).clone(), self.graph().ty(b).clone());
+        let column = Ty::Mat(Dim::Lit(3), Dim::Lit(1));
+        if ta != tb || (ta != column && ta != column.transposed()) {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`.cross()` needs two 3-vectors of the same shape (3x1 or 1x3), found a {} \
+                     and a {}",
+                    ta.describe(),
+                    tb.describe()
+                ),
+            );
+            return None;
+        }
+        let is_column = ta == column;
+        let at = |g: &mut Graph, v: Id, k: usize| {
+            let (i, j) = if is_column { (k, 0) } else { (0, k) };
+            g.add(Op::Index(i, j), &[v], span)
+        };
+        let g = self.g();
+        let (ax, ay, az) = (at(g, a, 0), at(g, a, 1), at(g, a, 2));
+        let (bx, by, bz) = (at(g, b, 0), at(g, b, 1), at(g, b, 2));
+        let entry = |g: &mut Graph, p: (Id, Id), q: (Id, Id)| {
+            let left = g.add(Op::Mul, &[p.0, p.1], span);
+            let right = g.add(Op::Mul, &[q.0, q.1], span);
+            g.add(Op::Sub, &[left, right], span)
+        };
+        let x = entry(g, (ay, bz), (az, by));
+        let y = entry(g, (az, bx), (ax, bz));
+        let z = entry(g, (ax, by), (ay, bx));
+        Some(g.add_typed(Op::Assemble, &[x, y, z], ta, span))
+    }
+
+    /// `a.angle(&b)` as nalgebra computes it (`Matrix::angle`): 0 if either norm is 0, else
+    /// `acos(clamp(<a, b> / (‖a‖ ‖b‖), −1, 1))`, lowered from that code, so the test is a
+    /// branch and the clamp a `max`/`min` (slope 0 where it clamps), each with its rules.
+    fn lower_angle(&mut self, call: &syn::ExprMethodCall, a: Id, b: Id) -> Option<Val> {
+        let span = call.span();
+        let (ta, tb) = (self.graph().ty(a).clone(), self.graph().ty(b).clone());
+        if ta != tb {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "dimension mismatch in `.angle()`: left is {}, right is {}",
+                    ta.describe(),
+                    tb.describe()
+                ),
+            );
+            return None;
+        }
+        let code: Expr = syn::parse_quote_spanned! {span=> {
+            let prod = __matdiff_angle_a.dot(&__matdiff_angle_b);
+            let n1 = __matdiff_angle_a.norm();
+            let n2 = __matdiff_angle_b.norm();
+            if n1 == 0.0 || n2 == 0.0 {
+                0.0
+            } else {
+                (prod / (n1 * n2)).max(-1.0).min(1.0).acos()
+            }
+        }};
+        let (a, b) = (self.val(a), self.val(b));
+        self.with_scope(|this| {
+            this.bind("__matdiff_angle_a".to_owned(), Some(a), false);
+            this.bind("__matdiff_angle_b".to_owned(), Some(b), false);
+            this.value(&code, None)
+        })
+    }
+
+    /// `a ⊗ b` of literal sizes, from its entries: `(a ⊗ b)[(i p + k, j q + l)] = a_ij b_kl`
+    /// for a `p x q` matrix `b`, each the product nalgebra computes.
+    fn lower_kronecker(&mut self, call: &syn::ExprMethodCall, a: Id, b: Id) -> Option<Id> {
+        let span = call.span();
+        let (ta, tb) = (self.graph().ty(a).clone(), self.graph().ty(b).clone());
+        let (Ty::Mat(Dim::Lit(m), Dim::Lit(n)), Ty::Mat(Dim::Lit(p), Dim::Lit(q))) = (&ta, &tb)
+        else {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`.kronecker()` needs matrices of literal sizes (its size is the product of \
+                     theirs, which a const generic cannot name), found a {} and a {}; give \
+                     both literal sizes",
+                    ta.describe(),
+                    tb.describe()
+                ),
+            );
+            return None;
+        };
+        let (m, n, p, q) = (*m, *n, *p, *q);
+        let mut entries = Vec::with_capacity(m * n * p * q);
+        for column in 0..n * q {
+            for row in 0..m * p {
+                let g = self.g();
+                let x = g.add(Op::Index(row / p, column / q), &[a], span);
+                let y = g.add(Op::Index(row % p, column % q), &[b], span);
+                entries.push(g.add(Op::Mul, &[x, y], span));
+            }
+        }
+        let ty = Ty::Mat(Dim::Lit(m * p), Dim::Lit(n * q));
+        Some(self.g().add_typed(Op::Assemble, &entries, ty, span))
     }
 
     pub(super) fn expect_args(&self, call: &syn::ExprMethodCall, arity: usize) -> bool {

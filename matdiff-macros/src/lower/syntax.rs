@@ -100,9 +100,11 @@ pub(super) fn is_integer_type(name: &str) -> bool {
 /// update a `let mut` matrix.
 pub(super) fn is_update_method(call: &syn::ExprMethodCall) -> bool {
     let name = call.method.to_string();
-    matches!(name.as_str(), "set_column" | "set_row")
-        || (name == "copy_from"
-            && matches!(&*call.receiver, Expr::MethodCall(view) if view.method.to_string().ends_with("_mut")))
+    matches!(
+        name.as_str(),
+        "set_column" | "set_row" | "component_mul_assign" | "apply"
+    ) || (name == "copy_from"
+        && matches!(&*call.receiver, Expr::MethodCall(view) if view.method.to_string().ends_with("_mut")))
 }
 
 pub(super) fn sizeless_constructor(expr: &Expr) -> bool {

@@ -386,6 +386,8 @@ impl Gen<'_> {
             4 => {
                 let method = *self.rng.pick(&[
                     "exp", "ln", "sqrt", "sin", "cos", "tan", "tanh", "recip", "abs", "signum",
+                    "ln_1p", "exp_m1", "log10", "log2", "atan", "asin", "acos", "sinh", "cosh",
+                    "cbrt",
                 ]);
                 format!("({}).{method}()", self.expr(s, d))
             }
@@ -396,12 +398,17 @@ impl Gen<'_> {
                 format!("({}).powi({n})", self.expr(s, d))
             }
             6 => {
-                let method = *self.rng.pick(&["powf", "max", "min"]);
+                let method = *self
+                    .rng
+                    .pick(&["powf", "max", "min", "atan2", "hypot", "copysign"]);
                 format!("({}).{method}({})", self.expr(s, d), self.expr(s, d))
             }
             7 => {
                 let (r, c) = self.dims();
-                let method = *self.rng.pick(&["norm", "norm_squared", "sum"]);
+                let method =
+                    *self
+                        .rng
+                        .pick(&["norm", "norm_squared", "sum", "mean", "amax", "product"]);
                 format!("({}).{method}()", self.expr(Shape::Mat(r, c), d))
             }
             8 => {
@@ -449,7 +456,22 @@ impl Gen<'_> {
                 let method = *self.rng.pick(&["component_mul", "component_div"]);
                 format!("({}).{method}(&{})", self.expr(m, d), self.expr(m, d))
             }
-            7 => format!("({}).map(|t| t.tanh() * 2.0)", self.expr(m, d)),
+            7 => match self.rng.below(6) {
+                0 => format!("({}).map(|t| t.tanh() * 2.0)", self.expr(m, d)),
+                1 => format!("({}).abs()", self.expr(m, d)),
+                2 => format!("({}).normalize()", self.expr(m, d)),
+                3 => format!(
+                    "({}).add_scalar({})",
+                    self.expr(m, d),
+                    self.expr(Shape::Scalar, d)
+                ),
+                4 => format!(
+                    "({}).zip_map(&{}, |a, b| a * b + 1.0)",
+                    self.expr(m, d),
+                    self.expr(m, d)
+                ),
+                _ => format!("({}).cross(&{})", self.expr(m, d), self.expr(m, d)),
+            },
             _ if r == c => format!("({}).try_inverse().unwrap()", self.expr(m, d)),
             _ => format!("-({})", self.expr(m, d)),
         }

@@ -291,11 +291,16 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
         }
         Op::NormSquared => Scalar(a[0].mat().norm_squared()),
         Op::Norm => Scalar(a[0].mat().norm()),
+        Op::Normalize => Mat(a[0].mat().normalize()),
         Op::Index(i, j) => Scalar(a[0].mat()[(*i, *j)]),
         Op::Fun(fun) => Scalar(apply(*fun, a[0].scalar())),
         Op::Powf => Scalar(a[0].scalar().powf(a[1].scalar())),
         Op::Max => Scalar(a[0].scalar().max(a[1].scalar())),
         Op::Min => Scalar(a[0].scalar().min(a[1].scalar())),
+        Op::Atan2 => Scalar(a[0].scalar().atan2(a[1].scalar())),
+        Op::Hypot => Scalar(a[0].scalar().hypot(a[1].scalar())),
+        Op::CopySign => Scalar(a[0].scalar().copysign(a[1].scalar())),
+        Op::MulAdd => Scalar(a[0].scalar().mul_add(a[1].scalar(), a[2].scalar())),
         Op::Map(f) => Mat(a[0].mat().map(|t| scalar_fn(env, g, *f, t))),
         Op::Inverse(_) => Mat(a[0]
             .mat()
@@ -606,6 +611,16 @@ pub fn apply(fun: Fun, x: f64) -> f64 {
             }
         }
         Fun::Powi(n) => x.powi(n),
+        Fun::Ln1p => x.ln_1p(),
+        Fun::ExpM1 => x.exp_m1(),
+        Fun::Log10 => x.log10(),
+        Fun::Log2 => x.log2(),
+        Fun::Atan => x.atan(),
+        Fun::Asin => x.asin(),
+        Fun::Acos => x.acos(),
+        Fun::Sinh => x.sinh(),
+        Fun::Cosh => x.cosh(),
+        Fun::Cbrt => x.cbrt(),
     }
 }
 

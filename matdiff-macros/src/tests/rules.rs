@@ -201,16 +201,33 @@ fn instances(op: &Op) -> Vec<Instance> {
         Op::Sum | Op::NormSquared | Op::Norm => {
             vec![inst(op.clone(), &[m(2, 3)]), inst(op.clone(), &[m(1, 1)])]
         }
+        // Entries of one sign in [0.5, 1.5]: far from the origin, where it is undefined.
+        Op::Normalize => vec![
+            on(Domain::NonZero, Op::Normalize, &[m(3, 1)]),
+            on(Domain::NonZero, Op::Normalize, &[m(2, 3)]),
+        ],
         Op::Index(..) => vec![
             inst(Op::Index(0, 0), &[m(2, 3)]),
             inst(Op::Index(1, 2), &[m(3, 4)]),
             inst(Op::Index(2, 0), &[m(3, 1)]),
         ],
         Op::Fun(fun) => match fun {
-            Fun::Exp | Fun::Sin | Fun::Cos | Fun::Tan | Fun::Tanh => {
-                vec![within(Domain::Any, op.clone())]
+            Fun::Exp
+            | Fun::Sin
+            | Fun::Cos
+            | Fun::Tan
+            | Fun::Tanh
+            | Fun::ExpM1
+            | Fun::Atan
+            | Fun::Sinh
+            | Fun::Cosh => vec![within(Domain::Any, op.clone())],
+            Fun::Ln | Fun::Sqrt | Fun::Log10 | Fun::Log2 => {
+                vec![within(Domain::Positive, op.clone())]
             }
-            Fun::Ln | Fun::Sqrt => vec![within(Domain::Positive, op.clone())],
+            // Inside (−1, 1), away from the poles of the derivatives at ±1 (−1 for `ln_1p`).
+            Fun::Asin | Fun::Acos | Fun::Ln1p => vec![within(Domain::Interior, op.clone())],
+            // Away from the pole of the derivative at 0, on both sides.
+            Fun::Cbrt => vec![within(Domain::NonZero, op.clone())],
             Fun::Recip | Fun::Abs | Fun::Signum | Fun::Step | Fun::Sign | Fun::RecipOrZero => {
                 vec![within(Domain::NonZero, op.clone())]
             }
@@ -221,7 +238,15 @@ fn instances(op: &Op) -> Vec<Instance> {
                 .collect(),
         },
         Op::Powf => vec![on(Domain::Positive, Op::Powf, &[s.clone(), s])],
-        Op::Max | Op::Min => vec![inst(op.clone(), &[s.clone(), s])],
+        Op::Max | Op::Min | Op::MulAdd => {
+            let arity = if op == &Op::MulAdd { 3 } else { 2 };
+            vec![inst(op.clone(), &vec![s; arity])]
+        }
+        // Away from the origin, where `atan2` jumps and `hypot` has a kink, and from `a = 0`,
+        // the kink of `copysign`.
+        Op::Atan2 | Op::Hypot | Op::CopySign => {
+            vec![on(Domain::NonZero, op.clone(), &[s.clone(), s])]
+        }
         Op::Map(_) => vec![mapped(body_sin_exp), mapped(body_log), mapped(body_affine)],
         Op::Inverse(_) => vec![
             on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),

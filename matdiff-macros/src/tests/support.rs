@@ -25,6 +25,9 @@ pub enum Domain {
     Any,
     /// Uniform in `[0.5, 2]`: for `ln`, `sqrt`.
     Positive,
+    /// Uniform in `[-0.8, 0.8]`: inside the domain of `asin`, `acos`, `ln_1p`, away from the
+    /// poles of their derivatives at `±1`.
+    Interior,
     /// `±` uniform in `[0.5, 1.5]`: away from the kinks and poles at 0.
     NonZero,
     /// A square matrix `2 I + E`, `E` uniform in `[-0.25, 0.25]`: invertible, well
@@ -67,6 +70,7 @@ impl Rng {
                 sign * (0.5 + u)
             }
             Domain::Positive => 0.5 + 1.5 * u,
+            Domain::Interior => 1.6 * u - 0.8,
             _ => 2.0 * u - 1.0,
         }
     }
@@ -88,7 +92,7 @@ impl Rng {
         }
         let (r, c) = dims(ty);
         let m = match domain {
-            Domain::Any | Domain::Positive | Domain::NonZero => {
+            Domain::Any | Domain::Positive | Domain::NonZero | Domain::Interior => {
                 DMatrix::from_fn(r, c, |_, _| self.sample(domain))
             }
             Domain::NearIdentity => DMatrix::identity(r, c) * 2.0 + self.uniform(r, c, 0.25),

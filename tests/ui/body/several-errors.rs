@@ -9,7 +9,7 @@ static scale: f64 = 2.0;
 #[differentiate(wrt = x)]
 fn f(x: &SVector<f64, 3>, a: &SMatrix<f64, 3, 3>) -> f64 {
     let y = scale * (a * x);
-    let z = x.amax() + y.norm();
+    let z = x.iamax() + y.norm();
     if z > 0.0 { z } else { x.norm() }
 }
 

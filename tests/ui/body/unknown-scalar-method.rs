@@ -2,7 +2,7 @@ use matdiff::differentiate;
 
 #[differentiate(wrt = x)]
 fn f(x: f64) -> f64 {
-    x.cbrt()
+    x.asinh()
 }
 
 fn main() {}

@@ -3,7 +3,7 @@ use matdiff::nalgebra::SVector;
 
 #[differentiate(wrt = x)]
 fn f(x: &SVector<f64, 3>) -> f64 {
-    x.amax()
+    x.iamax()
 }
 
 fn main() {}

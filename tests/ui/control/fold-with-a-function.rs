@@ -3,7 +3,7 @@ use matdiff::nalgebra::SVector;
 
 #[differentiate(wrt = x)]
 fn f(x: &SVector<f64, 3>) -> f64 {
-    x.iter().fold(0.0, f64::hypot)
+    x.iter().fold(1.0, f64::powf)
 }
 
 fn main() {}

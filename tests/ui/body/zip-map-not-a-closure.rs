@@ -1,0 +1,9 @@
+use matdiff::differentiate;
+use matdiff::nalgebra::Vector3;
+
+#[differentiate(wrt = a)]
+fn f(a: &Vector3<f64>, b: &Vector3<f64>) -> f64 {
+    a.zip_map(b, f64::max).sum()
+}
+
+fn main() {}

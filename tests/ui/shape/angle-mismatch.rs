@@ -1,0 +1,9 @@
+use matdiff::differentiate;
+use matdiff::nalgebra::{Vector2, Vector3};
+
+#[differentiate(wrt = a)]
+fn f(a: &Vector3<f64>, b: &Vector2<f64>) -> f64 {
+    a.angle(b)
+}
+
+fn main() {}
