@@ -33,7 +33,10 @@ fn main() {
     println!("residual at w0 = {:?}: {:?}", w0.as_slice(), r.as_slice());
     println!("Jacobian (= X):{j}");
     assert_eq!(j, x, "the Jacobian of X w − y is X");
-    assert!((r - residual(&w0, &x, &y)).amax() < 1e-12, "the value is the function's");
+    assert!(
+        (r - residual(&w0, &x, &y)).amax() < 1e-12,
+        "the value is the function's"
+    );
 
     // One step: solve the normal equations (Jᵀ J) d = Jᵀ r by Cholesky.
     let normal = j.transpose() * j;

@@ -302,3 +302,84 @@ fn hessians_are_symmetric_hvp_columns() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Composition: a loss built on a residual, a residual built on a matrix-valued helper.
+
+/// `Σ rᵢ²` of the curve-fitting residual: its gradient is `2 Jᵀ r`.
+#[differentiate(wrt = p)]
+fn curve_loss(p: &Vector2<f64>) -> f64 {
+    let r: SVector<f64, 5> = curve_residuals(p);
+    r.norm_squared()
+}
+
+/// A rotation by `theta`, matrix-valued.
+#[differentiate(wrt = theta)]
+fn rotation(theta: f64) -> Matrix2<f64> {
+    let (s, c) = (theta.sin(), theta.cos());
+    Matrix2::new(c, -s, s, c)
+}
+
+/// The residual of a rotated and shifted point against a target, through the helper.
+#[differentiate(wrt = (theta, t))]
+fn pose_residual(
+    theta: f64,
+    t: &Vector2<f64>,
+    p: &Vector2<f64>,
+    target: &Vector2<f64>,
+) -> Vector2<f64> {
+    let r: Matrix2<f64> = rotation(theta);
+    r * p + t - target
+}
+
+/// And a loss on that residual, two calls deep.
+#[differentiate(wrt = (theta, t))]
+fn pose_loss(theta: f64, t: &Vector2<f64>, p: &Vector2<f64>, target: &Vector2<f64>) -> f64 {
+    let r: Vector2<f64> = pose_residual(theta, t, p, target);
+    0.5 * r.norm_squared()
+}
+
+#[test]
+fn composition_through_matrix_valued_calls() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let p = rng.matrix::<2, 1>();
+        let (r, j) = curve_residuals_value_and_jacobian(&p);
+        let grad = curve_loss_grad(&p);
+        assert!((grad - 2.0 * j.transpose() * r).amax() <= 1e-12 * grad.amax().max(1.0));
+        common::full_check(
+            curve_loss,
+            curve_loss_grad,
+            curve_loss_value_and_grad,
+            curve_loss_hvp,
+            &p,
+            &mut rng,
+            common::TOL,
+        );
+
+        let (theta, t) = (rng.uniform() * 3.0, rng.matrix::<2, 1>());
+        let (q, target) = (rng.matrix::<2, 1>(), rng.matrix::<2, 1>());
+        let (jt, jtt) = pose_residual_jacobian(theta, &t, &q, &target);
+        let fd = |h: f64| {
+            (pose_residual(theta + h, &t, &q, &target) - pose_residual(theta - h, &t, &q, &target))
+                / (2.0 * h)
+        };
+        assert!((jt - fd(1e-6)).amax() < 1e-8, "{jt} {}", fd(1e-6));
+        assert_eq!(jtt, Matrix2::identity());
+        let x = (theta, t);
+        common::full_check(
+            |x: &(f64, Vector2<f64>)| pose_loss(x.0, &x.1, &q, &target),
+            |x: &(f64, Vector2<f64>)| pose_loss_grad(x.0, &x.1, &q, &target),
+            |x: &(f64, Vector2<f64>)| pose_loss_value_and_grad(x.0, &x.1, &q, &target),
+            |x: &(f64, Vector2<f64>), v: &(f64, Vector2<f64>)| {
+                pose_loss_hvp(x.0, &x.1, &q, &target, v.0, &v.1)
+            },
+            &x,
+            &mut rng,
+            common::TOL,
+        );
+        // By hand: ∂/∂t ½‖r‖² = r.
+        let r = pose_residual(theta, &t, &q, &target);
+        assert!((pose_loss_grad(theta, &t, &q, &target).1 - r).amax() < 1e-12);
+    }
+}

@@ -191,29 +191,53 @@ fn matrix_valued(
     sig: &Signature,
 ) -> syn::Result<Program> {
     let n = params.len();
-    let upto = graph.len();
-    let jacobian = jacobian::jacobian(&mut graph, value, wrt);
-    let directions: Vec<(Id, Id)> = sig
-        .wrt
-        .iter()
-        .map(|&k| {
-            let node = graph.node(params[k]);
-            let (ty, span) = (node.ty.clone(), node.span);
-            (params[k], graph.add_typed(Op::Param(n + k), &[], ty, span))
-        })
-        .collect();
-    let jvp = forward::tangents(&mut graph, &directions, upto)[value.index()];
+    let primal = graph.len();
     let span = graph.node(value).span;
     let cotangent = graph.add_typed(Op::Param(2 * n), &[], sig.output.clone(), span);
+    let directions: Vec<Id> = params
+        .iter()
+        .enumerate()
+        .map(|(k, &param)| {
+            let node = graph.node(param);
+            let (ty, span) = (node.ty.clone(), node.span);
+            graph.add_typed(Op::Param(n + k), &[], ty, span)
+        })
+        .collect();
+
+    // For callers, first, so that the tangent pass over it sees no other derivative: the VJP
+    // with respect to every parameter, and its tangent along a direction for every parameter
+    // and for the cotangent (`Op::Param(2n + 1)`).
+    let gradient_all = reverse::vjp(&mut graph, &[(value, cotangent)], params);
+    let upto = graph.len();
+    let mut seeds: Vec<(Id, Id)> = params.iter().copied().zip(directions.clone()).collect();
+    let direction = graph.add_typed(Op::Param(2 * n + 1), &[], sig.output.clone(), span);
+    seeds.push((cotangent, direction));
+    let tangent = forward::tangents(&mut graph, &seeds, upto);
+    let tangent_all = std::iter::once(tangent[value.index()])
+        .chain(
+            gradient_all
+                .iter()
+                .map(|grad| grad.and_then(|id| tangent[id.index()])),
+        )
+        .collect();
+
+    // The user's: along the `wrt` directions only, and the Jacobian over the primal.
+    let wrt_seeds: Vec<(Id, Id)> = sig
+        .wrt
+        .iter()
+        .map(|&k| (params[k], directions[k]))
+        .collect();
+    let jvp = forward::tangents(&mut graph, &wrt_seeds, primal)[value.index()];
     let vjp = reverse::vjp(&mut graph, &[(value, cotangent)], wrt);
+    let jacobian = jacobian::jacobian(&mut graph, value, wrt);
     check_internal(&graph)?;
     Ok(Program {
         graph,
         value,
         gradient: Vec::new(),
         hvp: Vec::new(),
-        gradient_all: Vec::new(),
-        tangent_all: Vec::new(),
+        gradient_all,
+        tangent_all,
         hessian: None,
         jvp,
         vjp,

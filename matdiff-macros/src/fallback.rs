@@ -6,7 +6,7 @@
 use crate::emit;
 use crate::ir::Ty;
 use crate::sig::Signature;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{ItemFn, ReturnType};
 
@@ -28,18 +28,6 @@ fn stubs(sig: &Signature) -> TokenStream {
         ReturnType::Type(_, ty) => quote!(#ty),
         ReturnType::Default => quote!(()),
     };
-    let value_types = sig.params.iter().map(|p| p.value_type);
-    let all_values = quote!((#value_ty, #(#value_types),*));
-    let directions: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let ident = Ident::new(&format!("__d{k}"), Span::mixed_site());
-            let ty = p.written;
-            quote!(#ident: #ty)
-        })
-        .collect();
     let unreachable = quote!(::core::unreachable!(
         "matdiff reported a compile error here"
     ));
@@ -47,6 +35,10 @@ fn stubs(sig: &Signature) -> TokenStream {
     let stub = |suffix: &str, extra: &[TokenStream], ret: &TokenStream| {
         emit::generated_fn(sig, suffix, doc, extra, ret, &unreachable)
     };
+    let signatures = emit::hidden_signatures(sig);
+    let vjp = stub(emit::HIDDEN_VJP, &signatures.vjp, &signatures.ret);
+    let tangent = stub(emit::HIDDEN_TANGENT, &signatures.tangent, &signatures.ret);
+    let hidden = emit::hidden_type(sig, &quote!(#vjp #tangent));
     if sig.output != Ty::Scalar {
         let jvp = stub("jvp", &emit::direction_params(sig), &value_ty);
         let vjp = stub("vjp", &[emit::cotangent_param(sig)], &grad_ty);
@@ -59,14 +51,11 @@ fn stubs(sig: &Signature) -> TokenStream {
             );
             quote!(#jacobian #value_and)
         });
-        return quote!(#jvp #vjp #jacobian);
+        return quote!(#jvp #vjp #jacobian #hidden);
     }
     let grad = stub("grad", &[], &grad_ty);
     let value_and_grad = stub("value_and_grad", &[], &quote!((#value_ty, #grad_ty)));
     let hvp = stub("hvp", &emit::direction_params(sig), &grad_ty);
     let hessian = emit::hessian_type(sig).map(|ty| stub("hessian", &[], &ty));
-    let vjp = stub(emit::HIDDEN_VJP, &[], &all_values);
-    let tangent = stub(emit::HIDDEN_TANGENT, &directions, &all_values);
-    let hidden = emit::hidden_type(sig, &quote!(#vjp #tangent));
     quote!(#grad #value_and_grad #hvp #hessian #hidden)
 }

@@ -107,7 +107,14 @@ impl Graph {
     /// Registers a call target and returns its index for `Op::Call`; the same path called
     /// the same way gets the same index, so repeated calls share their derivatives.
     pub fn add_callee(&mut self, callee: Callee) -> usize {
-        let key = |c: &Callee| (c.path.to_token_stream().to_string(), c.by_ref.clone());
+        let key = |c: &Callee| {
+            let output = c.output.clone();
+            (
+                c.path.to_token_stream().to_string(),
+                c.by_ref.clone(),
+                output,
+            )
+        };
         if let Some(existing) = self.callees.iter().position(|c| key(c) == key(&callee)) {
             return existing;
         }
@@ -271,6 +278,9 @@ pub struct Callee {
     pub scalar_args: Vec<bool>,
     /// Per argument: an integer or a condition, converted to the callee's own type.
     pub int_args: Vec<bool>,
+    /// What the callee returns: a scalar, or a matrix, whose hidden functions then also take
+    /// the output's cotangent (after the arguments) and its direction (after theirs).
+    pub output: Ty,
 }
 
 /// One output of a closure body: the scalar function `t -> output(t)`.

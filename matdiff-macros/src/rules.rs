@@ -97,6 +97,21 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         Op::SymEigenvalues => Some(eigenvalues_jvp(g, args[0], d[0]?, span)),
         Op::SymEigenvectors => Some(eigenvectors_jvp(g, y, args[0], d[0]?, span)),
         Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
+        // A matrix-valued callee: dY = the value's part of the tangent of its VJP at a zero
+        // cotangent (the callee's `__matdiff_tangent(params, 0, dparams, 0)`).
+        Op::Call(c) if g.ty(y).is_matrix() => {
+            let output = g.ty(y).clone();
+            let zero = g.zeros(&output, span);
+            let mut operands = args.to_vec();
+            operands.push(zero);
+            for (k, &arg) in args.iter().enumerate() {
+                operands.push(d[k].unwrap_or_else(|| zeros_like(g, arg, span)));
+            }
+            operands.push(zero);
+            let tuple = call_tuple(g, output, args);
+            let tangent = g.add_typed(Op::CallTangent(*c), &operands, tuple, span);
+            Some(g.add(Op::Field(0), &[tangent], span))
+        }
         // df = Σₖ <∇ₖf, dxₖ>.
         Op::Call(c) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -116,7 +131,9 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
                 let direction = d[k].unwrap_or_else(|| zeros_like(g, arg, span));
                 operands.push(direction);
             }
-            Some(g.add(Op::CallTangent(*c), &operands, span))
+            // The tangent of a tuple has the tuple's type.
+            let tuple = g.ty(y).clone();
+            Some(g.add_typed(Op::CallTangent(*c), &operands, tuple, span))
         }
         Op::Field(i) => d[0].map(|dt| g.add(Op::Field(*i), &[dt], span)),
         Op::CallTangent(_) => {
@@ -268,6 +285,14 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         (Op::SymEigenvalues, _) => eigenvalues_vjp(g, args[0], ybar, span),
         (Op::SymEigenvectors, _) => eigenvectors_vjp(g, y, args[0], ybar, span),
         (Op::EigenGaps, _) => eigen_gaps_vjp(g, y, ybar, span),
+        // A matrix-valued callee: x̄ₖ from its VJP at the cotangent ȳ.
+        (Op::Call(c), _) if g.ty(y).is_matrix() => {
+            let tuple = call_tuple(g, g.ty(y).clone(), args);
+            let mut operands = args.to_vec();
+            operands.push(ybar);
+            let vjp = g.add_typed(Op::CallVjp(*c), &operands, tuple, span);
+            g.add(Op::Field(k + 1), &[vjp], span)
+        }
         // x̄ₖ = ȳ ∇ₖf.
         (Op::Call(c), _) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -333,6 +358,14 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
             return None;
         }
     })
+}
+
+/// `(value, one cotangent per argument)`: what a matrix-valued callee's hidden functions
+/// return.
+fn call_tuple(g: &Graph, output: Ty, args: &[Id]) -> Ty {
+    let mut items = vec![output];
+    items.extend(args.iter().map(|&a| g.ty(a).clone()));
+    Ty::Tuple(items)
 }
 
 const THIRD_ORDER: &str = "a third derivative through a call to another differentiated \

@@ -81,6 +81,10 @@ impl Ty {
         Ty::Mat(Dim::Lit(rows), Dim::Lit(cols))
     }
 
+    pub fn is_matrix(&self) -> bool {
+        matches!(self, Ty::Mat(..))
+    }
+
     pub fn is_scalar(&self) -> bool {
         matches!(self, Ty::Scalar)
     }

@@ -249,7 +249,8 @@ fn matrix_valued_functions(sig: &Signature, program: &Program) -> TokenStream {
         );
         quote!(#jacobian_fn #value_fn)
     });
-    quote!(#jvp_fn #vjp_fn #jacobian_fns)
+    let callee_fns = callee_functions(sig, program, &cache);
+    quote!(#jvp_fn #vjp_fn #jacobian_fns #callee_fns)
 }
 
 /// The function's return type as the user wrote it.
@@ -306,7 +307,7 @@ pub fn cotangent_param(sig: &Signature) -> TokenStream {
 fn callee_functions(sig: &Signature, program: &Program, cache: &LetCache) -> TokenStream {
     let g = &program.graph;
     let n = sig.params.len();
-    let mut types = vec![&Ty::Scalar];
+    let mut types = vec![&sig.output];
     types.extend(sig.params.iter().map(|p| &p.ty));
     let vjp_ids: Vec<Option<Id>> = std::iter::once(Some(program.value))
         .chain(program.gradient_all.iter().copied())
@@ -316,35 +317,87 @@ fn callee_functions(sig: &Signature, program: &Program, cache: &LetCache) -> Tok
     let singles = |outputs: &[Output]| -> Vec<TokenStream> {
         outputs.iter().map(|o| result(g.elem, o)).collect()
     };
-    let vjp_body = tuple_body(sig, g, cache, &vec![None; n], &vjp, &singles(&vjp), &[]);
-    let direction_idents: Vec<Option<Ident>> = (0..n)
-        .map(|k| Some(Ident::new(&format!("__d{k}"), Span::mixed_site())))
-        .collect();
+    // Parameter `n + k` is the direction of parameter `k`; a matrix-valued function's
+    // cotangent is parameter `2n`, its direction `2n + 1`.
+    let mut vjp_directions = vec![None; n];
+    let mut tangent_directions: Vec<Option<Ident>> =
+        (0..n).map(|k| Some(hidden_direction(k))).collect();
+    if sig.output.is_matrix() {
+        vjp_directions.push(Some(cotangent_ident()));
+        tangent_directions.push(Some(cotangent_ident()));
+        tangent_directions.push(Some(cotangent_direction()));
+    }
+    let vjp_body = tuple_body(sig, g, cache, &vjp_directions, &vjp, &singles(&vjp), &[]);
     let tangent_body = tuple_body(
         sig,
         g,
         cache,
-        &direction_idents,
+        &tangent_directions,
         &tangent,
         &singles(&tangent),
         &[],
     );
-    let elem = elem_type(sig.elem);
-    let value_types = sig.params.iter().map(|p| p.value_type);
-    let ret = quote!((#elem, #(#value_types),*));
-    let directions: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .zip(&direction_idents)
-        .map(|(p, ident)| {
-            let ty = p.written;
-            quote!(#ident: #ty)
-        })
-        .collect();
+    let hidden = hidden_signatures(sig);
     let doc = "Used by other `#[differentiate]` functions that call this one.";
-    let vjp_fn = generated_fn(sig, HIDDEN_VJP, doc, &[], &ret, &vjp_body);
-    let tangent_fn = generated_fn(sig, HIDDEN_TANGENT, doc, &directions, &ret, &tangent_body);
+    let vjp_fn = generated_fn(sig, HIDDEN_VJP, doc, &hidden.vjp, &hidden.ret, &vjp_body);
+    let tangent_fn = generated_fn(
+        sig,
+        HIDDEN_TANGENT,
+        doc,
+        &hidden.tangent,
+        &hidden.ret,
+        &tangent_body,
+    );
     hidden_type(sig, &quote!(#vjp_fn #tangent_fn))
+}
+
+/// What the hidden functions take after the parameters, and return.
+pub struct HiddenSignatures {
+    /// `__matdiff_vjp`: nothing, or a matrix-valued function's cotangent `u`.
+    pub vjp: Vec<TokenStream>,
+    /// `__matdiff_tangent`: a direction per parameter; for a matrix-valued function the
+    /// cotangent first and its direction last (`u, d₁, .., dₙ, du`).
+    pub tangent: Vec<TokenStream>,
+    /// `(value, one derivative per parameter)`.
+    pub ret: TokenStream,
+}
+
+pub fn hidden_signatures(sig: &Signature) -> HiddenSignatures {
+    let directions = sig.params.iter().enumerate().map(|(k, p)| {
+        let (ident, ty) = (hidden_direction(k), p.written);
+        quote!(#ident: #ty)
+    });
+    let value_types = sig.params.iter().map(|p| p.value_type);
+    let output = if sig.output.is_matrix() {
+        output_type(sig)
+    } else {
+        elem_type(sig.elem)
+    };
+    let ret = quote!((#output, #(#value_types),*));
+    if !sig.output.is_matrix() {
+        return HiddenSignatures {
+            vjp: Vec::new(),
+            tangent: directions.collect(),
+            ret,
+        };
+    }
+    let du = cotangent_direction();
+    let mut tangent = vec![cotangent_param(sig)];
+    tangent.extend(directions);
+    tangent.push(quote!(#du: &#output));
+    HiddenSignatures {
+        vjp: vec![cotangent_param(sig)],
+        tangent,
+        ret,
+    }
+}
+
+fn hidden_direction(k: usize) -> Ident {
+    Ident::new(&format!("__d{k}"), Span::mixed_site())
+}
+
+fn cotangent_direction() -> Ident {
+    Ident::new("__du", Span::mixed_site())
 }
 
 /// The functions callers use, as associated functions of an empty type named like the user's
@@ -758,11 +811,11 @@ fn binding(sig: &Signature, g: &Graph, directions: &[Option<Ident>], id: Id) -> 
 /// of its kind: matrices by reference, scalars by value.
 fn param_value(sig: &Signature, directions: &[Option<Ident>], k: usize, ty: &Ty) -> TokenStream {
     let n = sig.params.len();
-    if k == 2 * n {
-        // A matrix-valued function's cotangent, taken by reference.
-        let ident = directions[n]
+    if k >= 2 * n {
+        // A matrix-valued function's cotangent and its direction, taken by reference.
+        let ident = directions[k - n]
             .clone()
-            .expect("only `_vjp` binds the cotangent");
+            .expect("only the VJPs bind the cotangent");
         return quote!(#ident);
     }
     let param = &sig.params[k % n];

@@ -297,19 +297,22 @@ fn call_expr(g: &Graph, c: usize, suffix: Option<&str>, a: &[TokenStream]) -> To
         segment.arguments = arguments;
         path.segments.push(segment);
     }
-    let n = callee.by_ref.len();
     let operands = a.iter().enumerate().map(|(i, operand)| {
+        // A matrix-valued callee's cotangent and its direction: references to matrices.
+        let Some(k) = operand_param(g, c, i) else {
+            return quote!(#operand);
+        };
         // Matrix operands are references already; scalars are values.
-        let is_matrix = !operand_is_scalar(g, c, i);
-        if callee.int_args.get(i % n).copied().unwrap_or(false) {
+        let is_matrix = !callee.scalar_args[k];
+        if callee.int_args[k] {
             // An `i64` here; the callee takes the user's integer type.
-            return if callee.by_ref[i % n] {
+            return if callee.by_ref[k] {
                 quote!(&(#operand as _))
             } else {
                 quote!((#operand as _))
             };
         }
-        match (callee.by_ref[i % n], is_matrix) {
+        match (callee.by_ref[k], is_matrix) {
             (true, true) | (false, false) => quote!(#operand),
             (true, false) => quote!(&#operand),
             (false, true) => quote!(*#operand),
@@ -329,13 +332,20 @@ fn calls_associated_function(path: &syn::Path) -> bool {
             .starts_with(|c: char| c.is_ascii_uppercase())
 }
 
-fn operand_is_scalar(g: &Graph, c: usize, i: usize) -> bool {
-    let n = g.callees[c].by_ref.len();
-    g.callees[c]
-        .scalar_args
-        .get(i % n)
-        .copied()
-        .unwrap_or(false)
+/// The callee's parameter that operand `i` of a call op stands for (an argument, or its
+/// direction after them); `None` for a matrix-valued callee's cotangent and its direction
+/// (`args, u` and `args, u, dargs, du`).
+fn operand_param(g: &Graph, c: usize, i: usize) -> Option<usize> {
+    let callee = &g.callees[c];
+    let n = callee.by_ref.len();
+    if !callee.output.is_matrix() {
+        return Some(i % n);
+    }
+    match i {
+        i if i < n => Some(i),
+        i if i > n && i <= 2 * n => Some(i - n - 1),
+        _ => None,
+    }
 }
 
 /// `Aᵀ B`, with nalgebra's `tr_mul` where [`tr_mul_is_fast`], else transpose-then-multiply.

@@ -14,7 +14,15 @@ use syn::Expr;
 impl Lowerer<'_> {
     /// `f(&x, y)` for another `#[differentiate]` function `f`: the chain rule goes through
     /// the `__matdiff_f_vjp` / `__matdiff_f_tangent` functions its attribute generated.
-    fn lower_differentiated_call(&mut self, call: &syn::ExprCall) -> Option<Id> {
+    ///
+    /// The callee's value is a scalar unless the call's expected type (`let r: SVector<f64, 5>
+    /// = residual(..)`) says it is a matrix: the macro sees one function at a time and cannot
+    /// read the callee's return type.
+    fn lower_differentiated_call(
+        &mut self,
+        call: &syn::ExprCall,
+        expected: Option<&Ty>,
+    ) -> Option<Id> {
         let Expr::Path(path) = &*call.func else {
             self.cx.error_spanned_by(
                 &call.func,
@@ -67,17 +75,19 @@ impl Lowerer<'_> {
             .iter()
             .map(|&a| matches!(self.graph().ty(a), Ty::Int | Ty::Bool))
             .collect();
+        let output = match expected {
+            Some(ty @ Ty::Mat(..)) => ty.clone(),
+            _ => Ty::Scalar,
+        };
         let callee = Callee {
             path: path.path.clone(),
             by_ref,
             scalar_args,
             int_args,
+            output: output.clone(),
         };
         let c = self.g().add_callee(callee);
-        self.g()
-            .try_add(Op::Call(c), &args, call.span())
-            .map_err(|message| self.cx.error_spanned_by(call, message))
-            .ok()
+        Some(self.g().add_typed(Op::Call(c), &args, output, call.span()))
     }
 
     /// `SMatrix::<f64, 3, 3>::identity()`, `Matrix3::identity()`, `SMatrix::zeros()`, ...
@@ -115,7 +125,7 @@ impl Lowerer<'_> {
             _ => None,
         };
         let Some((kind, type_segment)) = constructor else {
-            return self.lower_differentiated_call(call);
+            return self.lower_differentiated_call(call, expected);
         };
         let arity = match kind {
             "identity" | "zeros" => 0,

@@ -513,6 +513,12 @@ impl Lowerer<'_> {
             // The method is recognised before its arguments are read: an unknown one gets
             // the unknown-method message, whatever its arguments.
             let Some((entry, method)) = found else {
+                if let Op::Call(c) = self.graph().op(receiver) {
+                    if has(&name, R::Matrix) {
+                        self.untyped_matrix_call(call, *c);
+                        return None;
+                    }
+                }
                 self.unknown_method(call, R::Scalar, "a scalar");
                 return None;
             };
@@ -1209,6 +1215,22 @@ impl Lowerer<'_> {
             );
         }
         exponent
+    }
+
+    /// A matrix method on the value of a call to another differentiated function, which the
+    /// macro took for a scalar: it cannot see the callee's return type.
+    fn untyped_matrix_call(&self, call: &syn::ExprMethodCall, callee: usize) {
+        let path = &self.graph().callees[callee].path;
+        let name = quote::quote!(#path).to_string().replace(' ', "");
+        self.cx.error_spanned_by(
+            &call.method,
+            format!(
+                "`.{}()` is a matrix method, but matdiff takes the value of `{name}(..)` for a \
+                 scalar: it cannot see another function's return type; if `{name}` returns a \
+                 matrix, give the value its type, as in `let r: SVector<f64, 3> = {name}(..);`",
+                call.method
+            ),
+        );
     }
 
     /// The error for a method the receiver does not have: the receiver kind it belongs to

@@ -377,6 +377,7 @@ fn setup(inst: &Instance) -> Setup {
             by_ref: vec![true, false],
             scalar_args: vec![false, true],
             int_args: vec![false, false],
+            output: Ty::Scalar,
         };
         assert_eq!(g.add_callee(callee), 0);
     }
