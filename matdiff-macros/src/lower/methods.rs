@@ -93,6 +93,14 @@ pub(super) enum ShapeMethod {
     FixedRows,
     FixedColumns,
     FixedView,
+    /// `view((i, j), (r, c))`: `fixed_view` with the sizes as arguments, known here.
+    View,
+    /// Copies of some entries, the others zero: `diagonal()`, `upper_triangle()`,
+    /// `lower_triangle()`, and the swizzles of a vector (`xy()`, `zyx()`, ..).
+    Diagonal,
+    UpperTriangle,
+    LowerTriangle,
+    Swizzle,
 }
 
 /// Of integers known at compile time.
@@ -284,6 +292,13 @@ pub(super) const METHODS: &[Method] = &[
     shape("fixed_rows",    1, Sh::FixedRows,    "fixed_rows::<K>(i)").generic(),
     shape("fixed_columns", 1, Sh::FixedColumns, "fixed_columns::<K>(j)").generic(),
     shape("fixed_view",    2, Sh::FixedView,    "fixed_view::<R, C>(i, j)").generic(),
+    shape("view",          2, Sh::View,         "view((i, j), (r, c))"),
+    // Matrices: some entries, copied; the swizzles are found by `swizzle`'s two names.
+    shape("diagonal",       0, Sh::Diagonal,      "diagonal()"),
+    shape("upper_triangle", 0, Sh::UpperTriangle, "upper_triangle()"),
+    shape("lower_triangle", 0, Sh::LowerTriangle, "lower_triangle()"),
+    shape("xy",             0, Sh::Swizzle,       "xy()"),
+    shape("xyz",            0, Sh::Swizzle,       "xyz()"),
     matrix("clone",        0, M::Same,          "clone()").unlisted(),
     matrix("into_owned",   0, M::Same,          "into_owned()").unlisted(),
     matrix("clone_owned",  0, M::Same,          "clone_owned()").unlisted(),
@@ -322,6 +337,28 @@ fn find<T>(
         .iter()
         .filter(|method| method.name == name)
         .find_map(|method| pick(&method.lowering).map(|lowering| (method, lowering)))
+}
+
+/// The table entry of a vector's swizzle (`yx()`, `zyx()`, .., nalgebra's methods that pick
+/// entries 0, 1, 2 by the letters `x`, `y`, `z`): `xy` for two letters, `xyz` for three.
+fn swizzle(name: &str) -> Option<&'static str> {
+    let letters = name.chars().all(|c| matches!(c, 'x' | 'y' | 'z'));
+    match name.len() {
+        2 if letters => Some("xy"),
+        3 if letters => Some("xyz"),
+        _ => None,
+    }
+}
+
+/// The entries a swizzle picks: `zyx()` picks 2, 1, 0.
+fn swizzle_indices(name: &str) -> Vec<usize> {
+    name.chars()
+        .map(|c| match c {
+            'x' => 0,
+            'y' => 1,
+            _ => 2,
+        })
+        .collect()
 }
 
 /// Whether a `receiver` has a method `name`.
@@ -472,7 +509,7 @@ impl Lowerer<'_> {
                 .scalar_method(call, receiver, entry, method, args)
                 .map(|id| self.val(id));
         }
-        let shape = find(&name, |lowering| match lowering {
+        let shape = find(swizzle(&name).unwrap_or(&name), |lowering| match lowering {
             L::Shape(method) => Some(method),
             _ => None,
         });
@@ -560,7 +597,11 @@ impl Lowerer<'_> {
             | Sh::Rows
             | Sh::FixedRows
             | Sh::FixedColumns
-            | Sh::FixedView => return self.lower_view(call, method, m, rows, cols),
+            | Sh::FixedView
+            | Sh::View => return self.lower_view(call, method, m, rows, cols),
+            Sh::Diagonal | Sh::UpperTriangle | Sh::LowerTriangle | Sh::Swizzle => {
+                return self.lower_entries_of(call, method, m, &rows, &cols)
+            }
         })
     }
 
@@ -590,6 +631,20 @@ impl Lowerer<'_> {
             (Sh::FixedRows, [i], [k]) => (i.clone(), zero, k.clone(), cols),
             (Sh::FixedColumns, [j], [k]) => (zero, j.clone(), rows, k.clone()),
             (Sh::FixedView, [i, j], [r, c]) => (i.clone(), j.clone(), r.clone(), c.clone()),
+            (Sh::View, [Val::Tuple(start), Val::Tuple(size)], [])
+                if start.len() == 2 && size.len() == 2 =>
+            {
+                let r = self.static_dim(&size[0], &call.args[1])?;
+                let c = self.static_dim(&size[1], &call.args[1])?;
+                (start[0].clone(), start[1].clone(), r, c)
+            }
+            (Sh::View, _, []) => {
+                self.cx.error_spanned_by(
+                    call,
+                    "`.view()` takes the start and the sizes as pairs: `view((i, j), (r, c))`",
+                );
+                return None;
+            }
             _ => {
                 self.cx.error_spanned_by(
                     call,
@@ -613,6 +668,91 @@ impl Lowerer<'_> {
             .try_add(Op::Block(r, c), &[m, i, j], span)
             .map_err(|message| self.cx.error_spanned_by(call, message))
             .ok()?;
+        Some(self.val(id))
+    }
+
+    /// `diagonal()`, `upper_triangle()`, `lower_triangle()` and the swizzles (`xy()`, ..) of
+    /// the `rows x cols` matrix `m`: one `Assemble` of its entries (`Index` reads) and zeros,
+    /// the code a hand-written version has, with no rules of its own. The sizes must then be
+    /// literals.
+    fn lower_entries_of(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        method: &ShapeMethod,
+        m: Id,
+        rows: &Dim,
+        cols: &Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let name = call.method.to_string();
+        let of = Ty::Mat(rows.clone(), cols.clone());
+        // The position each entry of the result is read from, column by column (`None`: a
+        // zero), and the result's type.
+        let (positions, ty): (Vec<Option<(usize, usize)>>, Ty) = if let Sh::Swizzle = method {
+            let picks = swizzle_indices(&name);
+            let needed = picks.iter().max().map_or(0, |&k| k + 1);
+            let fits = *cols == Dim::Lit(1) && !matches!(rows, Dim::Lit(n) if *n < needed);
+            if !fits {
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`.{name}()` needs a column vector of at least {needed} entries; found a \
+                         {}",
+                        of.describe()
+                    ),
+                );
+                return None;
+            }
+            let positions = picks.iter().map(|&i| Some((i, 0))).collect();
+            (positions, Ty::mat(picks.len(), 1))
+        } else {
+            let (Dim::Lit(r), Dim::Lit(c)) = (rows, cols) else {
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`.{name}()` needs a matrix whose sizes are literals, such as \
+                         `Matrix3<f64>` or `SMatrix<f64, 4, 4>`, found a {}; with a \
+                         const-generic size, read the entries `m[(i, j)]` in a `for` loop",
+                        of.describe()
+                    ),
+                );
+                return None;
+            };
+            let (r, c) = (*r, *c);
+            match method {
+                Sh::Diagonal if r != c => {
+                    self.cx.error_spanned_by(
+                        call,
+                        format!(
+                            "`.diagonal()` needs a square matrix, found a {}",
+                            of.describe()
+                        ),
+                    );
+                    return None;
+                }
+                Sh::Diagonal => ((0..r).map(|k| Some((k, k))).collect(), Ty::mat(r, 1)),
+                _ => {
+                    let upper = matches!(method, Sh::UpperTriangle);
+                    let positions = (0..r * c)
+                        .map(|k| {
+                            let (i, j) = (k % r, k / r);
+                            let kept = if upper { i <= j } else { i >= j };
+                            kept.then_some((i, j))
+                        })
+                        .collect();
+                    (positions, of.clone())
+                }
+            }
+        };
+        let zero = self.g().lit(0.0, span);
+        let entries: Vec<Id> = positions
+            .iter()
+            .map(|position| match position {
+                Some((i, j)) => self.g().add(Op::Index(*i, *j), &[m], span),
+                None => zero,
+            })
+            .collect();
+        let id = self.g().add_typed(Op::Assemble, &entries, ty, span);
         Some(self.val(id))
     }
 
