@@ -16,8 +16,9 @@ mod common;
 use common::{assert_close, SEEDS, TOL};
 use matdiff::differentiate;
 use matdiff::nalgebra::{
-    Matrix2, Matrix2x3, Matrix3, Matrix3x2, Matrix4, RowVector3, SMatrix, SVector, Vector2,
-    Vector3, Vector4, Vector6,
+    Matrix2, Matrix2x3, Matrix2x4, Matrix3, Matrix3x2, Matrix4, Matrix4x3, Matrix5, Matrix5x6,
+    Matrix6, Matrix6x2, RowSVector, RowVector2, RowVector3, RowVector4, RowVector5, RowVector6,
+    SMatrix, SVector, Vector2, Vector3, Vector4, Vector5, Vector6,
 };
 use matdiff::runtime::Rng;
 
@@ -456,5 +457,377 @@ fn views_at_loop_indices() {
             block_determinants_hvp; |x, v| (x); (v); at &m, &mut rng, TOL);
         check_fn!(block_traces, block_traces_grad, block_traces_value_and_grad,
             block_traces_hvp; |x, v| (x); (v); at &m, &mut rng, TOL);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every alias's `new`, and the generic `SMatrix::<f64, R, C>` / `SVector` / `RowSVector` forms
+// ---------------------------------------------------------------------------------------------
+
+/// Each constructor's entries weighted by their position in memory (`k + 1` for entry `k` in
+/// column-major order), so an entry put in another place changes the value and the gradient.
+#[differentiate(wrt = x)]
+fn every_alias(x: &Vector6<f64>) -> f64 {
+    let v2 = Vector2::new(x[0] * 0.50, x[1] * 1.00);
+    let v3 = Vector3::new(x[1] * 0.50, x[2] * 1.00, x[3] * 1.50);
+    let v4 = Vector4::new(x[2] * 0.50, x[3] * 1.00, x[4] * 1.50, x[5] * 0.75);
+    let v5 = Vector5::new(
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+    );
+    let v6 = Vector6::new(
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+    );
+    let r2 = RowVector2::new(x[5] * 0.50, x[0] * 1.00);
+    let r3 = RowVector3::new(x[0] * 0.50, x[1] * 1.00, x[2] * 1.50);
+    let r4 = RowVector4::new(x[1] * 0.50, x[2] * 1.00, x[3] * 1.50, x[4] * 0.75);
+    let r5 = RowVector5::new(
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+    );
+    let r6 = RowVector6::new(
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+        x[2] * 0.50,
+    );
+    let m2 = Matrix2::new(x[4] * 0.50, x[5] * 1.00, x[0] * 1.50, x[1] * 0.75);
+    let m3 = Matrix3::new(
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+    );
+    let m4 = Matrix4::new(
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+    );
+    let m5 = Matrix5::new(
+        x[1] * 0.50,
+        x[2] * 1.00,
+        x[3] * 1.50,
+        x[4] * 0.75,
+        x[5] * 1.25,
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+    );
+    let m6 = Matrix6::new(
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+        x[1] * 0.50,
+        x[2] * 1.00,
+        x[3] * 1.50,
+        x[4] * 0.75,
+        x[5] * 1.25,
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+        x[1] * 0.50,
+    );
+    let m2x3 = Matrix2x3::new(
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+        x[2] * 0.50,
+    );
+    let m3x2 = Matrix3x2::new(
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+    );
+    let m2x4 = Matrix2x4::new(
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+    );
+    let m4x3 = Matrix4x3::new(
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+    );
+    let m5x6 = Matrix5x6::new(
+        x[1] * 0.50,
+        x[2] * 1.00,
+        x[3] * 1.50,
+        x[4] * 0.75,
+        x[5] * 1.25,
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+        x[0] * 1.00,
+        x[1] * 1.50,
+        x[2] * 0.75,
+        x[3] * 1.25,
+        x[4] * 0.50,
+        x[5] * 1.00,
+        x[0] * 1.50,
+        x[1] * 0.75,
+        x[2] * 1.25,
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+    );
+    let m6x2 = Matrix6x2::new(
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+        x[1] * 0.50,
+        x[2] * 1.00,
+        x[3] * 1.50,
+        x[4] * 0.75,
+        x[5] * 1.25,
+        x[0] * 0.50,
+        x[1] * 1.00,
+    );
+    let s = SMatrix::<f64, 3, 4>::new(
+        x[3] * 0.50,
+        x[4] * 1.00,
+        x[5] * 1.50,
+        x[0] * 0.75,
+        x[1] * 1.25,
+        x[2] * 0.50,
+        x[3] * 1.00,
+        x[4] * 1.50,
+        x[5] * 0.75,
+        x[0] * 1.25,
+        x[1] * 0.50,
+        x[2] * 1.00,
+    );
+    let a = SVector::<f64, 3>::from([x[4] * 0.50, x[5] * 1.00, x[0] * 1.50]);
+    let b = RowSVector::<f64, 4>::from([x[5] * 0.50, x[0] * 1.00, x[1] * 1.50, x[2] * 0.75]);
+    let c: Matrix3<f64> = SMatrix::from_fn(|i: usize, _| x[i] * x[i + 3]);
+    let d = SMatrix::<f64, 2, 3>::from_row_slice(&[
+        x[0] * 0.50,
+        x[1] * 1.00,
+        x[2] * 1.50,
+        x[3] * 0.75,
+        x[4] * 1.25,
+        x[5] * 0.50,
+    ]);
+    v2.iter()
+        .enumerate()
+        .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+        .sum::<f64>()
+        + v3.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + v4.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + v5.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + v6.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + r2.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + r3.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + r4.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + r5.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + r6.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m2.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m3.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m4.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m5.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m6.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m2x3
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m3x2
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m2x4
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m4x3
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m5x6
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + m6x2
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + s.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + a.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + b.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + c.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+        + d.iter()
+            .enumerate()
+            .map(|(k, &t)| (k as f64 + 1.0) * t * t)
+            .sum::<f64>()
+}
+
+#[test]
+fn every_alias_constructor() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<6, 1>();
+        check_fn!(every_alias, every_alias_grad, every_alias_value_and_grad, every_alias_hvp;
+            |x, v| (x); (v); at &x, &mut rng, TOL);
     }
 }
