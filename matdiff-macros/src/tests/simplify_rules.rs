@@ -688,6 +688,32 @@ fn cases() -> Vec<Case> {
             "#]],
         ),
         case(
+            "index-of-entries",
+            &[s(), s(), s(), s()],
+            |g, p| {
+                let a = g.add_typed(Op::Assemble, &[p[0], p[1], p[2], p[3]], m(2, 2), sp());
+                let entry = add(g, Op::Index(1, 0), &[a]);
+                let filled = g.add_typed(Op::Fill, &[p[3]], m(2, 3), sp());
+                let other = add(g, Op::Index(1, 2), &[filled]);
+                add(g, Op::Mul, &[entry, other])
+            },
+            |v| {
+                let a = DMatrix::from_column_slice(
+                    2,
+                    2,
+                    &[v[0].scalar(), v[1].scalar(), v[2].scalar(), v[3].scalar()],
+                );
+                let filled = DMatrix::from_element(2, 3, v[3].scalar());
+                sc(a[(1, 0)] * filled[(1, 2)])
+            },
+            expect![[r#"
+                %1: scalar = Param(1)
+                %3: scalar = Param(3)
+                %6: scalar = Mul %1 %3
+                out %6
+            "#]],
+        ),
+        case(
             "fold-integers",
             &[m(3, 1)],
             |g, p| {
