@@ -831,3 +831,22 @@ fn every_alias_constructor() {
             |x, v| (x); (v); at &x, &mut rng, TOL);
     }
 }
+
+/// `from_columns` and `from_rows` of vectors whose length is a const generic: the columns and
+/// rows are copied into their blocks.
+#[differentiate(wrt = x)]
+fn stacked_generic<const N: usize>(x: &SVector<f64, N>, y: &SVector<f64, N>) -> f64 {
+    let m = SMatrix::<f64, N, 2>::from_columns(&[*x, x.component_mul(y)]);
+    let r = SMatrix::<f64, 2, N>::from_rows(&[y.transpose(), x.map(|t| t.sin()).transpose()]);
+    (r * m).determinant() + (m.transpose() * m).trace()
+}
+
+#[test]
+fn stacking_vectors_of_generic_length() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (x, y) = (rng.matrix::<4, 1>(), rng.matrix::<4, 1>());
+        check_fn!(stacked_generic, stacked_generic_grad, stacked_generic_value_and_grad,
+            stacked_generic_hvp; |x, v| (x, &y); (v); at &x, &mut rng, TOL);
+    }
+}

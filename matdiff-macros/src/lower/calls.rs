@@ -415,7 +415,9 @@ impl Lowerer<'_> {
             Ty::Mat(count, length)
         };
         let ty = self.fits(call, kind, named, built)?;
-        let (rows, cols) = self.literal_shape(call, kind, &ty)?;
+        let Ty::Mat(Dim::Lit(rows), Dim::Lit(cols)) = ty else {
+            return self.stack_blocks(call, &parts, ty, columns);
+        };
         let entries: Vec<Id> = (0..rows * cols)
             .map(|k| {
                 let (i, j) = (k % rows, k / rows);
@@ -427,6 +429,30 @@ impl Lowerer<'_> {
             })
             .collect();
         self.assemble(call, kind, &entries, ty, false)
+    }
+
+    /// `from_columns`/`from_rows` of vectors whose length is a const generic: each copied into
+    /// its column (row) of a zero matrix, with the view updates that have their rules.
+    fn stack_blocks(
+        &mut self,
+        call: &syn::ExprCall,
+        parts: &[Id],
+        ty: Ty,
+        columns: bool,
+    ) -> Option<Id> {
+        let span = call.span();
+        let zero = self.int_node(&Val::Int(0), span)?;
+        let mut stacked = self.g().zeros(&ty, span);
+        for (k, &part) in (0..).zip(parts) {
+            let k = self.int_node(&Val::Int(k), span)?;
+            let (i, j) = if columns { (zero, k) } else { (k, zero) };
+            stacked = self
+                .g()
+                .try_add(Op::SetBlock, &[stacked, part, i, j], span)
+                .map_err(|message| self.cx.error_spanned_by(call, message))
+                .ok()?;
+        }
+        Some(stacked)
     }
 
     /// `Vector3::from([a, b, c])` (a row vector's type takes the same array), and
