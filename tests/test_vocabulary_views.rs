@@ -396,6 +396,7 @@ fn calibration_error(
     let (fx, fy, cx, cy) = (intrinsics[0], intrinsics[1], intrinsics[2], intrinsics[3]);
     let k = Matrix3::from_row_slice(&[fx, 0.1 * fy, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]);
     let distortion = Matrix2::from([[1.0, 0.1 * cx], [0.0, 1.0 + 0.01 * fx]]);
+    let k = k + Matrix3::from(k.fixed_view::<3, 3>(0, 0)) * 1e-3;
     let offset = Matrix3x2::from_column_slice(&[0.0, 0.0, 3.0, 0.1 * cy, 0.0, 3.5]);
     let mut error = 0.0;
     for j in 0..2 {

@@ -455,8 +455,8 @@ impl Lowerer<'_> {
         Some(stacked)
     }
 
-    /// `Vector3::from([a, b, c])` (a row vector's type takes the same array), and
-    /// `Matrix2::from([[a, b], [c, d]])`, an array of columns.
+    /// `Vector3::from([a, b, c])` (a row vector's type takes the same array),
+    /// `Matrix2::from([[a, b], [c, d]])`, an array of columns, and `Matrix2::from(view)`.
     fn lower_from_array(
         &mut self,
         call: &syn::ExprCall,
@@ -465,6 +465,17 @@ impl Lowerer<'_> {
         arg: &Expr,
     ) -> Option<Id> {
         let kind = "from";
+        if array_literal(arg).is_none() {
+            // `Matrix2::from(m.fixed_view::<2, 2>(0, 0))`: a view made a matrix, a copy.
+            let value = self.value(arg, None)?;
+            if let Val::Node(..) = value {
+                let id = self.float_node(&value, arg)?;
+                if let ty @ Ty::Mat(..) = self.graph().ty(id).clone() {
+                    self.fits(call, kind, named, ty)?;
+                    return Some(id);
+                }
+            }
+        }
         let items = self.array_items(kind, arg)?;
         let nested: Vec<Vec<&Expr>> = items.iter().filter_map(|e| array_literal(e)).collect();
         if !items.is_empty() && nested.len() == items.len() {
