@@ -134,11 +134,11 @@ fn residuals_in_branches_and_closures(x: &Vector3<f64>, data: &Matrix3x2<f64>) -
     } else {
         Vector2::from([x[1], x[0] * x[2]])
     };
-    let residual = |xk: f64, k: usize| {
-        let pair = SVector::<f64, 2>::from_column_slice(&[xk - data[(k, 0)], data[(k, 1)]]);
-        pair.component_mul(&Vector2::new(1.0, xk)).norm_squared()
+    let residual = |k: usize| {
+        let pair = SVector::<f64, 2>::from_column_slice(&[x[k] - data[(k, 0)], data[(k, 1)]]);
+        pair.component_mul(&Vector2::new(1.0, x[k])).norm_squared()
     };
-    let total: f64 = (0..3).map(|k| residual(x[k], k)).sum();
+    let total: f64 = (0..3).map(residual).sum();
     let row = RowVector3::from_row_slice(&[x[2], x[0], x[1]]);
     r.norm_squared() + total + (row * x)[0]
 }
@@ -849,5 +849,46 @@ fn stacking_vectors_of_generic_length() {
         let (x, y) = (rng.matrix::<4, 1>(), rng.matrix::<4, 1>());
         check_fn!(stacked_generic, stacked_generic_grad, stacked_generic_value_and_grad,
             stacked_generic_hvp; |x, v| (x, &y); (v); at &x, &mut rng, TOL);
+    }
+}
+
+/// Triangles of rectangular matrices (nalgebra keeps `i <= j`, resp. `i >= j`, whatever the
+/// shape), the diagonal of a view, swizzles of a longer vector and a rectangular
+/// `from_diagonal_element`, entries weighted by their position as above.
+#[differentiate(wrt = x)]
+fn rectangular_views(x: &Vector6<f64>) -> f64 {
+    let m = Matrix5x6::from_fn(|i, j| x[(i + 2 * j) % 6] * (1.0 + (i * j) as f64));
+    let wide = m.upper_triangle();
+    let tall = m.transpose().lower_triangle();
+    let diagonal = m.fixed_view::<5, 5>(0, 1).diagonal();
+    let picked = Vector3::new(x.xyz().dot(&x.zyx()), x.yx()[0], x.zx()[1]);
+    let eye = Matrix2x3::from_diagonal_element(x[3] * x[4]);
+    let weighted = |k: usize, t: f64| (k as f64 + 1.0) * t * t;
+    let mut total = 0.0;
+    for (k, &t) in wide.iter().enumerate() {
+        total += weighted(k, t);
+    }
+    for (k, &t) in tall.iter().enumerate() {
+        total += (0.001 * weighted(k, t)).sin();
+    }
+    for (k, &t) in diagonal.iter().enumerate() {
+        total += (0.001 * weighted(k, t)).cos();
+    }
+    total
+        + picked.norm_squared()
+        + eye
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| weighted(k, t))
+            .sum::<f64>()
+}
+
+#[test]
+fn views_of_rectangular_matrices() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<6, 1>();
+        check_fn!(rectangular_views, rectangular_views_grad, rectangular_views_value_and_grad,
+            rectangular_views_hvp; |x, v| (x); (v); at &x, &mut rng, TOL);
     }
 }

@@ -13,6 +13,12 @@ use std::rc::Rc;
 use syn::spanned::Spanned;
 use syn::Expr;
 
+/// The supported constructors, as messages list them.
+const CONSTRUCTORS: &str = "`identity()`, `zeros()`, `new(..)`, `from_element(s)`, `repeat(s)`, \
+     `from([..])`, `from_column_slice(&[..])`, `from_row_slice(&[..])`, `from_fn(|i, j| ..)`, \
+     `from_diagonal(&v)`, `from_diagonal_element(s)`, `from_partial_diagonal(&[..])`, \
+     `from_columns(&[..])` and `from_rows(&[..])`";
+
 impl Lowerer<'_> {
     /// `f(&x, y)` for another `#[differentiate]` function `f`: the chain rule goes through
     /// the `__matdiff_f_vjp` / `__matdiff_f_tangent` functions its attribute generated.
@@ -117,6 +123,22 @@ impl Lowerer<'_> {
             _ => None,
         };
         let Some((kind, type_segment)) = constructor else {
+            if let Expr::Path(path) = &*call.func {
+                if let [.., ty, function] = path.path.segments.iter().collect::<Vec<_>>()[..] {
+                    // Not a call of a differentiated function, whose result would be a scalar.
+                    if sig::is_matrix_name(&ty.ident) {
+                        self.cx.error_spanned_by(
+                            path,
+                            format!(
+                                "`{}::{}()` is not a constructor matdiff supports; supported are \
+                                 {CONSTRUCTORS}",
+                                ty.ident, function.ident
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
             return self.lower_differentiated_call(call);
         };
         if !matches!(
