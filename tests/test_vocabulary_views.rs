@@ -377,7 +377,7 @@ fn reprojection_error(
     rotation: &Matrix3<f64>,
     observed: &Vector2<f64>,
 ) -> f64 {
-    let camera = rotation * point + Vector3::new(0.0, 0.0, 4.0);
+    let camera = rotation * point + Vector3::z() * 4.0;
     let projected = camera.xy() / camera.z;
     let twisted = point.zyx().dot(point) + point.yx().dot(&point.xz());
     (projected - observed).norm_squared() + 0.1 * twisted
@@ -853,8 +853,9 @@ fn stacking_vectors_of_generic_length() {
 }
 
 /// Triangles of rectangular matrices (nalgebra keeps `i <= j`, resp. `i >= j`, whatever the
-/// shape), the diagonal of a view, swizzles of a longer vector and a rectangular
-/// `from_diagonal_element`, entries weighted by their position as above.
+/// shape), the diagonal of a view, swizzles of a longer vector, a rectangular
+/// `from_diagonal_element` and the unit vectors `x()` .. `b()`, entries weighted by their
+/// position as above.
 #[differentiate(wrt = x)]
 fn rectangular_views(x: &Vector6<f64>) -> f64 {
     let m = Matrix5x6::from_fn(|i, j| x[(i + 2 * j) % 6] * (1.0 + (i * j) as f64));
@@ -863,6 +864,12 @@ fn rectangular_views(x: &Vector6<f64>) -> f64 {
     let diagonal = m.fixed_view::<5, 5>(0, 1).diagonal();
     let picked = Vector3::new(x.xyz().dot(&x.zyx()), x.yx()[0], x.zx()[1]);
     let eye = Matrix2x3::from_diagonal_element(x[3] * x[4]);
+    let axes = Vector6::x()
+        + 2.0 * Vector6::y()
+        + 3.0 * Vector6::z()
+        + 4.0 * Vector6::w()
+        + 5.0 * Vector6::a()
+        + 6.0 * Vector6::b();
     let weighted = |k: usize, t: f64| (k as f64 + 1.0) * t * t;
     let mut total = 0.0;
     for (k, &t) in wide.iter().enumerate() {
@@ -875,6 +882,7 @@ fn rectangular_views(x: &Vector6<f64>) -> f64 {
         total += (0.001 * weighted(k, t)).cos();
     }
     total
+        + x.dot(&axes).powi(3)
         + picked.norm_squared()
         + eye
             .iter()

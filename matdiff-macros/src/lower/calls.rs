@@ -17,7 +17,8 @@ use syn::Expr;
 const CONSTRUCTORS: &str = "`identity()`, `zeros()`, `new(..)`, `from_element(s)`, `repeat(s)`, \
      `from([..])`, `from_column_slice(&[..])`, `from_row_slice(&[..])`, `from_fn(|i, j| ..)`, \
      `from_diagonal(&v)`, `from_diagonal_element(s)`, `from_partial_diagonal(&[..])`, \
-     `from_columns(&[..])` and `from_rows(&[..])`";
+     `from_columns(&[..])`, `from_rows(&[..])` and the unit vectors `x()`, `y()`, `z()`, `w()`, \
+     `a()`, `b()`";
 
 impl Lowerer<'_> {
     /// `f(&x, y)` for another `#[differentiate]` function `f`: the chain rule goes through
@@ -143,12 +144,22 @@ impl Lowerer<'_> {
         };
         if !matches!(
             kind,
-            "identity" | "zeros" | "new" | "from_element" | "repeat"
+            "identity"
+                | "zeros"
+                | "new"
+                | "from_element"
+                | "repeat"
+                | "x"
+                | "y"
+                | "z"
+                | "w"
+                | "a"
+                | "b"
         ) {
             return self.lower_built_matrix(call, kind, type_segment, expected);
         }
         let arity = match kind {
-            "identity" | "zeros" => 0,
+            "identity" | "zeros" | "x" | "y" | "z" | "w" | "a" | "b" => 0,
             "from_element" | "repeat" => 1,
             _ => call.args.len(),
         };
@@ -196,6 +207,7 @@ impl Lowerer<'_> {
             "identity" => self.g().add_typed(Op::Identity, &[], ty, span),
             "zeros" => self.g().zeros(&ty, span),
             "from_element" | "repeat" => self.g().add_typed(Op::Fill, &[entries[0]], ty, span),
+            "x" | "y" | "z" | "w" | "a" | "b" => self.unit_vector(call, kind, ty)?,
             _ => self.assemble(call, kind, &entries, ty, true)?,
         })
     }
@@ -449,6 +461,31 @@ impl Lowerer<'_> {
                     self.g().add(Op::Index(0, j), &[parts[i]], span)
                 }
             })
+            .collect();
+        self.assemble(call, kind, &entries, ty, false)
+    }
+
+    /// `Vector3::x()`, `Vector4::w()`, ..: the column vector with a 1 at the letter's entry
+    /// (`x`, `y`, `z`, `w`, `a`, `b`, as nalgebra names them) and zeros elsewhere.
+    fn unit_vector(&mut self, call: &syn::ExprCall, kind: &str, ty: Ty) -> Option<Id> {
+        let index = "xyzwab".find(kind).unwrap_or(0);
+        let (rows, cols) = self.literal_shape(call, kind, &ty)?;
+        if cols != 1 || rows <= index {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`{kind}()` is the unit vector of a column vector of at least {} entries, \
+                     not of a {}",
+                    index + 1,
+                    ty.describe()
+                ),
+            );
+            return None;
+        }
+        let span = call.span();
+        let (zero, one) = (self.g().lit(0.0, span), self.g().lit(1.0, span));
+        let entries: Vec<Id> = (0..rows)
+            .map(|i| if i == index { one } else { zero })
             .collect();
         self.assemble(call, kind, &entries, ty, false)
     }

@@ -143,6 +143,12 @@ pub(super) fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathS
         "from_partial_diagonal" => "from_partial_diagonal",
         "from_columns" => "from_columns",
         "from_rows" => "from_rows",
+        "x" => "x",
+        "y" => "y",
+        "z" => "z",
+        "w" => "w",
+        "a" => "a",
+        "b" => "b",
         _ => return None,
     };
     let segment = &path.segments[n - 2];
