@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{assert_close, SEEDS, TOL};
+use common::{assert_close, SEEDS, TOL, TOL_F32};
 use matdiff::differentiate;
 use matdiff::nalgebra::{
     Matrix2, Matrix2x3, Matrix2x4, Matrix3, Matrix3x2, Matrix4, Matrix4x3, Matrix5, Matrix5x6,
@@ -898,5 +898,28 @@ fn views_of_rectangular_matrices() {
         let x = rng.matrix::<6, 1>();
         check_fn!(rectangular_views, rectangular_views_grad, rectangular_views_value_and_grad,
             rectangular_views_hvp; |x, v| (x); (v); at &x, &mut rng, TOL);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `f32`
+// ---------------------------------------------------------------------------------------------
+
+/// The constructors and views in an `f32` function: the literals they add (the zeros of a
+/// triangle, the ones of a unit vector) are `f32`.
+#[differentiate(wrt = x)]
+fn f32_constructors(x: &Vector3<f32>) -> f32 {
+    let m = Matrix3::from_fn(|i, j| x[i] * x[j] + if i == j { 1.0 } else { 0.0 });
+    let u = m.upper_triangle() + Matrix3::from_diagonal(&x.zyx());
+    u.determinant() + x.xy().norm_squared() + x.dot(&Vector3::y())
+}
+
+#[test]
+fn f32_constructors_and_views() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<3, 1>().cast::<f32>();
+        check_fn!(f32_constructors, f32_constructors_grad, f32_constructors_value_and_grad,
+            f32_constructors_hvp; |x, v| (x); (v); at &x, &mut rng, TOL_F32);
     }
 }
