@@ -923,3 +923,41 @@ fn f32_constructors_and_views() {
             f32_constructors_hvp; |x, v| (x); (v); at &x, &mut rng, TOL_F32);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inside kept loops and run-time branches
+// ---------------------------------------------------------------------------------------------
+
+/// A loop the macro keeps as a loop (const-generic trip count), carrying a matrix built with
+/// `from_columns` of swizzles of a view at the loop index, with a run-time branch that builds
+/// its value with `from_fn` on one side and `from_diagonal` on the other.
+#[differentiate(wrt = x)]
+fn carried_constructors<const N: usize>(x: &SVector<f64, N>, a: &Matrix2<f64>) -> f64 {
+    let mut acc = Matrix2::identity();
+    for k in 0..N - 2 {
+        let p = x.fixed_rows::<3>(k);
+        let step = if p[0] > 0.0 {
+            Matrix2::from_fn(|i, j| p[i] * p[j + 1] * 0.5)
+        } else {
+            Matrix2::from_diagonal(&p.zx())
+        };
+        acc = Matrix2::from_columns(&[p.xy(), p.yz()]) * 0.3 + step * acc;
+    }
+    (acc * a).trace() + acc.diagonal().norm_squared()
+}
+
+#[test]
+fn constructors_in_kept_loops_and_branches() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let a = rng.matrix::<2, 2>();
+        // Entries away from 0, where the branch flips and a finite difference would straddle it.
+        let mut x = rng.matrix::<6, 1>();
+        for t in x.iter_mut() {
+            *t = t.signum() * (0.2 + t.abs());
+        }
+        check_fn!(carried_constructors, carried_constructors_grad,
+            carried_constructors_value_and_grad, carried_constructors_hvp;
+            |x, v| (x, &a); (v); at &x, &mut rng, TOL);
+    }
+}
