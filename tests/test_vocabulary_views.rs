@@ -428,15 +428,17 @@ fn swizzles() {
 }
 
 /// Determinants of the 2x2 blocks along the diagonal of a 4x4 matrix, the block taken with
-/// `view((k, k), (2, 2))` at an unrolled loop's index, and with `fixed_view` at a kept loop's
-/// index followed by `clone_owned()`.
+/// `view((k, k), (2, 2))` and `view_range(k..k + 2, k..=k + 1)` at an unrolled loop's index,
+/// and with `fixed_view` at a kept loop's index followed by `clone_owned()`, `rows_range` and
+/// `columns_range`.
 #[differentiate(wrt = m)]
 fn block_determinants(m: &Matrix4<f64>) -> f64 {
     let mut s = 0.0;
     for k in 0..3 {
         s += m.view((k, k), (2, 2)).determinant();
+        s += m.view_range(k..k + 2, k..=k + 1).trace().powi(2);
     }
-    s
+    s + m.view_range(1.., ..2).norm_squared()
 }
 
 #[differentiate(wrt = m)]
@@ -445,6 +447,7 @@ fn block_traces<const N: usize>(m: &SMatrix<f64, N, N>) -> f64 {
     for k in 0..N - 1 {
         let block = m.fixed_view::<2, 2>(k, k).clone_owned();
         s += (block * block).trace() + m.view((k, 0), (1, 2)).sum();
+        s += m.rows_range(k..k + 1).sum().powi(2) + m.columns_range(k).norm_squared();
     }
     s
 }

@@ -95,6 +95,11 @@ pub(super) enum ShapeMethod {
     FixedView,
     /// `view((i, j), (r, c))`: `fixed_view` with the sizes as arguments, known here.
     View,
+    /// `view_range(i..i + r, j..j + c)`, `rows_range(..)`, `columns_range(..)`: ranges whose
+    /// lengths are known here.
+    ViewRange,
+    RowsRange,
+    ColumnsRange,
     /// Copies of some entries, the others zero: `diagonal()`, `upper_triangle()`,
     /// `lower_triangle()`, and the swizzles of a vector (`xy()`, `zyx()`, ..).
     Diagonal,
@@ -293,6 +298,9 @@ pub(super) const METHODS: &[Method] = &[
     shape("fixed_columns", 1, Sh::FixedColumns, "fixed_columns::<K>(j)").generic(),
     shape("fixed_view",    2, Sh::FixedView,    "fixed_view::<R, C>(i, j)").generic(),
     shape("view",          2, Sh::View,         "view((i, j), (r, c))"),
+    shape("view_range",    2, Sh::ViewRange,    "view_range(i..i + r, j..j + c)"),
+    shape("rows_range",    1, Sh::RowsRange,    "rows_range(i..i + r)"),
+    shape("columns_range", 1, Sh::ColumnsRange, "columns_range(j..j + c)"),
     // Matrices: some entries, copied; the swizzles are found by `swizzle`'s two names.
     shape("diagonal",       0, Sh::Diagonal,      "diagonal()"),
     shape("upper_triangle", 0, Sh::UpperTriangle, "upper_triangle()"),
@@ -599,6 +607,9 @@ impl Lowerer<'_> {
             | Sh::FixedColumns
             | Sh::FixedView
             | Sh::View => return self.lower_view(call, method, m, rows, cols),
+            Sh::ViewRange | Sh::RowsRange | Sh::ColumnsRange => {
+                return self.lower_view_range(call, method, m, rows, cols)
+            }
             Sh::Diagonal | Sh::UpperTriangle | Sh::LowerTriangle | Sh::Swizzle => {
                 return self.lower_entries_of(call, method, m, &rows, &cols)
             }
@@ -669,6 +680,100 @@ impl Lowerer<'_> {
             .map_err(|message| self.cx.error_spanned_by(call, message))
             .ok()?;
         Some(self.val(id))
+    }
+
+    /// `view_range(i..i + r, j..j + c)`, `rows_range(..)`, `columns_range(..)`: the block
+    /// the ranges select, whose lengths must be known here (the starts may be loop indices).
+    fn lower_view_range(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        method: &ShapeMethod,
+        m: Id,
+        rows: Dim,
+        cols: Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let (row_range, col_range) = match method {
+            Sh::ViewRange => (Some(&call.args[0]), Some(&call.args[1])),
+            Sh::RowsRange => (Some(&call.args[0]), None),
+            _ => (None, Some(&call.args[0])),
+        };
+        let (i, r) = match row_range {
+            Some(range) => self.range_of(call, range, &rows)?,
+            None => (Val::Int(0), rows),
+        };
+        let (j, c) = match col_range {
+            Some(range) => self.range_of(call, range, &cols)?,
+            None => (Val::Int(0), cols),
+        };
+        let (Some(i), Some(j)) = (self.int_node(&i, span), self.int_node(&j, span)) else {
+            self.cx
+                .error_spanned_by(&call.args, "a view's position must be an integer");
+            return None;
+        };
+        let id = self
+            .g()
+            .try_add(Op::Block(r, c), &[m, i, j], span)
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()?;
+        Some(self.val(id))
+    }
+
+    /// The start and the length of a range of rows or columns out of `dim`: `a..b` and `a..=b`
+    /// with both known here, `k..k + n` with `n` known here, `a..`, `..b`, `..`, or one index.
+    fn range_of(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        expr: &Expr,
+        dim: &Dim,
+    ) -> Option<(Val, Dim)> {
+        let Expr::Range(range) = expr else {
+            return Some((self.value(expr, None)?, Dim::Lit(1)));
+        };
+        let start = match &range.start {
+            Some(start) => self.value(start, None)?,
+            None => Val::Int(0),
+        };
+        let closed = i64::from(matches!(range.limits, syn::RangeLimits::Closed(_)));
+        let tokens = |e: &Expr| quote::ToTokens::to_token_stream(e).to_string();
+        let length = match (&range.start, range.end.as_deref()) {
+            (_, None) => match (&start, dim) {
+                (Val::Int(0), dim) => Some(dim.clone()),
+                (Val::Int(s), Dim::Lit(d)) => i64::try_from(*d)
+                    .ok()
+                    .and_then(|d| usize::try_from(d - s).ok())
+                    .map(Dim::Lit),
+                _ => None,
+            },
+            // `k..k + n`: the length is `n`, whatever `k`.
+            (Some(first), Some(Expr::Binary(sum)))
+                if matches!(sum.op, syn::BinOp::Add(_)) && tokens(&sum.left) == tokens(first) =>
+            {
+                match self.value(&sum.right, None)? {
+                    Val::Int(n) => usize::try_from(n + closed).ok().map(Dim::Lit),
+                    Val::Sym(SymInt::Name(name)) | Val::Named(name) if closed == 0 => {
+                        Some(Dim::Param(name))
+                    }
+                    _ => None,
+                }
+            }
+            (_, Some(end)) => match (&start, self.value(end, None)?) {
+                (Val::Int(s), Val::Int(e)) => usize::try_from(e - s + closed).ok().map(Dim::Lit),
+                _ => None,
+            },
+        };
+        let Some(length) = length else {
+            self.cx.error_spanned_by(
+                expr,
+                format!(
+                    "the lengths of the ranges of `.{}()` must be known at compile time: write \
+                     `k..k + 2`, with the start possibly a loop index, or literal bounds",
+                    call.method
+                ),
+            );
+            return None;
+        };
+        Some((start, length))
     }
 
     /// `diagonal()`, `upper_triangle()`, `lower_triangle()` and the swizzles (`xy()`, ..) of
