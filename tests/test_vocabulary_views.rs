@@ -964,3 +964,51 @@ fn constructors_in_kept_loops_and_branches() {
             |x, v| (x, &a); (v); at &x, &mut rng, TOL);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Const-generic sizes: `diagonal()`, the triangles and `from_diagonal` as nalgebra's methods
+// ---------------------------------------------------------------------------------------------
+
+/// [`cholesky_precision_nll`] for any size, with the scale of the diagonal set by a
+/// `from_diagonal` of a vector: the ops `Diagonal`, `FromDiagonal` and `Triangle` (a
+/// const-generic size has no list of entries to assemble).
+#[differentiate(wrt = p)]
+fn cholesky_precision_nll_generic<const N: usize>(
+    p: &SMatrix<f64, N, N>,
+    x: &SVector<f64, N>,
+    s: &SVector<f64, N>,
+) -> f64 {
+    let u =
+        p.upper_triangle() + SMatrix::<f64, N, N>::from_diagonal(&s.component_mul(&p.diagonal()));
+    let l = p.lower_triangle();
+    let quad = x.dot(&(u.transpose() * (u * x)));
+    0.5 * quad - u.diagonal().map(|t| t.abs().ln()).sum() + 0.1 * (l * x).norm_squared()
+}
+
+#[test]
+fn diagonals_and_triangles_of_generic_size() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (x, s) = (rng.matrix::<4, 1>(), rng.matrix::<4, 1>() * 0.1);
+        let mut p = rng.matrix::<4, 4>();
+        for i in 0..4 {
+            p[(i, i)] = p[(i, i)].signum() * (0.5 + p[(i, i)].abs());
+        }
+        check_fn!(cholesky_precision_nll_generic, cholesky_precision_nll_generic_grad,
+            cholesky_precision_nll_generic_value_and_grad, cholesky_precision_nll_generic_hvp;
+            |m, v| (m, &x, &s); (v); at &p, &mut rng, TOL);
+        // At N = 3 and s = 0 the function is `cholesky_precision_nll` plus the lower term:
+        // the same gradient as the literal-size lowering (Assemble) up to that term.
+        let (x3, p3) = (
+            rng.matrix::<3, 1>(),
+            p.fixed_view::<3, 3>(0, 0).into_owned(),
+        );
+        let zero = SVector::<f64, 3>::zeros();
+        let lower_term = 0.2 * (p3.lower_triangle() * x3 * x3.transpose()).lower_triangle();
+        assert_close(
+            &cholesky_precision_nll_generic_grad(&p3, &x3, &zero),
+            &(cholesky_precision_nll_grad(&p3, &x3) + lower_term),
+            HAND,
+        );
+    }
+}

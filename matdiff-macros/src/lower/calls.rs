@@ -387,7 +387,14 @@ impl Lowerer<'_> {
                     }
                 };
                 let ty = self.fits(call, kind, named, Ty::Mat(n.clone(), n))?;
-                let (n, _) = self.literal_shape(call, kind, &ty)?;
+                let Ty::Mat(Dim::Lit(n), _) = ty else {
+                    // A const-generic size: nalgebra's `from_diagonal`, as an op.
+                    return self
+                        .g()
+                        .try_add(Op::FromDiagonal, &[v], span)
+                        .map_err(|message| self.cx.error_spanned_by(call, message))
+                        .ok();
+                };
                 let zero = self.g().lit(0.0, span);
                 let entries: Vec<Id> = (0..n * n)
                     .map(|k| {

@@ -9,7 +9,7 @@ use super::syntax::{integer_literal, is_update_method, string_args, try_inverse_
 use super::{Binding, Frame, Iter, Lowerer, Scope, Val};
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, SymInt, Ty};
-use crate::ops::{Fun, IntOp, InverseCheck, Op};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Triangle};
 use proc_macro2::Span;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -777,9 +777,9 @@ impl Lowerer<'_> {
     }
 
     /// `diagonal()`, `upper_triangle()`, `lower_triangle()` and the swizzles (`xy()`, ..) of
-    /// the `rows x cols` matrix `m`: one `Assemble` of its entries (`Index` reads) and zeros,
-    /// the code a hand-written version has, with no rules of its own. The sizes must then be
-    /// literals.
+    /// the `rows x cols` matrix `m`: where the sizes are literals, one `Assemble` of its entries
+    /// (`Index` reads) and zeros, the code a hand-written version has; else the ops `Diagonal`
+    /// and `Triangle`.
     fn lower_entries_of(
         &mut self,
         call: &syn::ExprMethodCall,
@@ -812,16 +812,18 @@ impl Lowerer<'_> {
             (positions, Ty::mat(picks.len(), 1))
         } else {
             let (Dim::Lit(r), Dim::Lit(c)) = (rows, cols) else {
-                self.cx.error_spanned_by(
-                    call,
-                    format!(
-                        "`.{name}()` needs a matrix whose sizes are literals, such as \
-                         `Matrix3<f64>` or `SMatrix<f64, 4, 4>`, found a {}; with a \
-                         const-generic size, read the entries `m[(i, j)]` in a `for` loop",
-                        of.describe()
-                    ),
-                );
-                return None;
+                // A const-generic size has no list of entries: nalgebra's method, as an op.
+                let op = match method {
+                    Sh::Diagonal => Op::Diagonal,
+                    Sh::UpperTriangle => Op::Triangle(Triangle::Upper),
+                    _ => Op::Triangle(Triangle::Lower),
+                };
+                let id = self
+                    .g()
+                    .try_add(op, &[m], span)
+                    .map_err(|message| self.cx.error_spanned_by(call, message))
+                    .ok()?;
+                return Some(self.val(id));
             };
             let (r, c) = (*r, *c);
             match method {
