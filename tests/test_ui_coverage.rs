@@ -73,6 +73,11 @@ const INTERNAL: &[(&str, &str)] = &[
         "`reverse.rs` gives loops and branches to `regions.rs`, never to `Op::vjp`",
     ),
     (
+        "`from_diagonal()` needs a column vector, found a",
+        "`lower` checks `from_diagonal`'s argument (with its own message) before it builds \
+         `FromDiagonal`, and the rules build it of a diagonal's cotangent",
+    ),
+    (
         "expected a tape, found a",
         "`Load` is only built by the loop adjoint, on the tape it records",
     ),

@@ -145,6 +145,7 @@ const RULES: &[(&str, Rule)] = &[
     ("transpose-product",   transpose_product),
     ("trace-product",       trace_product),
     ("index-1x1-product",   index_1x1_product),
+    ("index-of-entries",    index_of_entries),
     ("dot-transposes",      dot_transposes),
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
@@ -153,7 +154,6 @@ const RULES: &[(&str, Rule)] = &[
     ("add-into-scatter",    add_into_scatter),
     ("add-embedded-entry",  add_embedded_entry),
     ("index-embedded",      index_embedded),
-    ("index-assembled",     index_assembled),
     ("fold-integers",       fold_integers),
     ("integer-units",       integer_units),
 ];
@@ -173,6 +173,21 @@ fn rewrite(g: &mut Graph, op: &Op, args: &[Id], ty: &Ty, span: Span) -> Option<I
         return None;
     }
     Some(result)
+}
+
+/// `A[(i, j)] → a` where `A` is assembled from its entries or filled with `a`: a swizzle or
+/// a `from_columns` of a vector built with `new`, and the adjoint of `.sum()` of an assembled
+/// matrix read entry by entry, use the entry, not a matrix built to be read once.
+fn index_of_entries(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
+    let Op::Index(i, j) = op else {
+        return None;
+    };
+    let node = g.node(args[0]);
+    match (&node.op, &node.ty) {
+        (Op::Fill, _) => Some(node.args[0]),
+        (Op::Assemble, Ty::Mat(Dim::Lit(rows), _)) => node.args.get(i + j * rows).copied(),
+        _ => None,
+    }
 }
 
 /// `X + 0 → X`, `0 + X → X` for a matrix zero (`Fill(0)`), as adjoints of indexing build.
@@ -242,15 +257,6 @@ fn index_embedded(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id>
     } else {
         g.lit(0.0, span)
     })
-}
-
-/// `Matrix::new(a, b, ..)[(i, j)] → ` the entry itself: a Jacobian's column read back.
-fn index_assembled(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
-    let (Op::Index(i, j), Op::Assemble) = (op, g.op(args[0])) else {
-        return None;
-    };
-    let (rows, _) = literal_dims(g.ty(args[0]))?;
-    g.node(args[0]).args.get(i + j * rows).copied()
 }
 
 fn int(g: &Graph, id: Id) -> Option<i64> {

@@ -81,6 +81,13 @@ pub enum Op {
     /// `A⁻¹`, with the check the user wrote (or one of matdiff's own).
     Inverse(InverseCheck),
     Det,
+    /// The diagonal of a square matrix, as a column vector (`.diagonal()` of a matrix whose size
+    /// is a const generic; one of literal size is an `Assemble` of its entries).
+    Diagonal,
+    /// The square matrix with the vector argument on its diagonal (`from_diagonal(&v)`).
+    FromDiagonal,
+    /// The upper (lower) triangle, the diagonal included, the rest zero (`.upper_triangle()`).
+    Triangle(Triangle),
     /// The cofactor matrix `cof(A) = adj(A)ᵀ`, the gradient of `det A`: `det(A) A⁻ᵀ` where `A`
     /// is invertible, and finite everywhere (computed without dividing by `det A` up to 3x3).
     Cofactor,
@@ -225,6 +232,13 @@ pub enum InverseCheck {
     Derivative,
 }
 
+/// Which triangle `Op::Triangle` keeps.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Triangle {
+    Upper,
+    Lower,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Extremum {
     Max,
@@ -295,6 +309,10 @@ impl Op {
             Op::Map(_) => "`.map()`",
             Op::Inverse(_) => "`.try_inverse()`",
             Op::Det => "`.determinant()`",
+            Op::Diagonal => "`.diagonal()`",
+            Op::FromDiagonal => "`from_diagonal()`",
+            Op::Triangle(Triangle::Upper) => "`.upper_triangle()`",
+            Op::Triangle(Triangle::Lower) => "`.lower_triangle()`",
             Op::LogDet => "`.determinant().ln()`",
             Op::MaxEntry => "`.max()`",
             Op::MinEntry => "`.min()`",
@@ -445,6 +463,9 @@ op_examples! {
         Op::Inverse(InverseCheck::Derivative),
     ],
     Op::Det => [Op::Det],
+    Op::Diagonal => [Op::Diagonal],
+    Op::FromDiagonal => [Op::FromDiagonal],
+    Op::Triangle(_) => [Op::Triangle(Triangle::Upper), Op::Triangle(Triangle::Lower)],
     Op::Cofactor => [Op::Cofactor],
     Op::LogDet => [Op::LogDet],
     Op::MaxEntry => [Op::MaxEntry],

@@ -26,6 +26,10 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         Op::Neg | Op::Transpose | Op::Trace | Op::Sum | Op::Index(..) => {
             d[0].map(|da| g.add(op.clone(), &[da], span))
         }
+        // Linear: the same op of the tangent.
+        Op::Diagonal | Op::FromDiagonal | Op::Triangle(_) => {
+            d[0].map(|da| g.add(op.clone(), &[da], span))
+        }
         // Linear in the entries.
         Op::Assemble => {
             if d.iter().all(Option::is_none) {
@@ -238,6 +242,11 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         // The derivative of x / ‖x‖ is symmetric, so the adjoint is the tangent rule on ȳ.
         (Op::Normalize, _) => normalize_derivative(g, y, args[0], ybar, span),
         (Op::Index(i, j), _) => g.add_typed(Op::Embed(*i, *j), &[ybar], arg_ty, span),
+        // `<diag A, ȳ> = <A, Diag ȳ>`, and back; a triangle is an orthogonal projection, its
+        // own adjoint.
+        (Op::Diagonal, _) => g.add(Op::FromDiagonal, &[ybar], span),
+        (Op::FromDiagonal, _) => g.add(Op::Diagonal, &[ybar], span),
+        (Op::Triangle(_), _) => g.add(op.clone(), &[ybar], span),
         (Op::Fun(fun), _) => {
             let slope = fun_derivative(g, *fun, args[0], y, span)?;
             g.add(Op::Mul, &[ybar, slope], span)

@@ -83,6 +83,15 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
             square(args[0], op.surface()).cloned()
         }
         Op::Det | Op::LogDet => square(args[0], op.surface()).map(|_| Ty::Scalar),
+        Op::Diagonal => square(args[0], op.surface()).map(|ty| Ty::Mat(rows(ty), Dim::Lit(1))),
+        Op::FromDiagonal => match args[0] {
+            Ty::Mat(n, Dim::Lit(1)) => Ok(Ty::Mat(n.clone(), n.clone())),
+            other => Err(format!(
+                "`from_diagonal()` needs a column vector, found a {}",
+                other.describe()
+            )),
+        },
+        Op::Triangle(_) => matrix(args[0], op.surface()).cloned(),
         Op::MaxEntry | Op::MinEntry => matrix(args[0], op.surface()).map(|_| Ty::Scalar),
         Op::SymEigenvalues => {
             square(args[0], op.surface()).map(|ty| Ty::Mat(rows(ty), Dim::Lit(1)))

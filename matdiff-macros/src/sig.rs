@@ -456,7 +456,7 @@ fn classify_type(ty: &Type) -> Result<(Elem, Ty), TypeProblem> {
     }
 }
 
-fn is_matrix_name(ident: &Ident) -> bool {
+pub fn is_matrix_name(ident: &Ident) -> bool {
     let name = ident.to_string();
     matches!(name.as_str(), "SMatrix" | "SVector" | "RowSVector") || alias_shape(&name).is_some()
 }

@@ -4,7 +4,7 @@
 
 use super::names::{dim, elem_type, literal, local, sym_int};
 use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::{CmpOp, Extremum, Fun, IntOp, InverseCheck, Op};
+use crate::ops::{CmpOp, Extremum, Fun, IntOp, InverseCheck, Op, Triangle};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
 
@@ -93,6 +93,13 @@ pub(super) fn expression(
             quote!(#m.try_inverse().expect(#message))
         }
         Op::Det => method(&a[0], "determinant", &[]),
+        Op::Diagonal => method(&a[0], "diagonal", &[]),
+        Op::FromDiagonal => {
+            let v = &a[0];
+            quote!(#ty::from_diagonal(#v))
+        }
+        Op::Triangle(Triangle::Upper) => method(&a[0], "upper_triangle", &[]),
+        Op::Triangle(Triangle::Lower) => method(&a[0], "lower_triangle", &[]),
         Op::Cofactor => {
             let m = &a[0];
             quote!(::matdiff::__private::cofactor_matrix(#m))

@@ -840,11 +840,25 @@ impl Lowerer<'_> {
                 adapted(Source::Enumerate(iter.clone()), iter.trip.clone())
             }
             IteratorMethod::Map => {
-                let Expr::Closure(closure) = args[0] else {
+                // `.map(|k| ..)`, or `.map(residual)` of a closure bound with `let` (the form
+                // clippy asks for).
+                let closure = match args[0] {
+                    Expr::Closure(closure) => Some(Rc::new(closure.clone())),
+                    Expr::Path(path) => path
+                        .path
+                        .get_ident()
+                        .and_then(|ident| self.lookup(&ident.to_string()))
+                        .and_then(|binding| match &binding.val {
+                            Some(Val::Closure(closure)) => Some(closure.clone()),
+                            _ => None,
+                        }),
+                    _ => None,
+                };
+                let Some(closure) = closure else {
                     self.unknown_method(call, Receiver::Iterator, "an iterator");
                     return None;
                 };
-                let source = Source::Map(iter.clone(), Rc::new(closure.clone()));
+                let source = Source::Map(iter.clone(), closure);
                 adapted(source, iter.trip.clone())
             }
             IteratorMethod::Rev => adapted(Source::Rev(iter.clone()), iter.trip.clone()),

@@ -9,7 +9,7 @@ use super::syntax::{integer_literal, is_update_method, string_args, try_inverse_
 use super::{Binding, Frame, Iter, Lowerer, Scope, Val};
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, SymInt, Ty};
-use crate::ops::{Fun, IntOp, InverseCheck, Op};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Triangle};
 use proc_macro2::Span;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -114,6 +114,19 @@ pub(super) enum ShapeMethod {
     FixedRows,
     FixedColumns,
     FixedView,
+    /// `view((i, j), (r, c))`: `fixed_view` with the sizes as arguments, known here.
+    View,
+    /// `view_range(i..i + r, j..j + c)`, `rows_range(..)`, `columns_range(..)`: ranges whose
+    /// lengths are known here.
+    ViewRange,
+    RowsRange,
+    ColumnsRange,
+    /// Copies of some entries, the others zero: `diagonal()`, `upper_triangle()`,
+    /// `lower_triangle()`, and the swizzles of a vector (`xy()`, `zyx()`, ..).
+    Diagonal,
+    UpperTriangle,
+    LowerTriangle,
+    Swizzle,
 }
 
 /// Of integers known at compile time.
@@ -329,6 +342,16 @@ pub(super) const METHODS: &[Method] = &[
     shape("fixed_rows",    1, Sh::FixedRows,    "fixed_rows::<K>(i)").generic(),
     shape("fixed_columns", 1, Sh::FixedColumns, "fixed_columns::<K>(j)").generic(),
     shape("fixed_view",    2, Sh::FixedView,    "fixed_view::<R, C>(i, j)").generic(),
+    shape("view",          2, Sh::View,         "view((i, j), (r, c))"),
+    shape("view_range",    2, Sh::ViewRange,    "view_range(i..i + r, j..j + c)"),
+    shape("rows_range",    1, Sh::RowsRange,    "rows_range(i..i + r)"),
+    shape("columns_range", 1, Sh::ColumnsRange, "columns_range(j..j + c)"),
+    // Matrices: some entries, copied; the swizzles are found by `swizzle`'s two names.
+    shape("diagonal",       0, Sh::Diagonal,      "diagonal()"),
+    shape("upper_triangle", 0, Sh::UpperTriangle, "upper_triangle()"),
+    shape("lower_triangle", 0, Sh::LowerTriangle, "lower_triangle()"),
+    shape("xy",             0, Sh::Swizzle,       "xy()"),
+    shape("xyz",            0, Sh::Swizzle,       "xyz()"),
     matrix("clone",        0, M::Same,          "clone()").unlisted(),
     matrix("into_owned",   0, M::Same,          "into_owned()").unlisted(),
     matrix("clone_owned",  0, M::Same,          "clone_owned()").unlisted(),
@@ -367,6 +390,28 @@ fn find<T>(
         .iter()
         .filter(|method| method.name == name)
         .find_map(|method| pick(&method.lowering).map(|lowering| (method, lowering)))
+}
+
+/// The table entry of a vector's swizzle (`yx()`, `zyx()`, .., nalgebra's methods that pick
+/// entries 0, 1, 2 by the letters `x`, `y`, `z`): `xy` for two letters, `xyz` for three.
+fn swizzle(name: &str) -> Option<&'static str> {
+    let letters = name.chars().all(|c| matches!(c, 'x' | 'y' | 'z'));
+    match name.len() {
+        2 if letters => Some("xy"),
+        3 if letters => Some("xyz"),
+        _ => None,
+    }
+}
+
+/// The entries a swizzle picks: `zyx()` picks 2, 1, 0.
+fn swizzle_indices(name: &str) -> Vec<usize> {
+    name.chars()
+        .map(|c| match c {
+            'x' => 0,
+            'y' => 1,
+            _ => 2,
+        })
+        .collect()
 }
 
 /// Whether a `receiver` has a method `name`.
@@ -527,7 +572,7 @@ impl Lowerer<'_> {
                 .scalar_method(call, receiver, entry, method, args)
                 .map(|id| self.val(id));
         }
-        let shape = find(&name, |lowering| match lowering {
+        let shape = find(swizzle(&name).unwrap_or(&name), |lowering| match lowering {
             L::Shape(method) => Some(method),
             _ => None,
         });
@@ -615,7 +660,14 @@ impl Lowerer<'_> {
             | Sh::Rows
             | Sh::FixedRows
             | Sh::FixedColumns
-            | Sh::FixedView => return self.lower_view(call, method, m, rows, cols),
+            | Sh::FixedView
+            | Sh::View => return self.lower_view(call, method, m, rows, cols),
+            Sh::ViewRange | Sh::RowsRange | Sh::ColumnsRange => {
+                return self.lower_view_range(call, method, m, rows, cols)
+            }
+            Sh::Diagonal | Sh::UpperTriangle | Sh::LowerTriangle | Sh::Swizzle => {
+                return self.lower_entries_of(call, method, m, &rows, &cols)
+            }
         })
     }
 
@@ -645,6 +697,20 @@ impl Lowerer<'_> {
             (Sh::FixedRows, [i], [k]) => (i.clone(), zero, k.clone(), cols),
             (Sh::FixedColumns, [j], [k]) => (zero, j.clone(), rows, k.clone()),
             (Sh::FixedView, [i, j], [r, c]) => (i.clone(), j.clone(), r.clone(), c.clone()),
+            (Sh::View, [Val::Tuple(start), Val::Tuple(size)], [])
+                if start.len() == 2 && size.len() == 2 =>
+            {
+                let r = self.static_dim(&size[0], &call.args[1])?;
+                let c = self.static_dim(&size[1], &call.args[1])?;
+                (start[0].clone(), start[1].clone(), r, c)
+            }
+            (Sh::View, _, []) => {
+                self.cx.error_spanned_by(
+                    call,
+                    "`.view()` takes the start and the sizes as pairs: `view((i, j), (r, c))`",
+                );
+                return None;
+            }
             _ => {
                 self.cx.error_spanned_by(
                     call,
@@ -668,6 +734,187 @@ impl Lowerer<'_> {
             .try_add(Op::Block(r, c), &[m, i, j], span)
             .map_err(|message| self.cx.error_spanned_by(call, message))
             .ok()?;
+        Some(self.val(id))
+    }
+
+    /// `view_range(i..i + r, j..j + c)`, `rows_range(..)`, `columns_range(..)`: the block
+    /// the ranges select, whose lengths must be known here (the starts may be loop indices).
+    fn lower_view_range(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        method: &ShapeMethod,
+        m: Id,
+        rows: Dim,
+        cols: Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let (row_range, col_range) = match method {
+            Sh::ViewRange => (Some(&call.args[0]), Some(&call.args[1])),
+            Sh::RowsRange => (Some(&call.args[0]), None),
+            _ => (None, Some(&call.args[0])),
+        };
+        let (i, r) = match row_range {
+            Some(range) => self.range_of(call, range, &rows)?,
+            None => (Val::Int(0), rows),
+        };
+        let (j, c) = match col_range {
+            Some(range) => self.range_of(call, range, &cols)?,
+            None => (Val::Int(0), cols),
+        };
+        let (Some(i), Some(j)) = (self.int_node(&i, span), self.int_node(&j, span)) else {
+            self.cx
+                .error_spanned_by(&call.args, "a view's position must be an integer");
+            return None;
+        };
+        let id = self
+            .g()
+            .try_add(Op::Block(r, c), &[m, i, j], span)
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()?;
+        Some(self.val(id))
+    }
+
+    /// The start and the length of a range of rows or columns out of `dim`: `a..b` and `a..=b`
+    /// with both known here, `k..k + n` with `n` known here, `a..`, `..b`, `..`, or one index.
+    fn range_of(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        expr: &Expr,
+        dim: &Dim,
+    ) -> Option<(Val, Dim)> {
+        let Expr::Range(range) = expr else {
+            return Some((self.value(expr, None)?, Dim::Lit(1)));
+        };
+        let start = match &range.start {
+            Some(start) => self.value(start, None)?,
+            None => Val::Int(0),
+        };
+        let closed = i64::from(matches!(range.limits, syn::RangeLimits::Closed(_)));
+        let tokens = |e: &Expr| quote::ToTokens::to_token_stream(e).to_string();
+        let length = match (&range.start, range.end.as_deref()) {
+            (_, None) => match (&start, dim) {
+                (Val::Int(0), dim) => Some(dim.clone()),
+                (Val::Int(s), Dim::Lit(d)) => i64::try_from(*d)
+                    .ok()
+                    .and_then(|d| usize::try_from(d - s).ok())
+                    .map(Dim::Lit),
+                _ => None,
+            },
+            // `k..k + n`: the length is `n`, whatever `k`.
+            (Some(first), Some(Expr::Binary(sum)))
+                if matches!(sum.op, syn::BinOp::Add(_)) && tokens(&sum.left) == tokens(first) =>
+            {
+                match self.value(&sum.right, None)? {
+                    Val::Int(n) => usize::try_from(n + closed).ok().map(Dim::Lit),
+                    Val::Sym(SymInt::Name(name)) | Val::Named(name) if closed == 0 => {
+                        Some(Dim::Param(name))
+                    }
+                    _ => None,
+                }
+            }
+            (_, Some(end)) => match (&start, self.value(end, None)?) {
+                (Val::Int(s), Val::Int(e)) => usize::try_from(e - s + closed).ok().map(Dim::Lit),
+                _ => None,
+            },
+        };
+        let Some(length) = length else {
+            self.cx.error_spanned_by(
+                expr,
+                format!(
+                    "the lengths of the ranges of `.{}()` must be known at compile time: write \
+                     `k..k + 2`, with the start possibly a loop index, or literal bounds",
+                    call.method
+                ),
+            );
+            return None;
+        };
+        Some((start, length))
+    }
+
+    /// `diagonal()`, `upper_triangle()`, `lower_triangle()` and the swizzles (`xy()`, ..) of
+    /// the `rows x cols` matrix `m`: where the sizes are literals, one `Assemble` of its entries
+    /// (`Index` reads) and zeros, the code a hand-written version has; else the ops `Diagonal`
+    /// and `Triangle`.
+    fn lower_entries_of(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        method: &ShapeMethod,
+        m: Id,
+        rows: &Dim,
+        cols: &Dim,
+    ) -> Option<Val> {
+        let span = call.span();
+        let name = call.method.to_string();
+        let of = Ty::Mat(rows.clone(), cols.clone());
+        // The position each entry of the result is read from, column by column (`None`: a
+        // zero), and the result's type.
+        let (positions, ty): (Vec<Option<(usize, usize)>>, Ty) = if let Sh::Swizzle = method {
+            let picks = swizzle_indices(&name);
+            let needed = picks.iter().max().map_or(0, |&k| k + 1);
+            let fits = *cols == Dim::Lit(1) && !matches!(rows, Dim::Lit(n) if *n < needed);
+            if !fits {
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`.{name}()` needs a column vector of at least {needed} entries; found a \
+                         {}",
+                        of.describe()
+                    ),
+                );
+                return None;
+            }
+            let positions = picks.iter().map(|&i| Some((i, 0))).collect();
+            (positions, Ty::mat(picks.len(), 1))
+        } else {
+            let (Dim::Lit(r), Dim::Lit(c)) = (rows, cols) else {
+                // A const-generic size has no list of entries: nalgebra's method, as an op.
+                let op = match method {
+                    Sh::Diagonal => Op::Diagonal,
+                    Sh::UpperTriangle => Op::Triangle(Triangle::Upper),
+                    _ => Op::Triangle(Triangle::Lower),
+                };
+                let id = self
+                    .g()
+                    .try_add(op, &[m], span)
+                    .map_err(|message| self.cx.error_spanned_by(call, message))
+                    .ok()?;
+                return Some(self.val(id));
+            };
+            let (r, c) = (*r, *c);
+            match method {
+                Sh::Diagonal if r != c => {
+                    self.cx.error_spanned_by(
+                        call,
+                        format!(
+                            "`.diagonal()` needs a square matrix, found a {}",
+                            of.describe()
+                        ),
+                    );
+                    return None;
+                }
+                Sh::Diagonal => ((0..r).map(|k| Some((k, k))).collect(), Ty::mat(r, 1)),
+                _ => {
+                    let upper = matches!(method, Sh::UpperTriangle);
+                    let positions = (0..r * c)
+                        .map(|k| {
+                            let (i, j) = (k % r, k / r);
+                            let kept = if upper { i <= j } else { i >= j };
+                            kept.then_some((i, j))
+                        })
+                        .collect();
+                    (positions, of.clone())
+                }
+            }
+        };
+        let zero = self.g().lit(0.0, span);
+        let entries: Vec<Id> = positions
+            .iter()
+            .map(|position| match position {
+                Some((i, j)) => self.g().add(Op::Index(*i, *j), &[m], span),
+                None => zero,
+            })
+            .collect();
+        let id = self.g().add_typed(Op::Assemble, &entries, ty, span);
         Some(self.val(id))
     }
 

@@ -123,7 +123,8 @@ pub(super) fn sizeless_constructor(expr: &Expr) -> bool {
     })
 }
 
-/// `Type::identity` or `Type::zeros`: the constructor's name and the type's segment.
+/// `Type::identity`, `Type::zeros`, `Type::new`, `Type::from_fn`, ...: the constructor's name
+/// and the type's segment.
 pub(super) fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathSegment)> {
     let n = path.segments.len();
     if n < 2 {
@@ -135,6 +136,21 @@ pub(super) fn constructor(path: &syn::Path) -> Option<(&'static str, &syn::PathS
         "new" => "new",
         "from_element" => "from_element",
         "repeat" => "repeat",
+        "from" => "from",
+        "from_column_slice" => "from_column_slice",
+        "from_row_slice" => "from_row_slice",
+        "from_fn" => "from_fn",
+        "from_diagonal" => "from_diagonal",
+        "from_diagonal_element" => "from_diagonal_element",
+        "from_partial_diagonal" => "from_partial_diagonal",
+        "from_columns" => "from_columns",
+        "from_rows" => "from_rows",
+        "x" => "x",
+        "y" => "y",
+        "z" => "z",
+        "w" => "w",
+        "a" => "a",
+        "b" => "b",
         _ => return None,
     };
     let segment = &path.segments[n - 2];

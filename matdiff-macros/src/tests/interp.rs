@@ -308,6 +308,22 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             .try_inverse()
             .expect("Inverse of a singular matrix")),
         Op::Det => Scalar(square(a[0]).determinant()),
+        Op::Diagonal => {
+            let diagonal = square(a[0]).diagonal();
+            Mat(DMatrix::from_column_slice(
+                diagonal.len(),
+                1,
+                diagonal.as_slice(),
+            ))
+        }
+        Op::FromDiagonal => {
+            let v = a[0].mat();
+            Mat(DMatrix::from_diagonal(
+                &nalgebra::DVector::from_column_slice(v.as_slice()),
+            ))
+        }
+        Op::Triangle(crate::ops::Triangle::Upper) => Mat(a[0].mat().upper_triangle()),
+        Op::Triangle(crate::ops::Triangle::Lower) => Mat(a[0].mat().lower_triangle()),
         Op::Cofactor => {
             // det(A) A⁻ᵀ: the interpreter's inputs are invertible.
             let m = square(a[0]);

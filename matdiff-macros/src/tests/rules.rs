@@ -252,6 +252,16 @@ fn instances(op: &Op) -> Vec<Instance> {
             on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
             on(Domain::NearIdentity, op.clone(), &[m(1, 1)]),
         ],
+        Op::Diagonal => vec![
+            inst(Op::Diagonal, &[m(3, 3)]),
+            inst(Op::Diagonal, &[m(1, 1)]),
+        ],
+        Op::FromDiagonal => vec![inst(Op::FromDiagonal, &[m(3, 1)])],
+        Op::Triangle(_) => vec![
+            inst(op.clone(), &[m(3, 3)]),
+            inst(op.clone(), &[m(2, 3)]),
+            inst(op.clone(), &[m(3, 2)]),
+        ],
         Op::Cofactor => vec![
             on(Domain::NearIdentity, Op::Cofactor, &[m(3, 3)]),
             on(Domain::NearIdentity, Op::Cofactor, &[m(2, 2)]),

@@ -706,22 +706,30 @@ fn cases() -> Vec<Case> {
                 out %4
             "#]],
         ),
-        // An entry of a matrix built from its entries is that entry.
         case(
-            "index-assembled",
+            "index-of-entries",
             &[s(), s(), s(), s()],
             |g, p| {
-                let m = g.add_typed(Op::Assemble, &[p[0], p[1], p[2], p[3]], m(2, 2), sp());
-                let a = add(g, Op::Index(1, 0), &[m]);
-                let b = add(g, Op::Index(0, 1), &[m]);
-                add(g, Op::Sub, &[a, b])
+                let a = g.add_typed(Op::Assemble, &[p[0], p[1], p[2], p[3]], m(2, 2), sp());
+                let entry = add(g, Op::Index(1, 0), &[a]);
+                let filled = g.add_typed(Op::Fill, &[p[3]], m(2, 3), sp());
+                let other = add(g, Op::Index(1, 2), &[filled]);
+                add(g, Op::Mul, &[entry, other])
             },
-            |v| sc(v[1].scalar() - v[2].scalar()),
+            |v| {
+                let a = DMatrix::from_column_slice(
+                    2,
+                    2,
+                    &[v[0].scalar(), v[1].scalar(), v[2].scalar(), v[3].scalar()],
+                );
+                let filled = DMatrix::from_element(2, 3, v[3].scalar());
+                sc(a[(1, 0)] * filled[(1, 2)])
+            },
             expect![[r#"
                 %1: scalar = Param(1)
-                %2: scalar = Param(2)
-                %5: scalar = Sub %1 %2
-                out %5
+                %3: scalar = Param(3)
+                %6: scalar = Mul %1 %3
+                out %6
             "#]],
         ),
         case(
