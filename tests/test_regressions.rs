@@ -194,3 +194,28 @@ fn map_closures_differentiate_the_values_they_read() {
             |p, v| (&p.0, &p.1); (&v.0, &v.1); at &long, &mut rng, TOL);
     }
 }
+
+/// `Σ |xᵢ|ᵖ`, the p-th power of an ℓp norm, with respect to `x` and `p`.
+#[differentiate(wrt = (x, p))]
+fn lp_power(x: &Vector3<f64>, p: f64) -> f64 {
+    x.iter().map(|t| t.abs().powf(p)).sum()
+}
+
+/// At an entry equal to 0, `∂(|t|ᵖ)/∂p = |t|ᵖ ln|t|` is `0 · (−∞)`; it was NaN, and its limit
+/// (for p > 0) is 0.
+#[test]
+fn powf_exponent_derivative_at_zero_base() {
+    let x = Vector3::new(0.0, 2.0, -0.5);
+    let p = 2.5;
+    let (gx, gp) = lp_power_grad(&x, p);
+    // By hand: ∂/∂p = Σ |xᵢ|ᵖ ln|xᵢ| over the nonzero entries.
+    let expected = 2f64.powf(p) * 2f64.ln() + 0.5f64.powf(p) * 0.5f64.ln();
+    assert!((gp - expected).abs() < 1e-12, "{gp} vs {expected}");
+    assert_eq!(gx[0], 0.0);
+    let (hx, hp) = lp_power_hvp(&x, p, &Vector3::new(0.3, -0.2, 0.1), 0.7);
+    assert!(
+        hx.iter().all(|h| h.is_finite()) && hp.is_finite(),
+        "{hx} {hp}"
+    );
+    assert!(lp_power(&x, p) > 0.0);
+}

@@ -438,6 +438,7 @@ op_examples! {
     Op::Fun(Fun::Step) => [Op::Fun(Fun::Step)],
     Op::Fun(Fun::Sign) => [Op::Fun(Fun::Sign)],
     Op::Fun(Fun::RecipOrZero) => [Op::Fun(Fun::RecipOrZero)],
+    Op::Fun(Fun::LnOrZero) => [Op::Fun(Fun::LnOrZero)],
     Op::Fun(Fun::Powi(_)) => [Op::Fun(Fun::Powi(3))],
     Op::Fun(Fun::Ln1p) => [Op::Fun(Fun::Ln1p)],
     Op::Fun(Fun::ExpM1) => [Op::Fun(Fun::ExpM1)],
@@ -524,6 +525,9 @@ pub enum Fun {
     /// `1 / x` with `0` at `x = 0`: the derivative weight of `.norm()`, so that the gradient
     /// of a smooth function of the norm (`‖x‖²`) is 0 at the origin, not `0 · ∞`.
     RecipOrZero,
+    /// `ln x` with `0` at `x = 0`: the weight of the exponent's derivative of `a.powf(b)`,
+    /// `aᵇ ln a`, so that it is `0` at `a = 0` (where `aᵇ = 0` for `b > 0`), not `0 · (−∞)`.
+    LnOrZero,
     Powi(i32),
     /// `ln(1 + x)`, accurate near 0 (`f64::ln_1p`).
     Ln1p,
@@ -558,6 +562,7 @@ impl Fun {
             Fun::Step => "step",
             Fun::Sign => "sign",
             Fun::RecipOrZero => "recip_or_zero",
+            Fun::LnOrZero => "ln_or_zero",
             Fun::Powi(_) => "powi",
             Fun::Ln1p => "ln_1p",
             Fun::ExpM1 => "exp_m1",

@@ -457,9 +457,9 @@ fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Optio
             let power = g.add(Op::Powf, &[a, b_minus_one], span);
             Some(g.add(Op::Mul, &[b, power], span))
         }
-        // ∂(aᵇ)/∂b = aᵇ ln a.
+        // ∂(aᵇ)/∂b = aᵇ ln a, taken as 0 at a = 0 (its limit for b > 0, where aᵇ = 0).
         (Op::Powf, _) => {
-            let ln_a = g.add(Op::Fun(Fun::Ln), &[a], span);
+            let ln_a = g.add(Op::Fun(Fun::LnOrZero), &[a], span);
             Some(g.add(Op::Mul, &[y, ln_a], span))
         }
         // max follows a where a > b, min where a < b: the step H(±(a − b)) with H(0) = 0,
@@ -652,6 +652,7 @@ fn fun_derivative(g: &mut Graph, fun: Fun, x: Id, y: Id, span: Span) -> Option<I
         Fun::Signum | Fun::Step | Fun::Sign => return None,                  // 0 almost everywhere
         Fun::RecipOrZero => { let yy = g.add(Op::Mul, &[y, y], span);
                               g.add(Op::Neg, &[yy], span) }                  // -y² (0 at 0)
+        Fun::LnOrZero => g.add(Op::Fun(Fun::RecipOrZero), &[x], span),       // 1 / x (0 at 0)
         Fun::Powi(0) => return None,
         Fun::Powi(n) => { let n_lit = lit(g, f64::from(n));
                           let p = match n.checked_sub(1) {

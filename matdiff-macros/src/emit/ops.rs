@@ -263,6 +263,7 @@ fn fun_expression(fun: Fun, x: &TokenStream) -> TokenStream {
         // that is 0 at 0 (the documented subgradient), unlike `f64::signum`.
         Fun::Sign => quote!(if #x == 0.0 { 0.0 } else { #x.signum() }),
         Fun::RecipOrZero => quote!(if #x == 0.0 { 0.0 } else { #x.recip() }),
+        Fun::LnOrZero => quote!(if #x == 0.0 { 0.0 } else { #x.ln() }),
         Fun::Step => quote!(if #x > 0.0 { 1.0 } else { 0.0 }),
         _ => {
             let name = proc_macro2::Ident::new(fun.name(), Span::call_site());

@@ -619,6 +619,13 @@ pub fn apply(fun: Fun, x: f64) -> f64 {
                 x.recip()
             }
         }
+        Fun::LnOrZero => {
+            if x == 0.0 {
+                0.0
+            } else {
+                x.ln()
+            }
+        }
         Fun::Step => {
             if x > 0.0 {
                 1.0

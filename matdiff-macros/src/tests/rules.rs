@@ -228,6 +228,7 @@ fn instances(op: &Op) -> Vec<Instance> {
             Fun::Asin | Fun::Acos | Fun::Ln1p => vec![within(Domain::Interior, op.clone())],
             // Away from the pole of the derivative at 0, on both sides.
             Fun::Cbrt => vec![within(Domain::NonZero, op.clone())],
+            Fun::LnOrZero => vec![within(Domain::Positive, op.clone())],
             Fun::Recip | Fun::Abs | Fun::Signum | Fun::Step | Fun::Sign | Fun::RecipOrZero => {
                 vec![within(Domain::NonZero, op.clone())]
             }
