@@ -316,7 +316,7 @@ fn curve_loss(p: &Vector2<f64>) -> f64 {
 /// A rotation by `theta`, matrix-valued.
 #[differentiate(wrt = theta)]
 fn rotation(theta: f64) -> Matrix2<f64> {
-    let (s, c) = (theta.sin(), theta.cos());
+    let (s, c) = theta.sin_cos();
     Matrix2::new(c, -s, s, c)
 }
 

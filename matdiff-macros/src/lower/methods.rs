@@ -58,6 +58,8 @@ pub(super) enum ScalarMethod {
     Same,
     /// `x.powi(n)`: `n` an integer literal, part of the op.
     Powi,
+    /// `x.sin_cos()`: the pair `(sin x, cos x)`.
+    SinCos,
 }
 
 #[derive(Debug)]
@@ -278,6 +280,7 @@ pub(super) const METHODS: &[Method] = &[
     scalar("ln",     0, S::Op(Op::Fun(Fun::Ln)),     "ln()"),     // the natural logarithm
     scalar("sqrt",   0, S::Op(Op::Fun(Fun::Sqrt)),   "sqrt()"),   // the square root
     scalar("sin",    0, S::Op(Op::Fun(Fun::Sin)),    "sin()"),    // the sine
+    scalar("sin_cos", 0, S::SinCos,                  "sin_cos()"), // both, as a pair
     scalar("cos",    0, S::Op(Op::Fun(Fun::Cos)),    "cos()"),    // the cosine
     scalar("tan",    0, S::Op(Op::Fun(Fun::Tan)),    "tan()"),    // the tangent
     scalar("tanh",   0, S::Op(Op::Fun(Fun::Tanh)),   "tanh()"),   // the hyperbolic tangent
@@ -568,9 +571,7 @@ impl Lowerer<'_> {
                 return None;
             };
             let args = self.float_arguments(call)?;
-            return self
-                .scalar_method(call, receiver, entry, method, args)
-                .map(|id| self.val(id));
+            return self.scalar_method(call, receiver, entry, method, args);
         }
         let shape = find(swizzle(&name).unwrap_or(&name), |lowering| match lowering {
             L::Shape(method) => Some(method),
@@ -990,20 +991,35 @@ impl Lowerer<'_> {
         entry: &Method,
         method: &ScalarMethod,
         args: Vec<Id>,
-    ) -> Option<Id> {
+    ) -> Option<Val> {
         let op = match method {
             S::Op(op) => op.clone(),
-            S::Same => return self.expect_args(call, entry.arity).then_some(receiver),
+            S::Same => {
+                return self
+                    .expect_args(call, entry.arity)
+                    .then(|| self.val(receiver))
+            }
             // The exponent is part of the op, checked by `powi_exponent`.
             S::Powi => {
                 let op = Op::Fun(Fun::Powi(self.powi_exponent(call)?));
-                return self.build_method(call, op, receiver, args);
+                let id = self.build_method(call, op, receiver, args)?;
+                return Some(self.val(id));
+            }
+            // `(sin x, cos x)`, read by a tuple pattern or `.0` / `.1`.
+            S::SinCos => {
+                if !self.expect_args(call, entry.arity) {
+                    return None;
+                }
+                let sin = self.build_method(call, Op::Fun(Fun::Sin), receiver, Vec::new())?;
+                let cos = self.build_method(call, Op::Fun(Fun::Cos), receiver, Vec::new())?;
+                return Some(Val::Tuple(vec![self.val(sin), self.val(cos)]));
             }
         };
         if !self.expect_args(call, entry.arity) {
             return None;
         }
-        self.build_method(call, op, receiver, args)
+        let id = self.build_method(call, op, receiver, args)?;
+        Some(self.val(id))
     }
 
     /// A matrix's method, its arguments `args` lowered (but `map`'s closure).
