@@ -11,7 +11,7 @@
 
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::{Fun, InverseCheck, Op};
+use crate::ops::{Fun, InverseCheck, Op, Solver};
 use proc_macro2::Span;
 
 /// `dy` given the argument tangents `d` (`None`: zero). `None` when `dy` is zero.
@@ -93,6 +93,12 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         Op::SymEigenvalues => Some(eigenvalues_jvp(g, args[0], d[0]?, span)),
         Op::SymEigenvectors => Some(eigenvectors_jvp(g, y, args[0], d[0]?, span)),
         Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
+        Op::Solve(solver) => solve_jvp(g, solver, y, args, d, span),
+        // Linear.
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved => {
+            d[0].map(|da| g.add(op.clone(), &[da], span))
+        }
+        Op::Cholesky(_) => Some(cholesky_jvp(g, y, d[0]?, span)),
         // df = Σₖ <∇ₖf, dxₖ>.
         Op::Call(c) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -262,6 +268,12 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         (Op::SymEigenvalues, _) => eigenvalues_vjp(g, args[0], ybar, span),
         (Op::SymEigenvectors, _) => eigenvectors_vjp(g, y, args[0], ybar, span),
         (Op::EigenGaps, _) => eigen_gaps_vjp(g, y, ybar, span),
+        (Op::Solve(solver), _) => solve_vjp(g, solver, y, args, ybar, k, span),
+        // `SymFromLower` and `FoldLower` are each other's adjoints; `LowerHalved` is a mask.
+        (Op::SymFromLower, _) => g.add(Op::FoldLower, &[ybar], span),
+        (Op::FoldLower, _) => g.add(Op::SymFromLower, &[ybar], span),
+        (Op::LowerHalved, _) => g.add(Op::LowerHalved, &[ybar], span),
+        (Op::Cholesky(_), _) => cholesky_vjp(g, y, ybar, span),
         // x̄ₖ = ȳ ∇ₖf.
         (Op::Call(c), _) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -426,6 +438,9 @@ fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Optio
 // Inverses and determinants.
 
 fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
+    if let Some(inverse) = inverse_by_cholesky(g, a, span) {
+        return inverse;
+    }
     let inverse = inverse_for_derivative(g, a, span);
     g.add(Op::Transpose, &[inverse], span)
 }
@@ -443,10 +458,128 @@ fn inverse_for_derivative(g: &mut Graph, a: Id, span: Span) -> Id {
     users.unwrap_or_else(|| g.add(Op::Inverse(InverseCheck::Derivative), &[a], span))
 }
 
+/// `S⁻¹ = S⁻ᵀ` through the Cholesky factor of `S` when the body factorises `S` (the
+/// symmetric `SymFromLower(a)` of the user's `a.cholesky()`), so the derivative of
+/// `chol.determinant().ln()` reuses the user's factorisation instead of an LU of its own.
+fn inverse_by_cholesky(g: &mut Graph, s: Id, span: Span) -> Option<Id> {
+    let factorised = g
+        .users_of(s)
+        .iter()
+        .any(|&id| matches!(g.op(id), Op::Cholesky(_)));
+    if !factorised {
+        return None;
+    }
+    let ty = g.ty(s).clone();
+    let identity = g.add_typed(Op::Identity, &[], ty, span);
+    Some(g.add(Op::Solve(Solver::Cholesky), &[s, identity], span))
+}
+
 /// `<A⁻ᵀ, dA> = tr(A⁻¹ dA)`, without forming the product.
 fn inverse_transpose_dot(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
     let inv_t = inverse_transpose(g, a, span);
     g.add(Op::Dot, &[inv_t, da], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Solves and the Cholesky factor.
+
+/// The solver a derivative of a solve with `solver` uses: the same factorisation of `A`,
+/// without the user's check (the user's own solve has panicked first where `A` is singular).
+fn derivative_solver(solver: &Solver) -> Solver {
+    match solver {
+        Solver::Lu(_) => Solver::Lu(InverseCheck::Derivative),
+        other => other.clone(),
+    }
+}
+
+/// The solver of the adjoint: `A⁻ᵀ` for `A⁻¹` and back; `S⁻ᵀ = S⁻¹` for a Cholesky solve.
+fn adjoint_solver(solver: &Solver) -> Solver {
+    match solver {
+        Solver::Lu(_) => Solver::LuTransposed,
+        Solver::LuTransposed => Solver::Lu(InverseCheck::Derivative),
+        Solver::Cholesky => Solver::Cholesky,
+    }
+}
+
+/// `Y = A⁻¹ B`: `dY = A⁻¹ (dB − dA Y)`; for `Y = A⁻ᵀ B`: `dY = A⁻ᵀ (dB − dAᵀ Y)`.
+fn solve_jvp(
+    g: &mut Graph,
+    solver: &Solver,
+    y: Id,
+    args: &[Id],
+    d: &[Option<Id>],
+    span: Span,
+) -> Option<Id> {
+    let moved = d[0].map(|da| {
+        let da = match solver {
+            Solver::LuTransposed => g.add(Op::Transpose, &[da], span),
+            _ => da,
+        };
+        g.add(Op::MatMul, &[da, y], span)
+    });
+    let rhs = match (d[1], moved) {
+        (None, None) => return None,
+        (Some(db), None) => db,
+        (None, Some(moved)) => g.add(Op::Neg, &[moved], span),
+        (Some(db), Some(moved)) => g.add(Op::Sub, &[db, moved], span),
+    };
+    Some(g.add(Op::Solve(derivative_solver(solver)), &[args[0], rhs], span))
+}
+
+/// `Y = A⁻¹ B`: `Z = A⁻ᵀ Ȳ`, `B̄ = Z`, `Ā = −Z Yᵀ`; for `Y = A⁻ᵀ B`: `Z = A⁻¹ Ȳ`, `B̄ = Z`,
+/// `Ā = −Y Zᵀ`.
+fn solve_vjp(
+    g: &mut Graph,
+    solver: &Solver,
+    y: Id,
+    args: &[Id],
+    ybar: Id,
+    k: usize,
+    span: Span,
+) -> Id {
+    let z = g.add(Op::Solve(adjoint_solver(solver)), &[args[0], ybar], span);
+    if k == 1 {
+        return z;
+    }
+    let (left, right) = match solver {
+        Solver::LuTransposed => (y, z),
+        _ => (z, y),
+    };
+    let right_t = g.add(Op::Transpose, &[right], span);
+    let product = g.add(Op::MatMul, &[left, right_t], span);
+    g.add(Op::Neg, &[product], span)
+}
+
+/// `(X + Xᵀ) / 2`.
+fn symmetric_part(g: &mut Graph, x: Id, span: Span) -> Id {
+    let xt = g.add(Op::Transpose, &[x], span);
+    let sum = g.add(Op::Add, &[x, xt], span);
+    let half = g.lit(0.5, span);
+    g.add(Op::Scale, &[half, sum], span)
+}
+
+/// `L = chol(S)`: `dL = L Φ(L⁻¹ dS L⁻ᵀ)` with `Φ` = `LowerHalved`, `dS` taken symmetric (the
+/// op is the factor of `(S + Sᵀ) / 2`; the lowering passes it a symmetric `S`).
+fn cholesky_jvp(g: &mut Graph, l: Id, ds: Id, span: Span) -> Id {
+    let k = inverse_for_derivative(g, l, span);
+    let ds = symmetric_part(g, ds, span);
+    let kt = g.add(Op::Transpose, &[k], span);
+    let left = g.add(Op::MatMul, &[k, ds], span);
+    let x = g.add(Op::MatMul, &[left, kt], span);
+    let halved = g.add(Op::LowerHalved, &[x], span);
+    g.add(Op::MatMul, &[l, halved], span)
+}
+
+/// The transpose of [`cholesky_jvp`]: `S̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)`.
+fn cholesky_vjp(g: &mut Graph, l: Id, l_bar: Id, span: Span) -> Id {
+    let k = inverse_for_derivative(g, l, span);
+    let lt = g.add(Op::Transpose, &[l], span);
+    let lt_lbar = g.add(Op::MatMul, &[lt, l_bar], span);
+    let m = g.add(Op::LowerHalved, &[lt_lbar], span);
+    let kt = g.add(Op::Transpose, &[k], span);
+    let left = g.add(Op::MatMul, &[kt, m], span);
+    let inner = g.add(Op::MatMul, &[left, k], span);
+    symmetric_part(g, inner, span)
 }
 
 // ---------------------------------------------------------------------------------------------

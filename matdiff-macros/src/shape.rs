@@ -77,6 +77,10 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::Fun(_) => scalar_pair(&[args[0], args[0]]),
         Op::Powf | Op::Max | Op::Min => scalar_pair(args),
         Op::Map(_) | Op::ArgMask(_) => matrix(args[0], op.surface()).cloned(),
+        Op::Solve(_) => solve_shape(args),
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::Cholesky(_) => {
+            square(args[0], op.surface()).cloned()
+        }
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
             square(args[0], op.surface()).cloned()
         }
@@ -185,6 +189,27 @@ fn matmul_shape(args: &[&Ty]) -> Result<Ty, String> {
              column count must equal the right operand's row count",
             a.describe(),
             b.describe()
+        )),
+    }
+}
+
+/// `A⁻¹ B`: `A` square, `B` with as many rows, the result shaped as `B`.
+fn solve_shape(args: &[&Ty]) -> Result<Ty, String> {
+    match (args[0], args[1]) {
+        (Ty::Mat(n, m), b @ Ty::Mat(rows, _)) if n == m && n == rows => Ok(b.clone()),
+        (Ty::Mat(n, m), Ty::Mat(..)) if n == m => Err(format!(
+            "dimension mismatch in `.solve()`: cannot solve with a {} for a {}; the right-hand \
+             side must have as many rows as the matrix",
+            args[0].describe(),
+            args[1].describe()
+        )),
+        (Ty::Mat(n, m), other) if n == m => Err(format!(
+            "the right-hand side of `.solve()` must be a matrix or vector, found a {}",
+            other.describe()
+        )),
+        (a, _) => Err(format!(
+            "`.solve()` needs a square matrix, found a {}",
+            a.describe()
         )),
     }
 }

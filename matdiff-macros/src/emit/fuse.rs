@@ -8,14 +8,16 @@
 //!   (`determinant_and_inverse`), giving `A⁻ᵀ` directly when only that is used;
 //! * `P ± A B` where the product is used nowhere else: accumulated in place with `gemm`,
 //!   without a temporary for the product;
-//! * the eigenvalues and eigenvectors of one symmetric matrix: one `symmetric_eigen()`.
+//! * the eigenvalues and eigenvectors of one symmetric matrix: one `symmetric_eigen()`;
+//! * every solve with one matrix (the user's, and those its derivatives need): one `lu()` or
+//!   `cholesky()` of the matrix, bound before the first and named by the matrix's node.
 //!
 //! The IR stays one node per value; this module only decides how the emitter writes them.
 
 use super::names::{elem_type, local, value_type, var};
-use super::ops::tr_mul_is_fast;
+use super::ops::{lu_factor, tr_mul_is_fast};
 use crate::ir::{Graph, Id};
-use crate::ops::{InverseCheck, Op};
+use crate::ops::{InverseCheck, Op, Solver};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -69,6 +71,8 @@ pub(super) enum Fusion {
     Maps(Vec<Id>),
     /// The statements written here, and the nodes they bind.
     Written(TokenStream, Vec<Id>),
+    /// Statements written before the node's own `let`: a factorisation it and later nodes use.
+    Before(TokenStream),
 }
 
 /// How `id` is written together with other nodes, or `None` when it is written on its own.
@@ -79,6 +83,9 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
     }
     if let Some((tokens, members)) = determinant_with_inverse(g, live, uses, id) {
         return Some(Fusion::Written(tokens, members));
+    }
+    if let Some(tokens) = factorisation(g, live, id) {
+        return Some(Fusion::Before(tokens));
     }
     if let Some((tokens, members)) = one_eigendecomposition(g, live, id) {
         return Some(Fusion::Written(tokens, members));
@@ -105,6 +112,36 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
         .copied()
         .filter(|&other| other >= id && live[other.index()] && body_of(other) == Some(key))
         .collect()
+}
+
+/// The factorisation `id` is the first to use: `let __chol = s.cholesky().unwrap();` for the
+/// user's `Cholesky` node (always live, and built before every node that uses the factor),
+/// `let __lu = a.lu();` for the first live LU solve with `a`. The later solves name it.
+fn factorisation(g: &Graph, live: &[bool], id: Id) -> Option<TokenStream> {
+    let is_lu = |op: &Op| matches!(op, Op::Solve(Solver::Lu(_) | Solver::LuTransposed));
+    match g.op(id) {
+        Op::Cholesky(check) => {
+            let s = g.node(id).args[0];
+            let (m, chol) = (var(s), super::ops::cholesky_factor(s));
+            let factor = match check {
+                InverseCheck::Expect(message) => quote!(#m.cholesky().expect(#message)),
+                _ => quote!(#m.cholesky().unwrap()),
+            };
+            Some(quote!(let #chol = #factor;))
+        }
+        op if is_lu(op) => {
+            let a = g.node(id).args[0];
+            let first = g
+                .users_of(a)
+                .iter()
+                .copied()
+                .filter(|&other| live[other.index()] && is_lu(g.op(other)))
+                .min()?;
+            let (m, lu) = (var(a), lu_factor(a));
+            (first == id).then(|| quote!(let #lu = #m.lu();))
+        }
+        _ => None,
+    }
 }
 
 /// When `id` is the eigenvalues or eigenvectors of a symmetric `A` and the other is live too

@@ -6,10 +6,10 @@
 //! [`Lowering`] (the compiler then asks for its case in the handler's `match`).
 
 use super::syntax::{integer_literal, is_update_method, string_args, try_inverse_receiver};
-use super::{Binding, Frame, Iter, Lowerer, Scope, Val};
+use super::{Binding, Factor, Frame, Iter, Lowerer, Scope, Val};
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, SymInt, Ty};
-use crate::ops::{Fun, IntOp, InverseCheck, Op};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Solver};
 use proc_macro2::Span;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -72,6 +72,10 @@ pub(super) enum MatrixMethod {
     ComponentDiv,
     /// `m.try_inverse()` without the `.unwrap()`/`.expect(..)` that makes it a value.
     TryInverse,
+    /// `a.lu()`: a factorisation, whose methods are lowered where they are called.
+    Lu,
+    /// `a.cholesky()`: the `Option` of a factorisation.
+    Cholesky,
 }
 
 /// Read from a matrix's shape, the arguments taken as integers.
@@ -270,6 +274,8 @@ pub(super) const METHODS: &[Method] = &[
     matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
     matrix("symmetric_eigenvalues", 0, M::Op(Op::SymEigenvalues), "symmetric_eigenvalues()"),
+    matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
+    matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
     // Matrices: sizes, known at compile time, and the entries as an iterator.
     shape("len",   0, Sh::Len,         "len()"),
     shape("nrows", 0, Sh::RowCount,    "nrows()"),
@@ -415,6 +421,9 @@ impl Lowerer<'_> {
         }
         let name = call.method.to_string();
         let receiver = self.value(&call.receiver, None)?;
+        if let Val::Factor(factor) = &receiver {
+            return self.factor_method(call, factor);
+        }
         if let Val::Named(array) = &receiver {
             let found = find(&name, |lowering| match lowering {
                 L::ConstantArray(method) => Some(method),
@@ -490,9 +499,145 @@ impl Lowerer<'_> {
             self.unknown_method(call, R::Matrix, &format!("a {}", ty.describe()));
             return None;
         };
+        if let M::Lu | M::Cholesky = method {
+            if !self.expect_args(call, 0) {
+                return None;
+            }
+            if matches!(method, M::Cholesky) && !matches!(&ty, Ty::Mat(r, c) if r == c) {
+                self.cx.error_spanned_by(
+                    call,
+                    format!(
+                        "`.cholesky()` needs a square matrix, found a {}",
+                        ty.describe()
+                    ),
+                );
+                return None;
+            }
+            let matrix = self.val(receiver);
+            return Some(Val::Factor(Rc::new(match method {
+                M::Lu => Factor::Lu(matrix),
+                _ => Factor::CholeskyOption(matrix),
+            })));
+        }
         let args = self.float_arguments(call)?;
         self.matrix_method(call, receiver, entry, method, args)
             .map(|id| self.val(id))
+    }
+
+    /// A method of a factorisation, or of the `Option` one returns: `lu.solve(&b)` then
+    /// `.unwrap()`, `lu.determinant()`, `a.cholesky().unwrap()`, then `chol.solve(&b)`,
+    /// `.l()`, `.inverse()`, `.determinant()`, `.ln_determinant()`.
+    fn factor_method(&mut self, call: &syn::ExprMethodCall, factor: &Factor) -> Option<Val> {
+        let span = call.span();
+        let name = call.method.to_string();
+        let unsupported = |this: &Self, what: &str, supported: &str| {
+            this.cx.error_spanned_by(
+                &call.method,
+                format!("unsupported method `.{name}()` on {what}; supported are {supported}"),
+            );
+            None
+        };
+        match (factor, name.as_str()) {
+            (Factor::Lu(a), "solve") => {
+                if !self.expect_args(call, 1) {
+                    return None;
+                }
+                let b = self.lower_expr(&call.args[0], None)?;
+                let b = self.val(b);
+                Some(Val::Factor(Rc::new(Factor::LuSolve(a.clone(), b))))
+            }
+            (Factor::Lu(a), "determinant") => {
+                let a = self.node_of(a, span, "a matrix")?;
+                self.expect_args(call, 0)
+                    .then(|| self.factor_node(call, Op::Det, &[a]))?
+            }
+            (Factor::Lu(_), _) => unsupported(
+                self,
+                "an LU factorisation",
+                "`.solve(&b).unwrap()`, `.solve(&b).expect(\"...\")` and `.determinant()`",
+            ),
+            (Factor::LuSolve(a, b), _) | (Factor::CholeskyOption(a @ b), _) => {
+                let Some(check) = self.option_check(call) else {
+                    let (what, write) = match factor {
+                        Factor::LuSolve(..) => ("`.solve(&b)`", ".solve(&b)"),
+                        _ => ("`.cholesky()`", ".cholesky()"),
+                    };
+                    self.cx.error_spanned_by(
+                        &call.method,
+                        format!(
+                            "{what} returns an `Option`; write `{write}.unwrap()` or \
+                             `{write}.expect(\"...\")` with a string literal, then use the value"
+                        ),
+                    );
+                    return None;
+                };
+                let a = self.node_of(a, span, "a matrix")?;
+                if let Factor::LuSolve(..) = factor {
+                    let b = self.node_of(b, span, "a matrix")?;
+                    return self.factor_node(call, Op::Solve(Solver::Lu(check)), &[a, b]);
+                }
+                // nalgebra reads the lower triangle only: the factor is a function of it.
+                let s = self.factor_node(call, Op::SymFromLower, &[a])?;
+                let s_id = self.node_of(&s, span, "a matrix")?;
+                let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
+                Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
+            }
+            (Factor::Cholesky { s, l }, method) => {
+                let arity = usize::from(method == "solve");
+                if !matches!(
+                    method,
+                    "solve" | "l" | "inverse" | "determinant" | "ln_determinant"
+                ) {
+                    return unsupported(
+                        self,
+                        "a Cholesky factorisation",
+                        "`.solve(&b)`, `.l()`, `.inverse()`, `.determinant()` and \
+                         `.ln_determinant()`",
+                    );
+                }
+                if !self.expect_args(call, arity) {
+                    return None;
+                }
+                if method == "l" {
+                    return Some(l.clone());
+                }
+                let s = self.node_of(s, span, "a matrix")?;
+                match method {
+                    "solve" => {
+                        let b = self.lower_expr(&call.args[0], None)?;
+                        self.factor_node(call, Op::Solve(Solver::Cholesky), &[s, b])
+                    }
+                    "inverse" => {
+                        let ty = self.graph().ty(s).clone();
+                        let identity = self.g().add_typed(Op::Identity, &[], ty, span);
+                        self.factor_node(call, Op::Solve(Solver::Cholesky), &[s, identity])
+                    }
+                    "determinant" => self.factor_node(call, Op::Det, &[s]),
+                    _ => self.factor_node(call, Op::LogDet, &[s]),
+                }
+            }
+        }
+    }
+
+    /// The check of `.unwrap()` or `.expect("message")`, `None` for any other call.
+    fn option_check(&self, call: &syn::ExprMethodCall) -> Option<InverseCheck> {
+        match (call.method.to_string().as_str(), string_args(call)) {
+            ("unwrap", Some(messages)) if messages.is_empty() => Some(InverseCheck::Unwrap),
+            ("expect", Some(messages)) if messages.len() == 1 => {
+                Some(InverseCheck::Expect(messages[0].clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// `op(operands)` as a value, a shape mismatch reported at `call`.
+    fn factor_node(&mut self, call: &syn::ExprMethodCall, op: Op, operands: &[Id]) -> Option<Val> {
+        let id = self
+            .g()
+            .try_add(op, operands, call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()?;
+        Some(self.val(id))
     }
 
     /// `DATA.len()` and `DATA.iter()` of a float array constant in scope.
@@ -718,6 +863,9 @@ impl Lowerer<'_> {
             M::Same => return self.expect_args(call, entry.arity).then_some(receiver),
             M::Map => return self.lower_map(call, receiver),
             M::ComponentDiv => return self.lower_component_div(call, receiver, &args),
+            M::Lu | M::Cholesky => {
+                unreachable!("factorisations are values of their own, lowered in `lower_method`")
+            }
             M::TryInverse => {
                 self.cx.error_spanned_by(
                     call,

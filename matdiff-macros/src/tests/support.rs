@@ -36,6 +36,9 @@ pub enum Domain {
     /// A symmetric matrix with entries in `[-1, 1]`: a direction tangent to the symmetric
     /// matrices.
     Symmetric,
+    /// A square matrix `2 I + E`, `E` symmetric with entries in `[-0.25, 0.25]`: symmetric
+    /// positive definite, well conditioned (other shapes: `2 I + E`, `E` uniform).
+    SymmetricPositive,
     /// Entries `1.5 i + u`, `u` uniform in `[-0.25, 0.25]`, `i` the linear index: far apart.
     Spread,
 }
@@ -97,6 +100,11 @@ impl Rng {
                 DMatrix::from_fn(r, c, |i, j| if i == j { 1.5 * i as f64 } else { 0.0 })
                     + (&e + e.transpose()) * 0.5
             }
+            Domain::SymmetricPositive if r == c => {
+                let e = self.uniform(r, c, 0.25);
+                DMatrix::identity(r, c) * 2.0 + (&e + e.transpose()) * 0.5
+            }
+            Domain::SymmetricPositive => DMatrix::identity(r, c) * 2.0 + self.uniform(r, c, 0.25),
             Domain::Symmetric => {
                 let e = self.uniform(r, c, 1.0);
                 (&e + e.transpose()) * 0.5

@@ -1,0 +1,361 @@
+//! Factorisations as people write them: `a.lu().solve(&b).unwrap()`, `a.lu().determinant()`,
+//! `a.cholesky().unwrap()` then `.solve(&b)`, `.l()`, `.inverse()`, `.determinant()`, chained
+//! or bound with `let`. Each function's gradient is checked against central finite
+//! differences of the function itself along random (non-symmetric) directions, its
+//! Hessian-vector product against differences of the gradient, and the Hessian for symmetry
+//! (`full_check`), at random well-conditioned points (SPD matrices `B Bᵀ + n I` for Cholesky).
+//!
+//! nalgebra's `cholesky()` reads only the lower triangle of its argument, so the function's
+//! derivative with respect to an entry above the diagonal is zero; the tests check that
+//! convention entry by entry.
+
+mod common;
+
+use common::{assert_close, assert_scalar_close, full_check, SEEDS, TOL};
+use matdiff::differentiate;
+use matdiff::nalgebra::{Matrix2, Matrix3, Matrix4, SMatrix, SVector, Vector3, Vector4};
+use matdiff::runtime::Rng;
+
+// ---------------------------------------------------------------------------------------------
+// LU solves.
+
+/// `‖A⁻¹ b − c‖²`: a linear solve inside a quadratic loss.
+#[differentiate(wrt = (a, b))]
+fn solve_loss(a: &Matrix3<f64>, b: &Vector3<f64>, c: &Vector3<f64>) -> f64 {
+    let x = a.lu().solve(b).unwrap();
+    (x - c).norm_squared()
+}
+
+/// The same, the factorisation bound with `let` and the solve checked with `expect`.
+#[differentiate(wrt = (a, b))]
+fn solve_loss_bound(a: &Matrix4<f64>, b: &Vector4<f64>, c: &Vector4<f64>) -> f64 {
+    let lu = a.lu();
+    let x = lu.solve(b).expect("the system matrix is singular");
+    let r = x - c;
+    r.dot(&r)
+}
+
+/// Two solves with one factorisation, a matrix right-hand side, and `lu.determinant()`.
+#[differentiate(wrt = a)]
+fn two_solves(a: &Matrix3<f64>, b: &SMatrix<f64, 3, 2>, c: &Vector3<f64>) -> f64 {
+    let lu = a.lu();
+    let x = lu.solve(b).unwrap();
+    let y = lu.solve(c).unwrap();
+    x.norm_squared() + y.dot(c) + lu.determinant()
+}
+
+/// Ridge regression: the weights `(XᵀX + λI)⁻¹ Xᵀ y` by a solve, then their loss on
+/// held-out data, differentiated with respect to the training inputs and the penalty.
+#[differentiate(wrt = (x, lambda))]
+fn ridge(
+    x: &SMatrix<f64, 6, 3>,
+    y: &SVector<f64, 6>,
+    lambda: f64,
+    x_test: &SMatrix<f64, 4, 3>,
+    y_test: &SVector<f64, 4>,
+) -> f64 {
+    let gram = x.transpose() * x + Matrix3::identity() * lambda;
+    let w = gram.lu().solve(&(x.transpose() * y)).unwrap();
+    (x_test * w - y_test).norm_squared()
+}
+
+#[test]
+fn lu_solves_against_finite_differences() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (a, b, c) = (
+            rng.well_conditioned::<3>(),
+            rng.matrix::<3, 1>(),
+            rng.matrix::<3, 1>(),
+        );
+        full_check(
+            |(a, b): &(Matrix3<f64>, Vector3<f64>)| solve_loss(a, b, &c),
+            |(a, b)| solve_loss_grad(a, b, &c),
+            |(a, b)| solve_loss_value_and_grad(a, b, &c),
+            |(a, b), (va, vb)| solve_loss_hvp(a, b, &c, va, vb),
+            &(a, b),
+            &mut rng,
+            TOL,
+        );
+        let (a4, b4, c4) = (
+            rng.well_conditioned::<4>(),
+            rng.matrix::<4, 1>(),
+            rng.matrix::<4, 1>(),
+        );
+        full_check(
+            |(a, b): &(Matrix4<f64>, Vector4<f64>)| solve_loss_bound(a, b, &c4),
+            |(a, b)| solve_loss_bound_grad(a, b, &c4),
+            |(a, b)| solve_loss_bound_value_and_grad(a, b, &c4),
+            |(a, b), (va, vb)| solve_loss_bound_hvp(a, b, &c4, va, vb),
+            &(a4, b4),
+            &mut rng,
+            TOL,
+        );
+        let bm = rng.matrix::<3, 2>();
+        full_check(
+            |a: &Matrix3<f64>| two_solves(a, &bm, &c),
+            |a| two_solves_grad(a, &bm, &c),
+            |a| two_solves_value_and_grad(a, &bm, &c),
+            |a, v| two_solves_hvp(a, &bm, &c, v),
+            &a,
+            &mut rng,
+            TOL,
+        );
+        let (x, y, xt, yt) = (
+            rng.matrix::<6, 3>(),
+            rng.matrix::<6, 1>(),
+            rng.matrix::<4, 3>(),
+            rng.matrix::<4, 1>(),
+        );
+        let lambda = 0.5 + rng.uniform().abs();
+        full_check(
+            |(x, l): &(SMatrix<f64, 6, 3>, f64)| ridge(x, &y, *l, &xt, &yt),
+            |(x, l)| ridge_grad(x, &y, *l, &xt, &yt),
+            |(x, l)| ridge_value_and_grad(x, &y, *l, &xt, &yt),
+            |(x, l), (vx, vl)| ridge_hvp(x, &y, *l, &xt, &yt, vx, *vl),
+            &(x, lambda),
+            &mut rng,
+            TOL,
+        );
+    }
+}
+
+/// The closed form of MATH.md: for `f = ‖A⁻¹b − c‖²`, with `x = A⁻¹ b` and
+/// `z = 2 A⁻ᵀ (x − c)`: `∇_b f = z`, `∇_A f = −z xᵀ`.
+#[test]
+fn lu_solve_gradient_matches_the_closed_form() {
+    let mut rng = Rng::new(3);
+    let (a, b, c) = (
+        rng.well_conditioned::<3>(),
+        rng.matrix::<3, 1>(),
+        rng.matrix::<3, 1>(),
+    );
+    let inverse = a.try_inverse().unwrap();
+    let x = inverse * b;
+    let z = inverse.transpose() * (x - c) * 2.0;
+    let (ga, gb) = solve_loss_grad(&a, &b, &c);
+    assert_close(&gb, &z, 1e-12);
+    assert_close(&ga, &(-z * x.transpose()), 1e-12);
+}
+
+/// A singular system panics in every generated function as in the function, with the
+/// user's message.
+#[test]
+fn singular_lu_solve_panics_with_the_users_message() {
+    let a = Matrix4::new(
+        1.0, 2.0, 3.0, 4.0, 2.0, 4.0, 6.0, 8.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0,
+    );
+    let (b, c) = (Vector4::repeat(1.0), Vector4::zeros());
+    for run in [
+        Box::new(|| {
+            std::hint::black_box(solve_loss_bound(&a, &b, &c));
+        }) as Box<dyn Fn()>,
+        Box::new(|| {
+            std::hint::black_box(solve_loss_bound_grad(&a, &b, &c));
+        }),
+        Box::new(|| {
+            std::hint::black_box(solve_loss_bound_hvp(&a, &b, &c, &a, &b));
+        }),
+    ] {
+        let cause = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_err();
+        let message = cause
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| cause.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(
+            message.contains("the system matrix is singular"),
+            "unexpected panic: {message}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cholesky.
+
+/// The negative log-density of `N(mu, sigma)` at `x`, up to a constant, as people write it.
+#[differentiate(wrt = (x, mu, sigma))]
+fn gaussian_nll(x: &Vector3<f64>, mu: &Vector3<f64>, sigma: &Matrix3<f64>) -> f64 {
+    let chol = sigma.cholesky().unwrap();
+    let r = x - mu;
+    0.5 * r.dot(&chol.solve(&r)) + 0.5 * chol.determinant().ln()
+}
+
+/// The same with `ln_determinant`, the factorisation chained and an `expect`.
+#[differentiate(wrt = sigma)]
+fn gaussian_nll_ln(x: &Vector4<f64>, sigma: &Matrix4<f64>) -> f64 {
+    let alpha = sigma
+        .cholesky()
+        .expect("covariance not positive definite")
+        .solve(x);
+    0.5 * x.dot(&alpha)
+        + 0.5
+            * sigma
+                .cholesky()
+                .expect("covariance not positive definite")
+                .ln_determinant()
+}
+
+/// A Kalman filter's innovation likelihood: `S = H P Hᵀ + R`, `ν = z − H x`,
+/// `½ νᵀ S⁻¹ ν + ½ ln det S`, differentiated with respect to the state and its covariance.
+#[differentiate(wrt = (x, p))]
+fn innovation(
+    x: &Vector4<f64>,
+    p: &Matrix4<f64>,
+    h: &SMatrix<f64, 2, 4>,
+    r: &Matrix2<f64>,
+    z: &SVector<f64, 2>,
+) -> f64 {
+    let s = h * p * h.transpose() + r;
+    let nu = z - h * x;
+    let chol = s.cholesky().unwrap();
+    0.5 * nu.dot(&chol.solve(&nu)) + 0.5 * chol.determinant().ln()
+}
+
+/// The factor itself and the inverse: `‖L‖²` weighted, and `tr(W S⁻¹)`.
+#[differentiate(wrt = a)]
+fn factor_and_inverse(a: &Matrix3<f64>, w: &Matrix3<f64>) -> f64 {
+    let chol = a.cholesky().unwrap();
+    let l = chol.l();
+    l.component_mul(w).sum() + (w * chol.inverse()).trace()
+}
+
+/// A whitened residual `L⁻¹ r` is what `l.solve_lower_triangular` gives; here, the sampling
+/// direction `mu + L z`.
+#[differentiate(wrt = (mu, sigma))]
+fn sample_loss(mu: &Vector3<f64>, sigma: &Matrix3<f64>, z: &Vector3<f64>, t: &Vector3<f64>) -> f64 {
+    let l = sigma.cholesky().unwrap().l();
+    let sample = mu + l * z;
+    (sample - t).norm_squared()
+}
+
+#[test]
+fn cholesky_against_finite_differences() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (x, mu, sigma) = (rng.matrix::<3, 1>(), rng.matrix::<3, 1>(), rng.spd::<3>());
+        full_check(
+            |(x, mu, s): &(Vector3<f64>, Vector3<f64>, Matrix3<f64>)| gaussian_nll(x, mu, s),
+            |(x, mu, s)| gaussian_nll_grad(x, mu, s),
+            |(x, mu, s)| gaussian_nll_value_and_grad(x, mu, s),
+            |(x, mu, s), (vx, vm, vs)| gaussian_nll_hvp(x, mu, s, vx, vm, vs),
+            &(x, mu, sigma),
+            &mut rng,
+            TOL,
+        );
+        let (x4, sigma4) = (rng.matrix::<4, 1>(), rng.spd::<4>());
+        full_check(
+            |s: &Matrix4<f64>| gaussian_nll_ln(&x4, s),
+            |s| gaussian_nll_ln_grad(&x4, s),
+            |s| gaussian_nll_ln_value_and_grad(&x4, s),
+            |s, v| gaussian_nll_ln_hvp(&x4, s, v),
+            &sigma4,
+            &mut rng,
+            TOL,
+        );
+        let (h, r, z) = (rng.matrix::<2, 4>(), rng.spd::<2>(), rng.matrix::<2, 1>());
+        full_check(
+            |(x, p): &(Vector4<f64>, Matrix4<f64>)| innovation(x, p, &h, &r, &z),
+            |(x, p)| innovation_grad(x, p, &h, &r, &z),
+            |(x, p)| innovation_value_and_grad(x, p, &h, &r, &z),
+            |(x, p), (vx, vp)| innovation_hvp(x, p, &h, &r, &z, vx, vp),
+            &(x4, sigma4),
+            &mut rng,
+            TOL,
+        );
+        let w = rng.matrix::<3, 3>();
+        full_check(
+            |a: &Matrix3<f64>| factor_and_inverse(a, &w),
+            |a| factor_and_inverse_grad(a, &w),
+            |a| factor_and_inverse_value_and_grad(a, &w),
+            |a, v| factor_and_inverse_hvp(a, &w, v),
+            &sigma,
+            &mut rng,
+            TOL,
+        );
+        let t = rng.matrix::<3, 1>();
+        full_check(
+            |(mu, s): &(Vector3<f64>, Matrix3<f64>)| sample_loss(mu, s, &x, &t),
+            |(mu, s)| sample_loss_grad(mu, s, &x, &t),
+            |(mu, s)| sample_loss_value_and_grad(mu, s, &x, &t),
+            |(mu, s), (vm, vs)| sample_loss_hvp(mu, s, &x, &t, vm, vs),
+            &(mu, sigma),
+            &mut rng,
+            TOL,
+        );
+    }
+}
+
+/// Entry by entry: the derivative with respect to `Σ_ij` is the central difference of the
+/// function in that one entry: zero above the diagonal (nalgebra never reads it), and below
+/// it the whole effect of the entry, which in a symmetric covariance stands for two.
+#[test]
+fn cholesky_reads_the_lower_triangle_only() {
+    let mut rng = Rng::new(11);
+    let (x, mu, sigma) = (rng.matrix::<3, 1>(), rng.matrix::<3, 1>(), rng.spd::<3>());
+    let (_, _, g) = gaussian_nll_grad(&x, &mu, &sigma);
+    let h = 1e-6;
+    for i in 0..3 {
+        for j in 0..3 {
+            let mut e = Matrix3::zeros();
+            e[(i, j)] = h;
+            let fd = (gaussian_nll(&x, &mu, &(sigma + e)) - gaussian_nll(&x, &mu, &(sigma - e)))
+                / (2.0 * h);
+            assert_scalar_close(g[(i, j)], fd, 1e-7);
+            if i < j {
+                assert_eq!(g[(i, j)], 0.0, "entry ({i}, {j}) above the diagonal");
+            }
+        }
+    }
+}
+
+/// MATH.md's closed forms: `∇_x = Σ⁻¹ (x − μ)`, and for a symmetric perturbation the
+/// covariance gradient is `½ (Σ⁻¹ − Σ⁻¹ r rᵀ Σ⁻¹)`, folded onto the lower triangle.
+#[test]
+fn gaussian_gradient_matches_the_closed_form() {
+    let mut rng = Rng::new(5);
+    let (x, mu, sigma) = (rng.matrix::<3, 1>(), rng.matrix::<3, 1>(), rng.spd::<3>());
+    let inverse = sigma.try_inverse().unwrap();
+    let r = x - mu;
+    let alpha = inverse * r;
+    let symmetric = (inverse - alpha * alpha.transpose()) * 0.5;
+    let folded = Matrix3::from_fn(|i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Greater => 2.0 * symmetric[(i, j)],
+        std::cmp::Ordering::Equal => symmetric[(i, i)],
+        std::cmp::Ordering::Less => 0.0,
+    });
+    let (gx, gmu, gs) = gaussian_nll_grad(&x, &mu, &sigma);
+    assert_close(&gx, &alpha, 1e-12);
+    assert_close(&gmu, &(-alpha), 1e-12);
+    assert_close(&gs, &folded, 1e-12);
+}
+
+/// A matrix that is not positive definite panics in every generated function with the
+/// user's message.
+#[test]
+fn not_positive_definite_panics_with_the_users_message() {
+    let x = Vector4::repeat(1.0);
+    let sigma = -Matrix4::<f64>::identity();
+    for run in [
+        Box::new(|| {
+            std::hint::black_box(gaussian_nll_ln(&x, &sigma));
+        }) as Box<dyn Fn()>,
+        Box::new(|| {
+            std::hint::black_box(gaussian_nll_ln_grad(&x, &sigma));
+        }),
+        Box::new(|| {
+            std::hint::black_box(gaussian_nll_ln_hvp(&x, &sigma, &sigma));
+        }),
+    ] {
+        let cause = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_err();
+        let message = cause
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| cause.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(
+            message.contains("covariance not positive definite"),
+            "unexpected panic: {message}"
+        );
+    }
+}
