@@ -148,6 +148,7 @@ const RULES: &[(&str, Rule)] = &[
     ("dot-transposes",      dot_transposes),
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
+    ("scale-out-of-solve",  scale_out_of_solve),
     ("component-mul-ones",  component_mul_ones),
     ("add-zeros",           add_zeros),
     ("add-into-scatter",    add_into_scatter),
@@ -565,6 +566,28 @@ fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Opti
         return Some(g.add(Op::Scale, &[node.args[0], product], span));
     }
     None
+}
+
+/// `A⁻¹ (s B) → s (A⁻¹ B)`, `A⁻¹ (−B) → −(A⁻¹ B)`: a solve is linear in its right-hand side,
+/// so the scalars the adjoint sweep multiplies in (the `2` of `‖A⁻¹b − c‖²`, the `½` of a
+/// quadratic form) come out, and the solve is the one the function already made when the
+/// right-hand side is the same (the gradient of `½ rᵀ S⁻¹ r` is `S⁻¹ r`, not a second solve).
+fn scale_out_of_solve(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if !matches!(op, Op::Solve(_)) {
+        return None;
+    }
+    let node = g.node(args[1]).clone();
+    match node.op {
+        Op::Scale => {
+            let solved = g.add(op.clone(), &[args[0], node.args[1]], span);
+            Some(g.add(Op::Scale, &[node.args[0], solved], span))
+        }
+        Op::Neg => {
+            let solved = g.add(op.clone(), &[args[0], node.args[0]], span);
+            Some(g.add(Op::Neg, &[solved], span))
+        }
+        _ => None,
+    }
 }
 
 /// `A` if `id` is `Aᵀ`.

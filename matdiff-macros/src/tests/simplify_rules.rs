@@ -7,7 +7,7 @@ use super::interp::{eval, Value};
 use super::support::{assert_close, param, sp, Domain, Rng};
 use crate::build::Build;
 use crate::ir::{Elem, Graph, Id, Ty};
-use crate::ops::{Fun, IntOp, Op};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Solver};
 use expect_test::{expect, Expect};
 use nalgebra::DMatrix;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -613,6 +613,35 @@ fn cases() -> Vec<Case> {
                 out %5
             "#]],
         ),
+        Case {
+            domain: Domain::NearIdentity,
+            ..case(
+                "scale-out-of-solve",
+                &[s(), m(3, 3), m(3, 2)],
+                |g, p| {
+                    let sb = add(g, Op::Scale, &[p[0], p[2]]);
+                    let solved = add(g, Op::Solve(Solver::Lu(InverseCheck::Unwrap)), &[p[1], sb]);
+                    let nb = add(g, Op::Neg, &[p[2]]);
+                    let again = add(g, Op::Solve(Solver::Cholesky), &[p[1], nb]);
+                    add(g, Op::Add, &[solved, again])
+                },
+                |v| {
+                    let a = v[1].mat().clone();
+                    let x = a.lu().solve(v[2].mat()).expect("invertible");
+                    mt(&x * v[0].scalar() - &x)
+                },
+                expect![[r#"
+                    %0: scalar = Param(0)
+                    %1: 3x3 = Param(1)
+                    %2: 3x2 = Param(2)
+                    %4: 3x2 = Solve(Lu(Unwrap)) %1 %2
+                    %5: 3x2 = Scale %0 %4
+                    %7: 3x2 = Solve(Cholesky) %1 %2
+                    %9: 3x2 = Sub %5 %7
+                    out %9
+                "#]],
+            )
+        },
         case(
             "add-zeros",
             &[m(2, 3)],
