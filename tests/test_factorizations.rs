@@ -359,3 +359,44 @@ fn not_positive_definite_panics_with_the_users_message() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigenvalues: nalgebra reads one triangle too.
+
+/// `λ₀(A) + 2 λ₂(A)`, in nalgebra's order.
+#[differentiate(wrt = a)]
+fn eigen_mix(a: &Matrix3<f64>) -> f64 {
+    let l = a.symmetric_eigenvalues();
+    l[0] + 2.0 * l[2]
+}
+
+/// Regression: `symmetric_eigenvalues()` reads only the lower triangle of its argument, so
+/// the derivative with respect to an entry above the diagonal is zero and one below it counts
+/// for both. The gradient was `Σ λ̄ᵢ uᵢuᵢᵀ`, symmetric, which disagrees with the function's
+/// own differences entry by entry (it was right only for symmetric perturbations).
+#[test]
+fn symmetric_eigenvalues_read_the_lower_triangle_only() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let a = rng.spd::<3>() + Matrix3::from_diagonal(&Vector3::new(0.0, 3.0, 6.0));
+        let g = eigen_mix_grad(&a);
+        let h = 1e-6;
+        for i in 0..3 {
+            for j in 0..3 {
+                let mut e = Matrix3::zeros();
+                e[(i, j)] = h;
+                let fd = (eigen_mix(&(a + e)) - eigen_mix(&(a - e))) / (2.0 * h);
+                assert_scalar_close(g[(i, j)], fd, 1e-6);
+            }
+        }
+        full_check(
+            eigen_mix,
+            eigen_mix_grad,
+            eigen_mix_value_and_grad,
+            eigen_mix_hvp,
+            &a,
+            &mut rng,
+            TOL,
+        );
+    }
+}

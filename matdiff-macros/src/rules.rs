@@ -545,9 +545,10 @@ fn solve_vjp(
         Solver::LuTransposed => (y, z),
         _ => (z, y),
     };
+    // The sign on the thinner factor: negating `Z` (n x k) costs less than `Z Yᵀ` (n x n).
+    let minus_left = g.add(Op::Neg, &[left], span);
     let right_t = g.add(Op::Transpose, &[right], span);
-    let product = g.add(Op::MatMul, &[left, right_t], span);
-    g.add(Op::Neg, &[product], span)
+    g.add(Op::MatMul, &[minus_left, right_t], span)
 }
 
 /// `(X + Xᵀ) / 2`.

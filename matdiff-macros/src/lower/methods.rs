@@ -72,6 +72,8 @@ pub(super) enum MatrixMethod {
     ComponentDiv,
     /// `m.try_inverse()` without the `.unwrap()`/`.expect(..)` that makes it a value.
     TryInverse,
+    /// `a.symmetric_eigenvalues()`: of `SymFromLower(a)`, the matrix nalgebra reads.
+    SymmetricEigenvalues,
     /// `a.lu()`: a factorisation, whose methods are lowered where they are called.
     Lu,
     /// `a.cholesky()`: the `Option` of a factorisation.
@@ -273,7 +275,7 @@ pub(super) const METHODS: &[Method] = &[
     matrix("map",                   1, M::Map,                    "map(|t| ..)"),
     matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
-    matrix("symmetric_eigenvalues", 0, M::Op(Op::SymEigenvalues), "symmetric_eigenvalues()"),
+    matrix("symmetric_eigenvalues", 0, M::SymmetricEigenvalues,   "symmetric_eigenvalues()"),
     matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
     matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
     // Matrices: sizes, known at compile time, and the entries as an iterator.
@@ -863,6 +865,15 @@ impl Lowerer<'_> {
             M::Same => return self.expect_args(call, entry.arity).then_some(receiver),
             M::Map => return self.lower_map(call, receiver),
             M::ComponentDiv => return self.lower_component_div(call, receiver, &args),
+            // nalgebra reads the lower triangle only, so the eigenvalues are a function of it:
+            // entries above the diagonal get no derivative, as in the user's function.
+            M::SymmetricEigenvalues => {
+                if !self.expect_args(call, 0) {
+                    return None;
+                }
+                let lower = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
+                return self.build_method(call, Op::SymEigenvalues, lower, Vec::new());
+            }
             M::Lu | M::Cholesky => {
                 unreachable!("factorisations are values of their own, lowered in `lower_method`")
             }
