@@ -400,3 +400,76 @@ fn symmetric_eigenvalues_read_the_lower_triangle_only() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigenvectors.
+
+/// The spectral projector `u₂u₂ᵀ` onto the top eigenvector, weighted: invariant under the
+/// eigenvector's sign, so it is a smooth function of `A` whatever sign nalgebra picks.
+#[differentiate(wrt = a)]
+fn projector(a: &Matrix3<f64>, w: &Matrix3<f64>) -> f64 {
+    let eigen = a.symmetric_eigen();
+    let u = eigen.eigenvectors.column(2);
+    (u * u.transpose()).component_mul(w).sum() + eigen.eigenvalues[2]
+}
+
+/// The eigenvectors themselves, with the sign nalgebra computes (locally constant where the
+/// eigenvalues are simple, so finite differences of the function see no flip).
+#[differentiate(wrt = a)]
+fn eigenvectors_weighted(a: &Matrix4<f64>, w: &Matrix4<f64>) -> f64 {
+    let eigen = a.symmetric_eigen();
+    eigen.eigenvectors.component_mul(w).sum()
+}
+
+/// A symmetric matrix with well separated eigenvalues, `diag(1, 2.5, 4, ..) + E` with `E`
+/// symmetric and small (`‖E‖ < 0.5` in practice), plus a non-symmetric part in the upper
+/// triangle, which nalgebra does not read.
+fn separated<const N: usize>(rng: &mut Rng) -> SMatrix<f64, N, N> {
+    let e = rng.matrix::<N, N>() * 0.1;
+    let d = SMatrix::<f64, N, N>::from_fn(|i, j| if i == j { 1.0 + 1.5 * i as f64 } else { 0.0 });
+    let upper = SMatrix::<f64, N, N>::from_fn(|i, j| if i < j { rng.uniform() } else { 0.0 });
+    d + e + e.transpose() + upper
+}
+
+#[test]
+fn symmetric_eigenvectors_against_finite_differences() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let a3 = separated::<3>(&mut rng);
+        let w3 = rng.matrix::<3, 3>();
+        full_check(
+            |a: &Matrix3<f64>| projector(a, &w3),
+            |a| projector_grad(a, &w3),
+            |a| projector_value_and_grad(a, &w3),
+            |a, v| projector_hvp(a, &w3, v),
+            &a3,
+            &mut rng,
+            TOL,
+        );
+        // nalgebra's eigenvector signs are locally constant but can flip within 1e-3 of a
+        // point (the function itself jumps there), so the raw eigenvectors are checked with
+        // central differences of step 1e-6 instead of `check_all`'s larger steps.
+        let a4 = separated::<4>(&mut rng);
+        let w4 = rng.matrix::<4, 4>();
+        let (v, u) = (rng.matrix::<4, 4>(), rng.matrix::<4, 4>());
+        let h = 1e-6;
+        let f = |a: &Matrix4<f64>| eigenvectors_weighted(a, &w4);
+        let fd = (f(&(a4 + v * h)) - f(&(a4 - v * h))) / (2.0 * h);
+        let (value, g) = eigenvectors_weighted_value_and_grad(&a4, &w4);
+        assert_scalar_close(value, f(&a4), 1e-12);
+        assert_scalar_close(g.dot(&v), fd, 1e-6);
+        let grad = |a: &Matrix4<f64>| eigenvectors_weighted_grad(a, &w4);
+        let hvp = eigenvectors_weighted_hvp(&a4, &w4, &v);
+        let fd_hvp = (grad(&(a4 + v * h)) - grad(&(a4 - v * h))) / (2.0 * h);
+        assert_close(&hvp, &fd_hvp, 1e-5);
+        let symmetry = eigenvectors_weighted_hvp(&a4, &w4, &u).dot(&v) - hvp.dot(&u);
+        assert_scalar_close(symmetry, 0.0, 1e-10);
+        // Above the diagonal nothing is read: the gradient is exactly zero there.
+        let g = eigenvectors_weighted_grad(&a4, &w4);
+        for i in 0..4 {
+            for j in i + 1..4 {
+                assert_eq!(g[(i, j)], 0.0, "entry ({i}, {j}) above the diagonal");
+            }
+        }
+    }
+}

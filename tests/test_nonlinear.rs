@@ -1268,12 +1268,20 @@ fn symmetric_eigenvalue_closed_forms() {
         };
         let u = eigenvector_for(&a3, e3, l3[0]);
         assert_scalar_close(eig_first(&a3), u.dot(&(a3 * u)), 1e-12);
-        assert_close(&eig_first_grad(&a3), &fold_lower(&(u * u.transpose())), 1e-10);
+        assert_close(
+            &eig_first_grad(&a3),
+            &fold_lower(&(u * u.transpose())),
+            1e-10,
+        );
         let (value, grad) = eig_first_value_and_grad(&a3);
         assert_scalar_close(value, l3[0], 1e-12);
         assert_close(&grad, &fold_lower(&(u * u.transpose())), 1e-10);
         let u = eigenvector_for(&a3, e3, l3[2]);
-        assert_close(&eig_last_grad(&a3), &fold_lower(&(u * u.transpose())), 1e-10);
+        assert_close(
+            &eig_last_grad(&a3),
+            &fold_lower(&(u * u.transpose())),
+            1e-10,
+        );
         let u = eigenvector_for(&a4, e4, l4.max());
         assert_close(&eig_max_grad(&a4), &fold_lower(&(u * u.transpose())), 1e-10);
         let u = eigenvector_for(&a4, e4, l4.min());

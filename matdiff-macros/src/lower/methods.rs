@@ -74,6 +74,8 @@ pub(super) enum MatrixMethod {
     TryInverse,
     /// `a.symmetric_eigenvalues()`: of `SymFromLower(a)`, the matrix nalgebra reads.
     SymmetricEigenvalues,
+    /// `a.symmetric_eigen()`: a decomposition whose fields are lowered where they are read.
+    SymmetricEigen,
     /// `a.lu()`: a factorisation, whose methods are lowered where they are called.
     Lu,
     /// `a.cholesky()`: the `Option` of a factorisation.
@@ -276,6 +278,7 @@ pub(super) const METHODS: &[Method] = &[
     matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
     matrix("symmetric_eigenvalues", 0, M::SymmetricEigenvalues,   "symmetric_eigenvalues()"),
+    matrix("symmetric_eigen",       0, M::SymmetricEigen,         "symmetric_eigen()"),
     matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
     matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
     // Matrices: sizes, known at compile time, and the entries as an iterator.
@@ -501,18 +504,33 @@ impl Lowerer<'_> {
             self.unknown_method(call, R::Matrix, &format!("a {}", ty.describe()));
             return None;
         };
-        if let M::Lu | M::Cholesky = method {
+        // These read one triangle of a square matrix (`SymFromLower`), which reports no
+        // shape error of the user's own.
+        let one_triangle = matches!(
+            method,
+            M::SymmetricEigen | M::SymmetricEigenvalues | M::Cholesky
+        );
+        if one_triangle && !matches!(&ty, Ty::Mat(r, c) if r == c) {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`.{name}()` needs a square matrix, found a {}",
+                    ty.describe()
+                ),
+            );
+            return None;
+        }
+        if let M::SymmetricEigen = method {
             if !self.expect_args(call, 0) {
                 return None;
             }
-            if matches!(method, M::Cholesky) && !matches!(&ty, Ty::Mat(r, c) if r == c) {
-                self.cx.error_spanned_by(
-                    call,
-                    format!(
-                        "`.cholesky()` needs a square matrix, found a {}",
-                        ty.describe()
-                    ),
-                );
+            // nalgebra reads the lower triangle only (as for `symmetric_eigenvalues()`).
+            let s = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
+            let s = self.val(s);
+            return Some(Val::Factor(Rc::new(Factor::SymmetricEigen(s))));
+        }
+        if let M::Lu | M::Cholesky = method {
+            if !self.expect_args(call, 0) {
                 return None;
             }
             let matrix = self.val(receiver);
@@ -584,6 +602,11 @@ impl Lowerer<'_> {
                 let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
                 Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
             }
+            (Factor::SymmetricEigen(_), _) => unsupported(
+                self,
+                "an eigendecomposition",
+                "its fields `.eigenvalues` and `.eigenvectors`",
+            ),
             (Factor::Cholesky { s, l }, method) => {
                 let arity = usize::from(method == "solve");
                 if !matches!(
@@ -619,6 +642,38 @@ impl Lowerer<'_> {
                 }
             }
         }
+    }
+
+    /// A field of a decomposition: `eigen.eigenvalues`, `eigen.eigenvectors`.
+    pub(super) fn factor_field(
+        &mut self,
+        field: &syn::ExprField,
+        factor: &Factor,
+        name: &proc_macro2::Ident,
+    ) -> Option<Val> {
+        let op = match (factor, name.to_string().as_str()) {
+            (Factor::SymmetricEigen(_), "eigenvalues") => Op::SymEigenvalues,
+            (Factor::SymmetricEigen(_), "eigenvectors") => Op::SymEigenvectors,
+            _ => {
+                self.cx.error_spanned_by(
+                    name,
+                    "unsupported field; a symmetric eigendecomposition has the fields \
+                     `.eigenvalues` and `.eigenvectors`, and the other factorisations are \
+                     used through their methods (`.solve(&b)`, `.determinant()`, ..)",
+                );
+                return None;
+            }
+        };
+        let Factor::SymmetricEigen(s) = factor else {
+            return None;
+        };
+        let s = self.node_of(s, field.span(), "a matrix")?;
+        let id = self
+            .g()
+            .try_add(op, &[s], field.span())
+            .map_err(|message| self.cx.error_spanned_by(field, message))
+            .ok()?;
+        Some(self.val(id))
     }
 
     /// The check of `.unwrap()` or `.expect("message")`, `None` for any other call.
@@ -874,7 +929,7 @@ impl Lowerer<'_> {
                 let lower = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
                 return self.build_method(call, Op::SymEigenvalues, lower, Vec::new());
             }
-            M::Lu | M::Cholesky => {
+            M::Lu | M::Cholesky | M::SymmetricEigen => {
                 unreachable!("factorisations are values of their own, lowered in `lower_method`")
             }
             M::TryInverse => {

@@ -145,6 +145,9 @@ enum Factor {
     /// `a.cholesky().unwrap()`: the symmetric matrix `S` it factorises (`SymFromLower(a)`:
     /// nalgebra reads the lower triangle of `a`) and the factor `L`.
     Cholesky { s: Val, l: Val },
+    /// `a.symmetric_eigen()`: the symmetric matrix `S = SymFromLower(a)` it decomposes, whose
+    /// fields `.eigenvalues` and `.eigenvectors` are read where they are used.
+    SymmetricEigen(Val),
 }
 
 /// A lazy iterator: `trip` items, item `k` given by `source`.
@@ -848,6 +851,9 @@ impl Val {
                 Factor::Cholesky { .. } => {
                     "a Cholesky factorisation (use `.solve(&b)`, `.l()`, `.inverse()` or \
                      `.determinant()`)"
+                }
+                Factor::SymmetricEigen(_) => {
+                    "an eigendecomposition (use its fields `.eigenvalues` and `.eigenvectors`)"
                 }
             },
             Val::Uninit => "an unassigned variable",

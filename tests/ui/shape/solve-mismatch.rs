@@ -25,4 +25,10 @@ fn scalar(a: &Matrix3<f64>, t: f64) -> f64 {
     a.lu().solve(&t).unwrap().sum()
 }
 
+// So does a symmetric eigendecomposition.
+#[differentiate(wrt = a)]
+fn eigen(a: &Matrix2x3<f64>) -> f64 {
+    a.symmetric_eigen().eigenvalues.sum()
+}
+
 fn main() {}
