@@ -133,6 +133,7 @@ const RULES: &[(&str, Rule)] = &[
     ("scale-one",           scale_one),
     ("scale-minus-one",     scale_minus_one),
     ("scale-scale",         scale_scale),
+    ("add-same-scaled",     add_same_scaled),
     ("neg-neg",             neg_neg),
     ("add-neg",             add_neg),
     ("transpose-transpose", transpose_transpose),
@@ -149,6 +150,7 @@ const RULES: &[(&str, Rule)] = &[
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
     ("scale-out-of-solve",  scale_out_of_solve),
+    ("solve-by-inverse",    solve_by_inverse),
     ("component-mul-ones",  component_mul_ones),
     ("add-zeros",           add_zeros),
     ("add-into-scatter",    add_into_scatter),
@@ -372,6 +374,21 @@ fn scale_scale(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     Some(g.add(Op::Scale, &[st, inner.args[1]], span))
 }
 
+/// `s X + s X → (2 s) X`: two adjoint contributions that hash-consed into one node (the two
+/// uses of `r` in `½ rᵀ S⁻¹ r` both give `½ S⁻¹ r`), folded with the literal.
+fn add_same_scaled(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Add || args[0] != args[1] {
+        return None;
+    }
+    let inner = g.node(args[0]).clone();
+    if inner.op != Op::Scale || !matches!(g.op(inner.args[0]), Op::Lit(_)) {
+        return None;
+    }
+    let two = g.lit(2.0, span);
+    let doubled = g.add(Op::Mul, &[two, inner.args[0]], span);
+    Some(g.add(Op::Scale, &[doubled, inner.args[1]], span))
+}
+
 /// `-(-x) → x`.
 fn neg_neg(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
     let inner = g.node(args.first().copied()?);
@@ -588,6 +605,25 @@ fn scale_out_of_solve(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option
         }
         _ => None,
     }
+}
+
+/// `S⁻¹ B → (S⁻¹ I) B` for a Cholesky solve with a square right-hand side when the program
+/// already has the inverse `S⁻¹ I` (the gradient of `ln det S` or `.inverse()`): the same
+/// flops, as one matrix product instead of two triangular solves column by column (the
+/// Hessian-vector product of a Gaussian log-density, `S⁻¹ (dS S⁻¹)`).
+fn solve_by_inverse(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Solve(crate::ops::Solver::Cholesky) || g.op(args[1]) == &Op::Identity {
+        return None;
+    }
+    if g.ty(args[0]) != g.ty(args[1]) {
+        return None;
+    }
+    let inverse = g
+        .users_of(args[0])
+        .iter()
+        .copied()
+        .find(|&user| g.op(user) == op && g.op(g.node(user).args[1]) == &Op::Identity)?;
+    Some(g.add(Op::MatMul, &[inverse, args[1]], span))
 }
 
 /// `A` if `id` is `Aᵀ`.

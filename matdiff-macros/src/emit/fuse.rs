@@ -85,6 +85,12 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
         return Some(Fusion::Written(tokens, members));
     }
     if let Some(tokens) = factorisation(g, live, id) {
+        // A Cholesky node used only as the user's check (one use: the check root itself): its
+        // factor `L` is never read.
+        let unread = matches!(g.op(id), Op::Cholesky(_)) && uses.of(id) <= 1;
+        if unread {
+            return Some(Fusion::Written(tokens, vec![id]));
+        }
         return Some(Fusion::Before(tokens));
     }
     if let Some((tokens, members)) = one_eigendecomposition(g, live, id) {
@@ -122,7 +128,7 @@ fn factorisation(g: &Graph, live: &[bool], id: Id) -> Option<TokenStream> {
     match g.op(id) {
         Op::Cholesky(check) => {
             let s = g.node(id).args[0];
-            let (m, chol) = (var(s), super::ops::cholesky_factor(s));
+            let (m, chol) = (var(read_matrix(g, s)), super::ops::cholesky_factor(s));
             let factor = match check {
                 InverseCheck::Expect(message) => quote!(#m.cholesky().expect(#message)),
                 _ => quote!(#m.cholesky().unwrap()),
@@ -144,6 +150,16 @@ fn factorisation(g: &Graph, live: &[bool], id: Id) -> Option<TokenStream> {
     }
 }
 
+/// The matrix nalgebra is given for the symmetric `s`: `a` itself when `s` is
+/// `SymFromLower(a)`, since `cholesky()` and `symmetric_eigen()` read only the lower triangle
+/// (the copy `s` is then dead in the value's code, and the compiler drops it).
+fn read_matrix(g: &Graph, s: Id) -> Id {
+    match g.op(s) {
+        Op::SymFromLower => g.node(s).args[0],
+        _ => s,
+    }
+}
+
 /// When `id` is the eigenvalues or eigenvectors of a symmetric `A` and the other is live too
 /// (an eigenvalue's Hessian-vector product needs both): one decomposition for both.
 fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
@@ -158,7 +174,7 @@ fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStre
             .find(|&other| live[other.index()] && g.op(other) == &op)
     };
     let (values, vectors) = (find(Op::SymEigenvalues)?, find(Op::SymEigenvectors)?);
-    let (a, eigen) = (var(matrix), local("eigen"));
+    let (a, eigen) = (var(read_matrix(g, matrix)), local("eigen"));
     let (values_name, vectors_name) = (var(values), var(vectors));
     let values_ty = value_type(g.elem, g.ty(values));
     let vectors_ty = value_type(g.elem, g.ty(vectors));

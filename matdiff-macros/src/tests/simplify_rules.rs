@@ -642,6 +642,48 @@ fn cases() -> Vec<Case> {
                 "#]],
             )
         },
+        Case {
+            domain: Domain::NearIdentity,
+            ..case(
+                "solve-by-inverse",
+                &[m(3, 3), m(3, 3)],
+                |g, p| {
+                    let solve = Op::Solve(Solver::Cholesky);
+                    let identity = eye(g, 3, 3);
+                    let inverse = add(g, solve.clone(), &[p[0], identity]);
+                    let solved = add(g, solve, &[p[0], p[1]]);
+                    add(g, Op::Add, &[inverse, solved])
+                },
+                |v| {
+                    let a = v[0].mat().clone();
+                    let inverse = a.try_inverse().expect("invertible");
+                    mt(&inverse + &inverse * v[1].mat())
+                },
+                expect![[r#"
+                    %0: 3x3 = Param(0)
+                    %1: 3x3 = Param(1)
+                    %2: 3x3 = Identity
+                    %3: 3x3 = Solve(Cholesky) %0 %2
+                    %4: 3x3 = MatMul %3 %1
+                    %5: 3x3 = Add %3 %4
+                    out %5
+                "#]],
+            )
+        },
+        case(
+            "add-same-scaled",
+            &[m(3, 1)],
+            |g, p| {
+                let half = lit(g, 0.5);
+                let scaled = add(g, Op::Scale, &[half, p[0]]);
+                add(g, Op::Add, &[scaled, scaled])
+            },
+            |v| mt(v[0].mat() * 0.5 + v[0].mat() * 0.5),
+            expect![[r#"
+                %0: 3x1 = Param(0)
+                out %0
+            "#]],
+        ),
         case(
             "add-zeros",
             &[m(2, 3)],
