@@ -134,6 +134,7 @@ const RULES: &[(&str, Rule)] = &[
     ("scale-minus-one",     scale_minus_one),
     ("scale-scale",         scale_scale),
     ("add-same-scaled",     add_same_scaled),
+    ("scale-neg",           scale_neg),
     ("neg-neg",             neg_neg),
     ("add-neg",             add_neg),
     ("transpose-transpose", transpose_transpose),
@@ -372,6 +373,22 @@ fn scale_scale(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     }
     let st = g.add(Op::Mul, &[args[0], inner.args[0]], span);
     Some(g.add(Op::Scale, &[st, inner.args[1]], span))
+}
+
+/// `s · (−A) → (−s) · A` and `−(s · A) → (−s) · A` for a literal `s`: one pass over the
+/// matrix instead of two (the adjoint sweep scales the negated terms of solves).
+fn scale_neg(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    let (s, a) = match op {
+        Op::Scale if g.op(args[1]) == &Op::Neg => (args[0], g.node(args[1]).args[0]),
+        Op::Neg if g.op(args[0]) == &Op::Scale => {
+            let inner = g.node(args[0]);
+            (inner.args[0], inner.args[1])
+        }
+        _ => return None,
+    };
+    let value = g.op(s).as_lit()?;
+    let minus = g.lit(-value, span);
+    Some(g.add(Op::Scale, &[minus, a], span))
 }
 
 /// `s X + s X → (2 s) X`: two adjoint contributions that hash-consed into one node (the two

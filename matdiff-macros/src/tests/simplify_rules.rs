@@ -685,6 +685,29 @@ fn cases() -> Vec<Case> {
             "#]],
         ),
         case(
+            "scale-neg",
+            &[m(3, 2)],
+            |g, p| {
+                let half = lit(g, 0.5);
+                let negated = add(g, Op::Neg, &[p[0]]);
+                let first = add(g, Op::Scale, &[half, negated]);
+                let three = lit(g, 3.0);
+                let scaled = add(g, Op::Scale, &[three, p[0]]);
+                let second = add(g, Op::Neg, &[scaled]);
+                add(g, Op::Add, &[first, second])
+            },
+            |v| mt(-v[0].mat() * 0.5 - v[0].mat() * 3.0),
+            expect![[r#"
+                %0: 3x2 = Param(0)
+                %3: scalar = Lit(-0.5)
+                %4: 3x2 = Scale %3 %0
+                %7: scalar = Lit(-3.0)
+                %8: 3x2 = Scale %7 %0
+                %9: 3x2 = Add %4 %8
+                out %9
+            "#]],
+        ),
+        case(
             "add-zeros",
             &[m(2, 3)],
             |g, p| {
