@@ -473,3 +473,50 @@ fn symmetric_eigenvectors_against_finite_differences() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Factorisations inside loops.
+
+/// The number of steps of the filter below: more than matdiff unrolls, so the loop stays a
+/// loop and its reverse sweep recomputes each step's factorisations.
+const STEPS: usize = 70;
+
+/// A scalar Kalman-style filter over `STEPS` steps with a 2×2 innovation covariance per step:
+/// `S = P + R` factorised by Cholesky, the innovation likelihood accumulated, and the state
+/// updated by an LU solve with the same `S`. Differentiated with respect to the initial
+/// covariance and the measurement noise.
+#[differentiate(wrt = (p0, r))]
+fn filter(p0: &Matrix2<f64>, r: &Matrix2<f64>, x0: &SVector<f64, 2>) -> f64 {
+    let mut p = *p0;
+    let mut x = *x0;
+    let mut nll = 0.0;
+    for k in 0..STEPS {
+        let t = k as f64 * 0.1;
+        let z = SVector::<f64, 2>::new(t.sin(), t.cos());
+        let s = p + r;
+        let nu = z - x;
+        let chol = s.cholesky().unwrap();
+        nll += 0.5 * nu.dot(&chol.solve(&nu)) + 0.5 * chol.ln_determinant();
+        let gain = p * s.lu().solve(&Matrix2::identity()).unwrap();
+        x += gain * nu;
+        p = (Matrix2::identity() - gain) * p + Matrix2::identity() * 0.01;
+    }
+    nll
+}
+
+#[test]
+fn factorisations_in_a_kept_loop() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let (p0, r, x0) = (rng.spd::<2>(), rng.spd::<2>(), rng.matrix::<2, 1>());
+        full_check(
+            |(p0, r): &(Matrix2<f64>, Matrix2<f64>)| filter(p0, r, &x0),
+            |(p0, r)| filter_grad(p0, r, &x0),
+            |(p0, r)| filter_value_and_grad(p0, r, &x0),
+            |(p0, r), (v0, vr)| filter_hvp(p0, r, &x0, v0, vr),
+            &(p0, r),
+            &mut rng,
+            TOL,
+        );
+    }
+}
