@@ -520,3 +520,52 @@ fn factorisations_in_a_kept_loop() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// QR.
+
+/// Least squares by QR as people write it: `R w = Qᵀ y` by a solve with `R`, then the
+/// residual, with respect to the design matrix; plus weights on `Q R` and on `Q` itself.
+#[differentiate(wrt = x)]
+fn qr_least_squares(x: &SMatrix<f64, 5, 3>, y: &SVector<f64, 5>, w: &SMatrix<f64, 5, 3>) -> f64 {
+    let qr = x.qr();
+    let (q, r) = (qr.q(), qr.r());
+    let coefficients = r.lu().solve(&(q.transpose() * y)).unwrap();
+    (x * coefficients - y).norm_squared()
+        + (q * r).component_mul(w).sum()
+        + q.component_mul(w).sum()
+}
+
+/// `R` alone of a square matrix.
+#[differentiate(wrt = a)]
+fn qr_r_only(a: &Matrix3<f64>, w: &Matrix3<f64>) -> f64 {
+    a.qr().r().component_mul(w).sum()
+}
+
+#[test]
+fn qr_against_finite_differences() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<5, 3>() + SMatrix::<f64, 5, 3>::identity() * 3.0;
+        let (y, w) = (rng.matrix::<5, 1>(), rng.matrix::<5, 3>());
+        full_check(
+            |x: &SMatrix<f64, 5, 3>| qr_least_squares(x, &y, &w),
+            |x| qr_least_squares_grad(x, &y, &w),
+            |x| qr_least_squares_value_and_grad(x, &y, &w),
+            |x, v| qr_least_squares_hvp(x, &y, &w, v),
+            &x,
+            &mut rng,
+            TOL,
+        );
+        let (a, w3) = (rng.well_conditioned::<3>(), rng.matrix::<3, 3>());
+        full_check(
+            |a: &Matrix3<f64>| qr_r_only(a, &w3),
+            |a| qr_r_only_grad(a, &w3),
+            |a| qr_r_only_value_and_grad(a, &w3),
+            |a, v| qr_r_only_hvp(a, &w3, v),
+            &a,
+            &mut rng,
+            TOL,
+        );
+    }
+}

@@ -100,6 +100,12 @@ pub enum Op {
     /// The lower triangle with the diagonal halved (`Φ` in the derivative of the Cholesky
     /// factor).
     LowerHalved,
+    /// The strictly lower triangle, `tril(X, −1)` (in the derivative of a QR factorisation).
+    StrictLower,
+    /// The thin `Q` of `A = Q R` (`a.qr().q()`, `m x n` for an `m x n` matrix with `m ≥ n`).
+    QrQ,
+    /// The `n x n` upper-triangular `R` of `A = Q R` (`a.qr().r()`).
+    QrR,
     /// `f(args)` for the differentiated function `Graph::callees[c]`.
     Call(usize),
     /// `(f, ∇₁f, .., ∇ₙf)` at the arguments: the callee's generated `__matdiff_f_vjp`.
@@ -334,6 +340,9 @@ impl Op {
             Op::Cholesky(InverseCheck::Unwrap),
             Op::Cholesky(InverseCheck::Expect("not positive definite".to_owned())),
             Op::LowerHalved,
+            Op::StrictLower,
+            Op::QrQ,
+            Op::QrR,
             Op::Call(0),
             Op::CallVjp(0),
             Op::CallTangent(0),
@@ -399,6 +408,8 @@ impl Op {
             Op::Solve(Solver::Cholesky) => "`.cholesky().unwrap().solve()`",
             Op::Solve(_) => "`.lu().solve()`",
             Op::Cholesky(_) => "`.cholesky()`",
+            Op::QrQ => "`.qr().q()`",
+            Op::QrR => "`.qr().r()`",
             Op::Call(_) => "a call",
             Op::Cmp(_) => "a comparison",
             Op::Not => "`!`",
@@ -422,6 +433,7 @@ impl Op {
             | Op::SymFromLower
             | Op::FoldLower
             | Op::LowerHalved
+            | Op::StrictLower
             | Op::CallVjp(_)
             | Op::CallTangent(_)
             | Op::Field(_) => "a derivative",

@@ -95,9 +95,10 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
         Op::EigenGaps => Some(eigen_gaps_jvp(g, y, d[0]?, span)),
         Op::Solve(solver) => solve_jvp(g, solver, y, args, d, span),
         // Linear.
-        Op::SymFromLower | Op::FoldLower | Op::LowerHalved => {
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower => {
             d[0].map(|da| g.add(op.clone(), &[da], span))
         }
+        Op::QrQ | Op::QrR => Some(qr_jvp(g, op, args[0], d[0]?, span)),
         Op::Cholesky(_) => Some(cholesky_jvp(g, y, d[0]?, span)),
         // df = Σₖ <∇ₖf, dxₖ>.
         Op::Call(c) => {
@@ -273,6 +274,8 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         (Op::SymFromLower, _) => g.add(Op::FoldLower, &[ybar], span),
         (Op::FoldLower, _) => g.add(Op::SymFromLower, &[ybar], span),
         (Op::LowerHalved, _) => g.add(Op::LowerHalved, &[ybar], span),
+        (Op::StrictLower, _) => g.add(Op::StrictLower, &[ybar], span),
+        (Op::QrQ | Op::QrR, _) => qr_vjp(g, op, args[0], ybar, span),
         (Op::Cholesky(_), _) => cholesky_vjp(g, y, ybar, span),
         // x̄ₖ = ȳ ∇ₖf.
         (Op::Call(c), _) => {
@@ -581,6 +584,65 @@ fn cholesky_vjp(g: &mut Graph, l: Id, l_bar: Id, span: Span) -> Id {
     let left = g.add(Op::MatMul, &[kt, m], span);
     let inner = g.add(Op::MatMul, &[left, k], span);
     symmetric_part(g, inner, span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// QR (thin, m ≥ n, full column rank).
+
+/// `Q`, `R` and `K = R⁻¹` of `a`.
+fn qr_parts(g: &mut Graph, a: Id, span: Span) -> (Id, Id, Id) {
+    let q = g.add(Op::QrQ, &[a], span);
+    let r = g.add(Op::QrR, &[a], span);
+    let k = inverse_for_derivative(g, r, span);
+    (q, r, k)
+}
+
+/// With `X = Qᵀ dA R⁻¹` and `Ω = tril(X, −1) − tril(X, −1)ᵀ`:
+/// `dQ = Q Ω + (I − Q Qᵀ) dA R⁻¹ = Q (Ω − X) + dA R⁻¹`, `dR = (X − Ω) R`.
+fn qr_jvp(g: &mut Graph, op: &Op, a: Id, da: Id, span: Span) -> Id {
+    let (q, r, k) = qr_parts(g, a, span);
+    let da_k = g.add(Op::MatMul, &[da, k], span);
+    let qt = g.add(Op::Transpose, &[q], span);
+    let x = g.add(Op::MatMul, &[qt, da_k], span);
+    let lower = g.add(Op::StrictLower, &[x], span);
+    let lower_t = g.add(Op::Transpose, &[lower], span);
+    let omega = g.add(Op::Sub, &[lower, lower_t], span);
+    match op {
+        Op::QrQ => {
+            let rotation = g.add(Op::Sub, &[omega, x], span);
+            let rotated = g.add(Op::MatMul, &[q, rotation], span);
+            g.add(Op::Add, &[rotated, da_k], span)
+        }
+        _ => {
+            let upper = g.add(Op::Sub, &[x, omega], span);
+            g.add(Op::MatMul, &[upper, r], span)
+        }
+    }
+}
+
+/// The transpose of [`qr_jvp`]: with `M = R R̄ᵀ − Q̄ᵀ Q` (the term of the other factor's
+/// cotangent left out), `Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ`, `copyltu(M) = SymFromLower(M)`.
+fn qr_vjp(g: &mut Graph, op: &Op, a: Id, ybar: Id, span: Span) -> Id {
+    let (q, r, k) = qr_parts(g, a, span);
+    let m = match op {
+        Op::QrQ => {
+            let qbar_t = g.add(Op::Transpose, &[ybar], span);
+            let product = g.add(Op::MatMul, &[qbar_t, q], span);
+            g.add(Op::Neg, &[product], span)
+        }
+        _ => {
+            let rbar_t = g.add(Op::Transpose, &[ybar], span);
+            g.add(Op::MatMul, &[r, rbar_t], span)
+        }
+    };
+    let copied = g.add(Op::SymFromLower, &[m], span);
+    let rotated = g.add(Op::MatMul, &[q, copied], span);
+    let left = match op {
+        Op::QrQ => g.add(Op::Add, &[ybar, rotated], span),
+        _ => rotated,
+    };
+    let kt = g.add(Op::Transpose, &[k], span);
+    g.add(Op::MatMul, &[left, kt], span)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::Powf | Op::Max | Op::Min => scalar_pair(args),
         Op::Map(_) | Op::ArgMask(_) => matrix(args[0], op.surface()).cloned(),
         Op::Solve(_) => solve_shape(args),
-        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::Cholesky(_) => {
+        Op::QrQ | Op::QrR => qr_shape(op, args[0]),
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower | Op::Cholesky(_) => {
             square(args[0], op.surface()).cloned()
         }
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
@@ -189,6 +190,28 @@ fn matmul_shape(args: &[&Ty]) -> Result<Ty, String> {
              column count must equal the right operand's row count",
             a.describe(),
             b.describe()
+        )),
+    }
+}
+
+/// The thin `Q` (`m x n`) or `R` (`n x n`) of an `m x n` matrix with `m ≥ n`, the shapes
+/// whose derivative matdiff knows (a wide matrix's `R` is not square).
+fn qr_shape(op: &Op, ty: &Ty) -> Result<Ty, String> {
+    let tall = match ty {
+        Ty::Mat(Dim::Lit(m), Dim::Lit(n)) => m >= n,
+        Ty::Mat(m, n) => m == n,
+        _ => false,
+    };
+    match (ty, tall) {
+        (Ty::Mat(m, n), true) => Ok(match op {
+            Op::QrQ => Ty::Mat(m.clone(), n.clone()),
+            _ => Ty::Mat(n.clone(), n.clone()),
+        }),
+        _ => Err(format!(
+            "`.qr()` is differentiated for a matrix with at least as many rows as columns \
+             (full column rank), found a {}; for a wide matrix, factorise its transpose \
+             (`a.transpose().qr()`)",
+            ty.describe()
         )),
     }
 }

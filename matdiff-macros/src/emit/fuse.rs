@@ -96,6 +96,9 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
     if let Some((tokens, members)) = one_eigendecomposition(g, live, id) {
         return Some(Fusion::Written(tokens, members));
     }
+    if let Some((tokens, members)) = one_qr(g, live, id) {
+        return Some(Fusion::Written(tokens, members));
+    }
     if accumulated_into_consumer(g, uses, id) {
         // Written by its consumer, `accumulate`.
         return Some(Fusion::Written(TokenStream::new(), vec![id]));
@@ -184,6 +187,32 @@ fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStre
         let #vectors_name: &#vectors_ty = &#eigen.eigenvectors;
     };
     Some((tokens, vec![values, vectors]))
+}
+
+/// When `id` is the `Q` or the `R` of `A` and the other is live too (every derivative of
+/// either needs both): one `qr()` for both.
+fn one_qr(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::QrQ | Op::QrR) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let find = |op: Op| {
+        g.users_of(matrix)
+            .iter()
+            .copied()
+            .find(|&other| live[other.index()] && g.op(other) == &op)
+    };
+    let (q, r) = (find(Op::QrQ)?, find(Op::QrR)?);
+    let (a, qr) = (var(matrix), local("qr"));
+    let (q_name, r_name) = (var(q), var(r));
+    let q_ty = value_type(g.elem, g.ty(q));
+    let r_ty = value_type(g.elem, g.ty(r));
+    let tokens = quote! {
+        let #qr = #a.qr();
+        let #q_name: &#q_ty = &#qr.q();
+        let #r_name: &#r_ty = &#qr.r();
+    };
+    Some((tokens, vec![q, r]))
 }
 
 /// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:

@@ -184,6 +184,18 @@ pub(super) fn expression(
                 }
             }))
         }
+        Op::StrictLower => {
+            let (m, i, j, zero) = (&a[0], local("i"), local("j"), literal(elem, 0.0));
+            quote!(#ty::from_fn(|#i, #j| if #i > #j { #m[(#i, #j)] } else { #zero }))
+        }
+        Op::QrQ => {
+            let m = &a[0];
+            quote!(#m.qr().q())
+        }
+        Op::QrR => {
+            let m = &a[0];
+            quote!(#m.qr().r())
+        }
         Op::LowerHalved => {
             let (m, i, j) = (&a[0], local("i"), local("j"));
             let (zero, half) = (literal(elem, 0.0), literal(elem, 0.5));

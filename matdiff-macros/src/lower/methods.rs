@@ -80,6 +80,8 @@ pub(super) enum MatrixMethod {
     Lu,
     /// `a.cholesky()`: the `Option` of a factorisation.
     Cholesky,
+    /// `a.qr()`: a factorisation, whose `.q()` and `.r()` are lowered where they are called.
+    Qr,
 }
 
 /// Read from a matrix's shape, the arguments taken as integers.
@@ -281,6 +283,7 @@ pub(super) const METHODS: &[Method] = &[
     matrix("symmetric_eigen",       0, M::SymmetricEigen,         "symmetric_eigen()"),
     matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
     matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
+    matrix("qr",                    0, M::Qr,                     "qr().q()"),
     // Matrices: sizes, known at compile time, and the entries as an iterator.
     shape("len",   0, Sh::Len,         "len()"),
     shape("nrows", 0, Sh::RowCount,    "nrows()"),
@@ -529,13 +532,14 @@ impl Lowerer<'_> {
             let s = self.val(s);
             return Some(Val::Factor(Rc::new(Factor::SymmetricEigen(s))));
         }
-        if let M::Lu | M::Cholesky = method {
+        if let M::Lu | M::Cholesky | M::Qr = method {
             if !self.expect_args(call, 0) {
                 return None;
             }
             let matrix = self.val(receiver);
             return Some(Val::Factor(Rc::new(match method {
                 M::Lu => Factor::Lu(matrix),
+                M::Qr => Factor::Qr(matrix),
                 _ => Factor::CholeskyOption(matrix),
             })));
         }
@@ -602,6 +606,15 @@ impl Lowerer<'_> {
                 let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
                 Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
             }
+            (Factor::Qr(a), "q" | "r") => {
+                if !self.expect_args(call, 0) {
+                    return None;
+                }
+                let a = self.node_of(a, span, "a matrix")?;
+                let op = if name == "q" { Op::QrQ } else { Op::QrR };
+                self.factor_node(call, op, &[a])
+            }
+            (Factor::Qr(_), _) => unsupported(self, "a QR factorisation", "`.q()` and `.r()`"),
             (Factor::SymmetricEigen(_), _) => unsupported(
                 self,
                 "an eigendecomposition",
@@ -929,7 +942,7 @@ impl Lowerer<'_> {
                 let lower = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
                 return self.build_method(call, Op::SymEigenvalues, lower, Vec::new());
             }
-            M::Lu | M::Cholesky | M::SymmetricEigen => {
+            M::Lu | M::Cholesky | M::Qr | M::SymmetricEigen => {
                 unreachable!("factorisations are values of their own, lowered in `lower_method`")
             }
             M::TryInverse => {

@@ -145,6 +145,8 @@ enum Factor {
     /// `a.cholesky().unwrap()`: the symmetric matrix `S` it factorises (`SymFromLower(a)`:
     /// nalgebra reads the lower triangle of `a`) and the factor `L`.
     Cholesky { s: Val, l: Val },
+    /// `a.qr()`: the matrix, whose `.q()` and `.r()` are lowered where they are called.
+    Qr(Val),
     /// `a.symmetric_eigen()`: the symmetric matrix `S = SymFromLower(a)` it decomposes, whose
     /// fields `.eigenvalues` and `.eigenvectors` are read where they are used.
     SymmetricEigen(Val),
@@ -852,6 +854,7 @@ impl Val {
                     "a Cholesky factorisation (use `.solve(&b)`, `.l()`, `.inverse()` or \
                      `.determinant()`)"
                 }
+                Factor::Qr(_) => "a QR factorisation (use `.q()` and `.r()`)",
                 Factor::SymmetricEigen(_) => {
                     "an eigendecomposition (use its fields `.eigenvalues` and `.eigenvectors`)"
                 }

@@ -177,3 +177,16 @@ fn a_cholesky_factor_serves_the_value_gradient_and_hvp() {
         );
     }
 }
+
+#[test]
+fn q_and_r_share_one_qr() {
+    let item = quote! {
+        fn f(x: &SMatrix<f64, 4, 2>, w: &SMatrix<f64, 4, 2>) -> f64 {
+            x.qr().q().component_mul(w).sum()
+        }
+    };
+    for name in ["f_grad", "f_hvp"] {
+        let text = generated(quote!(wrt = x), item.clone(), name);
+        assert_eq!(occurrences(&text, ". qr ()"), 1, "{name}: {text}");
+    }
+}

@@ -385,6 +385,18 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
                 }
             }))
         }
+        Op::StrictLower => {
+            let m = square(a[0]);
+            Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                if i > j {
+                    m[(i, j)]
+                } else {
+                    0.0
+                }
+            }))
+        }
+        Op::QrQ => Mat(a[0].mat().clone().qr().q()),
+        Op::QrR => Mat(a[0].mat().clone().qr().r()),
         Op::LowerHalved => {
             let m = square(a[0]);
             Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {

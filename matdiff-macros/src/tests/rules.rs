@@ -255,7 +255,12 @@ fn instances(op: &Op) -> Vec<Instance> {
             on(Domain::SymmetricPositive, op.clone(), &[m(3, 3), m(3, 2)]),
             on(Domain::SymmetricPositive, op.clone(), &[m(2, 2), m(2, 2)]),
         ],
-        Op::SymFromLower | Op::FoldLower | Op::LowerHalved => {
+        Op::QrQ | Op::QrR => vec![
+            on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
+            on(Domain::NearIdentity, op.clone(), &[m(4, 2)]),
+            on(Domain::NearIdentity, op.clone(), &[m(3, 1)]),
+        ],
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower => {
             vec![inst(op.clone(), &[m(3, 3)]), inst(op.clone(), &[m(1, 1)])]
         }
         Op::Cholesky(_) => vec![

@@ -26,4 +26,10 @@ fn cholesky_as_matrix(a: &Matrix3<f64>) -> f64 {
     (chol * 2.0).sum()
 }
 
+#[differentiate(wrt = a)]
+fn qr_as_matrix(a: &Matrix3<f64>) -> f64 {
+    let qr = a.qr();
+    (qr * 2.0).sum()
+}
+
 fn main() {}

@@ -13,4 +13,9 @@ fn cholesky_dirty(a: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
     chol.l_dirty().trace() + b.sum()
 }
 
+#[differentiate(wrt = a)]
+fn qr_householder(a: &Matrix3<f64>) -> f64 {
+    a.qr().qr_internal().trace()
+}
+
 fn main() {}

@@ -31,4 +31,10 @@ fn eigen(a: &Matrix2x3<f64>) -> f64 {
     a.symmetric_eigen().eigenvalues.sum()
 }
 
+// A wide matrix's QR has a rectangular `R`: matdiff differentiates tall and square ones.
+#[differentiate(wrt = a)]
+fn wide_qr(a: &Matrix2x3<f64>) -> f64 {
+    a.qr().r().sum()
+}
+
 fn main() {}
