@@ -580,7 +580,7 @@ impl Lowerer<'_> {
                 "an LU factorisation",
                 "`.solve(&b).unwrap()`, `.solve(&b).expect(\"...\")` and `.determinant()`",
             ),
-            (Factor::LuSolve(a, b), _) | (Factor::CholeskyOption(a @ b), _) => {
+            (Factor::LuSolve(..) | Factor::CholeskyOption(_), _) => {
                 let Some(check) = self.option_check(call) else {
                     let (what, write) = match factor {
                         Factor::LuSolve(..) => ("`.solve(&b)`", ".solve(&b)"),
@@ -595,16 +595,25 @@ impl Lowerer<'_> {
                     );
                     return None;
                 };
-                let a = self.node_of(a, span, "a matrix")?;
-                if let Factor::LuSolve(..) = factor {
-                    let b = self.node_of(b, span, "a matrix")?;
-                    return self.factor_node(call, Op::Solve(Solver::Lu(check)), &[a, b]);
+                match factor {
+                    Factor::LuSolve(a, b) => {
+                        let a = self.node_of(a, span, "a matrix")?;
+                        let b = self.node_of(b, span, "a matrix")?;
+                        self.factor_node(call, Op::Solve(Solver::Lu(check)), &[a, b])
+                    }
+                    _ => {
+                        let Factor::CholeskyOption(a) = factor else {
+                            return None;
+                        };
+                        let a = self.node_of(a, span, "a matrix")?;
+                        // nalgebra reads the lower triangle only: the factor is a function
+                        // of it.
+                        let s = self.factor_node(call, Op::SymFromLower, &[a])?;
+                        let s_id = self.node_of(&s, span, "a matrix")?;
+                        let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
+                        Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
+                    }
                 }
-                // nalgebra reads the lower triangle only: the factor is a function of it.
-                let s = self.factor_node(call, Op::SymFromLower, &[a])?;
-                let s_id = self.node_of(&s, span, "a matrix")?;
-                let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
-                Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
             }
             (Factor::Qr(a), "q" | "r") => {
                 if !self.expect_args(call, 0) {
