@@ -569,3 +569,42 @@ fn qr_against_finite_differences() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Singular values.
+
+/// The nuclear norm `Σ σᵢ` and the spectral norm `σ_max` of a square matrix, weighted.
+#[differentiate(wrt = a)]
+fn singular_mix(a: &Matrix3<f64>) -> f64 {
+    let s = a.singular_values();
+    s.sum() + 2.0 * s.max() - s[2] * s[2]
+}
+
+#[test]
+fn singular_values_against_finite_differences() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        // Well separated singular values (about 1, 2.5 and 4).
+        let a = Matrix3::from_diagonal(&Vector3::new(1.0, 2.5, 4.0)) + rng.matrix::<3, 3>() * 0.1;
+        full_check(
+            singular_mix,
+            singular_mix_grad,
+            singular_mix_value_and_grad,
+            singular_mix_hvp,
+            &a,
+            &mut rng,
+            TOL,
+        );
+        // MATH.md: ∇σᵢ = uᵢ vᵢᵀ, from nalgebra's own SVD.
+        let svd = a.svd(true, true);
+        let (u, v_t) = (svd.u.unwrap(), svd.v_t.unwrap());
+        let s = svd.singular_values;
+        let mut expected = Matrix3::zeros();
+        for i in 0..3 {
+            let weight =
+                1.0 + if i == 0 { 2.0 } else { 0.0 } - if i == 2 { 2.0 * s[2] } else { 0.0 };
+            expected += u.column(i) * v_t.row(i) * weight;
+        }
+        assert_close(&singular_mix_grad(&a), &expected, 1e-10);
+    }
+}

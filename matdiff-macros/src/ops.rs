@@ -106,6 +106,12 @@ pub enum Op {
     QrQ,
     /// The `n x n` upper-triangular `R` of `A = Q R` (`a.qr().r()`).
     QrR,
+    /// The singular values of a square matrix, in nalgebra's (descending) order.
+    SingularValues,
+    /// The matching left singular vectors `U` (columns), for the derivatives.
+    SvdU,
+    /// The matching right singular vectors `V` (columns), for the derivatives.
+    SvdV,
     /// `f(args)` for the differentiated function `Graph::callees[c]`.
     Call(usize),
     /// `(f, ∇₁f, .., ∇ₙf)` at the arguments: the callee's generated `__matdiff_f_vjp`.
@@ -343,6 +349,9 @@ impl Op {
             Op::StrictLower,
             Op::QrQ,
             Op::QrR,
+            Op::SingularValues,
+            Op::SvdU,
+            Op::SvdV,
             Op::Call(0),
             Op::CallVjp(0),
             Op::CallTangent(0),
@@ -410,6 +419,7 @@ impl Op {
             Op::Cholesky(_) => "`.cholesky()`",
             Op::QrQ => "`.qr().q()`",
             Op::QrR => "`.qr().r()`",
+            Op::SingularValues => "`.singular_values()`",
             Op::Call(_) => "a call",
             Op::Cmp(_) => "a comparison",
             Op::Not => "`!`",
@@ -434,6 +444,8 @@ impl Op {
             | Op::FoldLower
             | Op::LowerHalved
             | Op::StrictLower
+            | Op::SvdU
+            | Op::SvdV
             | Op::CallVjp(_)
             | Op::CallTangent(_)
             | Op::Field(_) => "a derivative",

@@ -99,6 +99,8 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
             d[0].map(|da| g.add(op.clone(), &[da], span))
         }
         Op::QrQ | Op::QrR => Some(qr_jvp(g, op, args[0], d[0]?, span)),
+        Op::SingularValues => Some(singular_values_jvp(g, args[0], d[0]?, span)),
+        Op::SvdU | Op::SvdV => Some(singular_vectors_jvp(g, op, args[0], d[0]?, span)),
         Op::Cholesky(_) => Some(cholesky_jvp(g, y, d[0]?, span)),
         // df = Σₖ <∇ₖf, dxₖ>.
         Op::Call(c) => {
@@ -276,6 +278,13 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
         (Op::LowerHalved, _) => g.add(Op::LowerHalved, &[ybar], span),
         (Op::StrictLower, _) => g.add(Op::StrictLower, &[ybar], span),
         (Op::QrQ | Op::QrR, _) => qr_vjp(g, op, args[0], ybar, span),
+        (Op::SingularValues, _) => singular_values_vjp(g, args[0], ybar, span),
+        // Built only by the rules of `SingularValues`, so only the forward transform of a
+        // gradient program meets them; their adjoint would be a third derivative.
+        (Op::SvdU | Op::SvdV, _) => {
+            g.internal_errors.push((span, SINGULAR_VECTORS.to_owned()));
+            return None;
+        }
         (Op::Cholesky(_), _) => cholesky_vjp(g, y, ybar, span),
         // x̄ₖ = ȳ ∇ₖf.
         (Op::Call(c), _) => {
@@ -346,6 +355,9 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
 
 const THIRD_ORDER: &str = "a third derivative through a call to another differentiated \
                            function is not supported";
+
+const SINGULAR_VECTORS: &str = "the adjoint of singular vectors, which only derivatives of \
+                                singular values use, would be a third derivative";
 
 // ---------------------------------------------------------------------------------------------
 // Rules shared by several ops.
@@ -643,6 +655,62 @@ fn qr_vjp(g: &mut Graph, op: &Op, a: Id, ybar: Id, span: Span) -> Id {
     };
     let kt = g.add(Op::Transpose, &[k], span);
     g.add(Op::MatMul, &[left, kt], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Singular values of a square matrix, `A = U Σ Vᵀ`.
+
+/// `dσᵢ = uᵢᵀ dA vᵢ`: the column sums of `U ∘ (dA V)`, as a column.
+fn singular_values_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let da_v = g.add(Op::MatMul, &[da, v], span);
+    let products = g.add(Op::ComponentMul, &[u, da_v], span);
+    let ones_row = ones(g, Dim::Lit(1), dim_n(g, a), span);
+    let sums = g.add(Op::MatMul, &[ones_row, products], span);
+    g.add(Op::Transpose, &[sums], span)
+}
+
+/// `Ā = Σ σ̄ᵢ uᵢ vᵢᵀ = (U ∘ 1 σ̄ᵀ) Vᵀ`.
+fn singular_values_vjp(g: &mut Graph, a: Id, sigma_bar: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let ones_col = ones(g, dim_n(g, a), Dim::Lit(1), span);
+    let sigma_bar_t = g.add(Op::Transpose, &[sigma_bar], span);
+    let columns = g.add(Op::MatMul, &[ones_col, sigma_bar_t], span);
+    let scaled = g.add(Op::ComponentMul, &[u, columns], span);
+    let vt = g.add(Op::Transpose, &[v], span);
+    g.add(Op::MatMul, &[scaled, vt], span)
+}
+
+/// With `P = Uᵀ dA V` and `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` (0 on the diagonal), for a square `A` with
+/// simple singular values: `dU = U (F ∘ (P Σ + Σ Pᵀ))`, `dV = V (F ∘ (Σ P + Pᵀ Σ))`.
+fn singular_vectors_jvp(g: &mut Graph, op: &Op, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let sigma = g.add(Op::SingularValues, &[a], span);
+    let n = dim_n(g, a);
+    let squares = g.add(Op::ComponentMul, &[sigma, sigma], span);
+    let gaps = g.add(Op::EigenGaps, &[squares], span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_da = g.add(Op::MatMul, &[ut, da], span);
+    let p = g.add(Op::MatMul, &[ut_da, v], span);
+    let pt = g.add(Op::Transpose, &[p], span);
+    // `X Σ` scales the columns of `X` by σ, `Σ X` its rows.
+    let ones_col = ones(g, n.clone(), Dim::Lit(1), span);
+    let ones_row = ones(g, Dim::Lit(1), n, span);
+    let sigma_t = g.add(Op::Transpose, &[sigma], span);
+    let by_column = g.add(Op::MatMul, &[ones_col, sigma_t], span);
+    let by_row = g.add(Op::MatMul, &[sigma, ones_row], span);
+    let (basis, first, second) = match op {
+        Op::SvdU => (u, (p, by_column), (pt, by_row)),
+        _ => (v, (p, by_row), (pt, by_column)),
+    };
+    let first = g.add(Op::ComponentMul, &[first.0, first.1], span);
+    let second = g.add(Op::ComponentMul, &[second.0, second.1], span);
+    let sum = g.add(Op::Add, &[first, second], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, sum], span);
+    g.add(Op::MatMul, &[basis, weighted], span)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,16 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
         Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower | Op::Cholesky(_) => {
             square(args[0], op.surface()).cloned()
         }
+        Op::SingularValues => match args[0] {
+            ty @ Ty::Mat(r, c) if r == c => Ok(Ty::Mat(rows(ty), Dim::Lit(1))),
+            other => Err(format!(
+                "`.singular_values()` is differentiated for square matrices, found a {}; the \
+                 singular values of a tall `a` are the square roots of \
+                 `(a.transpose() * a).symmetric_eigenvalues()`",
+                other.describe()
+            )),
+        },
+        Op::SvdU | Op::SvdV => square(args[0], op.surface()).cloned(),
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
             square(args[0], op.surface()).cloned()
         }

@@ -99,6 +99,9 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
     if let Some((tokens, members)) = one_qr(g, live, id) {
         return Some(Fusion::Written(tokens, members));
     }
+    if let Some((tokens, members)) = one_svd(g, live, id) {
+        return Some(Fusion::Written(tokens, members));
+    }
     if accumulated_into_consumer(g, uses, id) {
         // Written by its consumer, `accumulate`.
         return Some(Fusion::Written(TokenStream::new(), vec![id]));
@@ -213,6 +216,45 @@ fn one_qr(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
         let #r_name: &#r_ty = &#qr.r();
     };
     Some((tokens, vec![q, r]))
+}
+
+/// When `id` is the singular values or singular vectors of `A` and a derivative needs the
+/// vectors: one `svd(true, true)` for the live ones among `σ`, `U` and `V`.
+fn one_svd(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::SingularValues | Op::SvdU | Op::SvdV) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let find = |op: Op| {
+        g.users_of(matrix)
+            .iter()
+            .copied()
+            .find(|&other| live[other.index()] && g.op(other) == &op)
+    };
+    let (values, u, v) = (find(Op::SingularValues), find(Op::SvdU), find(Op::SvdV));
+    if u.is_none() && v.is_none() {
+        return None;
+    }
+    let (a, svd) = (var(matrix), local("svd"));
+    let bind = |node: Option<Id>, value: TokenStream| {
+        node.map(|node| {
+            let (name, ty) = (var(node), value_type(g.elem, g.ty(node)));
+            quote!(let #name: &#ty = &#value;)
+        })
+    };
+    let bindings = [
+        bind(values, quote!(#svd.singular_values)),
+        bind(u, quote!(#svd.u.expect("the SVD computes U"))),
+        bind(
+            v,
+            quote!(#svd.v_t.expect("the SVD computes Vᵀ").transpose()),
+        ),
+    ];
+    let tokens = quote! {
+        let #svd = #a.svd(true, true);
+        #(#bindings)*
+    };
+    Some((tokens, [values, u, v].into_iter().flatten().collect()))
 }
 
 /// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:

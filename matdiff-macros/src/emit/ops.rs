@@ -188,6 +188,18 @@ pub(super) fn expression(
             let (m, i, j, zero) = (&a[0], local("i"), local("j"), literal(elem, 0.0));
             quote!(#ty::from_fn(|#i, #j| if #i > #j { #m[(#i, #j)] } else { #zero }))
         }
+        Op::SingularValues => {
+            let m = &a[0];
+            quote!(#m.singular_values())
+        }
+        Op::SvdU => {
+            let m = &a[0];
+            quote!(#m.svd(true, false).u.expect("the SVD computes U"))
+        }
+        Op::SvdV => {
+            let m = &a[0];
+            quote!(#m.svd(false, true).v_t.expect("the SVD computes Vᵀ").transpose())
+        }
         Op::QrQ => {
             let m = &a[0];
             quote!(#m.qr().q())

@@ -281,6 +281,7 @@ pub(super) const METHODS: &[Method] = &[
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
     matrix("symmetric_eigenvalues", 0, M::SymmetricEigenvalues,   "symmetric_eigenvalues()"),
     matrix("symmetric_eigen",       0, M::SymmetricEigen,         "symmetric_eigen()"),
+    matrix("singular_values",       0, M::Op(Op::SingularValues), "singular_values()"),
     matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
     matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
     matrix("qr",                    0, M::Qr,                     "qr().q()"),

@@ -396,6 +396,22 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             }))
         }
         Op::QrQ => Mat(a[0].mat().clone().qr().q()),
+        Op::SingularValues => {
+            let values = a[0].mat().clone().singular_values();
+            Mat(DMatrix::from_column_slice(
+                values.len(),
+                1,
+                values.as_slice(),
+            ))
+        }
+        Op::SvdU => Mat(a[0].mat().clone().svd(true, false).u.expect("U")),
+        Op::SvdV => Mat(a[0]
+            .mat()
+            .clone()
+            .svd(false, true)
+            .v_t
+            .expect("Vᵀ")
+            .transpose()),
         Op::QrR => Mat(a[0].mat().clone().qr().r()),
         Op::LowerHalved => {
             let m = square(a[0]);

@@ -255,6 +255,20 @@ fn instances(op: &Op) -> Vec<Instance> {
             on(Domain::SymmetricPositive, op.clone(), &[m(3, 3), m(3, 2)]),
             on(Domain::SymmetricPositive, op.clone(), &[m(2, 2), m(2, 2)]),
         ],
+        Op::SingularValues => vec![
+            on(Domain::SeparatedSingular, op.clone(), &[m(3, 3)]),
+            on(Domain::SeparatedSingular, op.clone(), &[m(2, 2)]),
+        ],
+        Op::SvdU | Op::SvdV => vec![
+            Instance {
+                rules: Rules::TangentOnly,
+                ..on(Domain::SeparatedSingular, op.clone(), &[m(3, 3)])
+            },
+            Instance {
+                rules: Rules::TangentOnly,
+                ..on(Domain::SeparatedSingular, op.clone(), &[m(2, 2)])
+            },
+        ],
         Op::QrQ | Op::QrR => vec![
             on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
             on(Domain::NearIdentity, op.clone(), &[m(4, 2)]),

@@ -36,6 +36,8 @@ pub enum Domain {
     /// A symmetric matrix with entries in `[-1, 1]`: a direction tangent to the symmetric
     /// matrices.
     Symmetric,
+    /// `diag(1, 2.5, 4, ..) + E`, `E` uniform in `[-0.2, 0.2]`: well separated singular values.
+    SeparatedSingular,
     /// A square matrix `2 I + E`, `E` symmetric with entries in `[-0.25, 0.25]`: symmetric
     /// positive definite, well conditioned (other shapes: `2 I + E`, `E` uniform).
     SymmetricPositive,
@@ -99,6 +101,10 @@ impl Rng {
                 let e = self.uniform(r, c, 0.2);
                 DMatrix::from_fn(r, c, |i, j| if i == j { 1.5 * i as f64 } else { 0.0 })
                     + (&e + e.transpose()) * 0.5
+            }
+            Domain::SeparatedSingular => {
+                DMatrix::from_fn(r, c, |i, j| if i == j { 1.0 + 1.5 * i as f64 } else { 0.0 })
+                    + self.uniform(r, c, 0.2)
             }
             Domain::SymmetricPositive if r == c => {
                 let e = self.uniform(r, c, 0.25);

@@ -37,4 +37,10 @@ fn wide_qr(a: &Matrix2x3<f64>) -> f64 {
     a.qr().r().sum()
 }
 
+// Singular values are differentiated for square matrices.
+#[differentiate(wrt = a)]
+fn tall_singular_values(a: &Matrix2x3<f64>) -> f64 {
+    a.transpose().singular_values().sum()
+}
+
 fn main() {}
