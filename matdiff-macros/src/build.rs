@@ -375,17 +375,15 @@ fn scale_scale(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     Some(g.add(Op::Scale, &[st, inner.args[1]], span))
 }
 
-/// `s · (−A) → (−s) · A` and `−(s · A) → (−s) · A` for a literal `s`: one pass over the
-/// matrix instead of two (the adjoint sweep scales the negated terms of solves).
+/// `s · (−A) → (−s) · A` for a literal `s`: one pass over the matrix instead of two (the
+/// adjoint sweep scales the negated terms of solves). Not `−(s · A)`: a negation stays a
+/// negation, which the emitter folds into an accumulation (`P − A B` as one `gemm`), and
+/// rewriting it measurably slowed the MLP's gradient.
 fn scale_neg(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
-    let (s, a) = match op {
-        Op::Scale if g.op(args[1]) == &Op::Neg => (args[0], g.node(args[1]).args[0]),
-        Op::Neg if g.op(args[0]) == &Op::Scale => {
-            let inner = g.node(args[0]);
-            (inner.args[0], inner.args[1])
-        }
-        _ => return None,
-    };
+    if op != &Op::Scale || g.op(args[1]) != &Op::Neg {
+        return None;
+    }
+    let (s, a) = (args[0], g.node(args[1]).args[0]);
     let value = g.op(s).as_lit()?;
     let minus = g.lit(-value, span);
     Some(g.add(Op::Scale, &[minus, a], span))

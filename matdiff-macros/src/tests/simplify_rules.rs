@@ -693,6 +693,7 @@ fn cases() -> Vec<Case> {
                 let first = add(g, Op::Scale, &[half, negated]);
                 let three = lit(g, 3.0);
                 let scaled = add(g, Op::Scale, &[three, p[0]]);
+                // A negated scaling stays a negation.
                 let second = add(g, Op::Neg, &[scaled]);
                 add(g, Op::Add, &[first, second])
             },
@@ -701,10 +702,10 @@ fn cases() -> Vec<Case> {
                 %0: 3x2 = Param(0)
                 %3: scalar = Lit(-0.5)
                 %4: 3x2 = Scale %3 %0
-                %7: scalar = Lit(-3.0)
-                %8: 3x2 = Scale %7 %0
-                %9: 3x2 = Add %4 %8
-                out %9
+                %5: scalar = Lit(3.0)
+                %6: 3x2 = Scale %5 %0
+                %8: 3x2 = Sub %4 %6
+                out %8
             "#]],
         ),
         case(

@@ -150,11 +150,11 @@ fn least_squares() {
             hvp x:
             %1: 3x2 = Param(1)
             %7: scalar = Lit(2.0)
-            %16: 2x1 = Param(3)
-            %19: 3x1 = MatMul %1 %16
-            %23: 2x1 = TrMul %1 %19
-            %24: 2x1 = Scale %7 %23
-            out %24
+            %15: 2x1 = Param(3)
+            %18: 3x1 = MatMul %1 %15
+            %22: 2x1 = TrMul %1 %18
+            %23: 2x1 = Scale %7 %22
+            out %23
         "#]],
     );
 }
