@@ -12,7 +12,8 @@ pub use nalgebra;
 #[doc(hidden)]
 pub mod __private {
     pub use matdiff_runtime::{
-        cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
+        cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose,
+        lu_solve_transpose, SINGULAR, SINGULAR_SOLVE,
     };
     pub use nalgebra;
 }

@@ -147,6 +147,42 @@ fn two_wrt_parameters_do_not_allocate() {
     assert!(two(&x, &y, &b).is_finite());
 }
 
+/// Factorisations: an LU solve (and its transposed solve in the adjoint), and a Cholesky
+/// factor with its solve, factor, inverse and log-determinant.
+#[differentiate(wrt = (a, s))]
+fn factorised(a: &Matrix3<f64>, s: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
+    let x = a.lu().solve(b).unwrap();
+    let chol = s.cholesky().unwrap();
+    x.dot(&chol.solve(&x)) + chol.l().sum() + chol.inverse().trace() + chol.ln_determinant()
+}
+
+#[test]
+fn factorisations_do_not_allocate() {
+    let mut rng = Rng::new(4);
+    let (a, s, b) = (
+        rng.well_conditioned::<3>(),
+        rng.spd::<3>(),
+        rng.matrix::<3, 1>(),
+    );
+    let (va, vs) = (rng.matrix::<3, 3>(), rng.matrix::<3, 3>());
+    assert_no_allocation("factorised_grad", || {
+        factorised_grad(black_box(&a), black_box(&s), black_box(&b))
+    });
+    assert_no_allocation("factorised_value_and_grad", || {
+        factorised_value_and_grad(black_box(&a), black_box(&s), black_box(&b))
+    });
+    assert_no_allocation("factorised_hvp", || {
+        factorised_hvp(
+            black_box(&a),
+            black_box(&s),
+            black_box(&b),
+            black_box(&va),
+            black_box(&vs),
+        )
+    });
+    assert!(factorised(&a, &s, &b).is_finite());
+}
+
 /// The original functions are still plain functions; keep them used.
 #[test]
 fn originals_are_callable() {

@@ -140,3 +140,27 @@ fn huber100x5() {
 fn logistic200x5() {
     run::<workloads::control_flow::Logistic200x5>();
 }
+
+/// Gaussian negative log-density through `cholesky()`, 3×3.
+#[test]
+fn gauss3() {
+    run::<workloads::linalg::Gauss3>();
+}
+
+/// Gaussian negative log-density through `cholesky()`, 8×8.
+#[test]
+fn gauss8() {
+    run::<workloads::linalg::Gauss8>();
+}
+
+/// `‖A⁻¹b − c‖²` through `lu().solve()`, 3×3.
+#[test]
+fn solve3() {
+    run::<workloads::linalg::Solve3>();
+}
+
+/// `‖A⁻¹b − c‖²` through `lu().solve()`, 8×8.
+#[test]
+fn solve8() {
+    run::<workloads::linalg::Solve8>();
+}

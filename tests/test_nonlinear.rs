@@ -1204,7 +1204,7 @@ fn symmetric_eigenvalues() {
         let u0 = eigenvector_for(&a2, (e2.eigenvalues, e2.eigenvectors), l2[0]);
         let u1 = eigenvector_for(&a2, (e2.eigenvalues, e2.eigenvectors), l2[1]);
         let expected = u0 * u0.transpose() - 2.0 * u1 * u1.transpose();
-        assert_close(&eig2_grad(&a2), &expected, 1e-10);
+        assert_close(&eig2_grad(&a2), &fold_lower(&expected), 1e-10);
         let s = rng.symmetric::<3>();
         let x = draw_until(
             &mut rng,
@@ -1237,7 +1237,18 @@ fn eigenvector_for<const N: usize>(
     u
 }
 
-/// The MATH.md row `∇λᵢ = uᵢ uᵢᵀ`, by value, with `uᵢ` from nalgebra's `symmetric_eigen()`;
+/// A symmetric gradient `G` as the gradient of a function that reads only the lower triangle
+/// (nalgebra's `symmetric_eigen`): `Gᵢⱼ + Gⱼᵢ` below the diagonal, `Gᵢᵢ` on it, 0 above.
+fn fold_lower<const N: usize>(g: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> {
+    SMatrix::from_fn(|i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Greater => g[(i, j)] + g[(j, i)],
+        std::cmp::Ordering::Equal => g[(i, i)],
+        std::cmp::Ordering::Less => 0.0,
+    })
+}
+
+/// The MATH.md row `∇λᵢ = uᵢ uᵢᵀ`, by value (folded onto the lower triangle, which is what
+/// the function reads), with `uᵢ` from nalgebra's `symmetric_eigen()`;
 /// plus `∇ Σλᵢ = I`, `∇ Σλᵢ² = 2A` and `∇ tr exp A = U exp(Λ) Uᵀ`.
 #[test]
 fn symmetric_eigenvalue_closed_forms() {
@@ -1257,23 +1268,31 @@ fn symmetric_eigenvalue_closed_forms() {
         };
         let u = eigenvector_for(&a3, e3, l3[0]);
         assert_scalar_close(eig_first(&a3), u.dot(&(a3 * u)), 1e-12);
-        assert_close(&eig_first_grad(&a3), &(u * u.transpose()), 1e-10);
+        assert_close(
+            &eig_first_grad(&a3),
+            &fold_lower(&(u * u.transpose())),
+            1e-10,
+        );
         let (value, grad) = eig_first_value_and_grad(&a3);
         assert_scalar_close(value, l3[0], 1e-12);
-        assert_close(&grad, &(u * u.transpose()), 1e-10);
+        assert_close(&grad, &fold_lower(&(u * u.transpose())), 1e-10);
         let u = eigenvector_for(&a3, e3, l3[2]);
-        assert_close(&eig_last_grad(&a3), &(u * u.transpose()), 1e-10);
+        assert_close(
+            &eig_last_grad(&a3),
+            &fold_lower(&(u * u.transpose())),
+            1e-10,
+        );
         let u = eigenvector_for(&a4, e4, l4.max());
-        assert_close(&eig_max_grad(&a4), &(u * u.transpose()), 1e-10);
+        assert_close(&eig_max_grad(&a4), &fold_lower(&(u * u.transpose())), 1e-10);
         let u = eigenvector_for(&a4, e4, l4.min());
-        assert_close(&eig_min_grad(&a4), &(u * u.transpose()), 1e-10);
-        assert_close(&eig_sum_grad(&a3), &Matrix3::identity(), 1e-10);
-        assert_close(&eig_squares_grad(&a3), &(2.0 * a3), 1e-10);
+        assert_close(&eig_min_grad(&a4), &fold_lower(&(u * u.transpose())), 1e-10);
+        assert_close(&eig_sum_grad(&a3), &fold_lower(&Matrix3::identity()), 1e-10);
+        assert_close(&eig_squares_grad(&a3), &fold_lower(&(2.0 * a3)), 1e-10);
         let e = a3.symmetric_eigen();
         let expm = e.eigenvectors
             * Matrix3::from_diagonal(&e.eigenvalues.map(f64::exp))
             * e.eigenvectors.transpose();
-        assert_close(&eig_trace_exp_grad(&a3), &expm, 1e-10);
+        assert_close(&eig_trace_exp_grad(&a3), &fold_lower(&expm), 1e-10);
         // H[V] of λ_max for symmetric V: 2 Σ_{j≠i} (u_jᵀ V u_i)/(λ_i − λ_j) sym(u_i u_jᵀ).
         let v = rng.symmetric::<4>();
         let e = a4.symmetric_eigen();

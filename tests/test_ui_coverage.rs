@@ -49,6 +49,11 @@ const INTERNAL: &[(&str, &str)] = &[
         "`EigenGaps` is only built by the eigenvalue rules, on their own results",
     ),
     (
+        "the adjoint of singular vectors, which only derivatives",
+        "`SvdU` and `SvdV` are built only by the rules of `SingularValues`: only the forward \
+         transform of a gradient program meets them",
+    ),
+    (
         "a third derivative through a call to another",
         "matdiff builds at most second derivatives (the Hessian-vector product)",
     ),

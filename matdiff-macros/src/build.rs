@@ -133,6 +133,8 @@ const RULES: &[(&str, Rule)] = &[
     ("scale-one",           scale_one),
     ("scale-minus-one",     scale_minus_one),
     ("scale-scale",         scale_scale),
+    ("add-same-scaled",     add_same_scaled),
+    ("scale-neg",           scale_neg),
     ("neg-neg",             neg_neg),
     ("add-neg",             add_neg),
     ("transpose-transpose", transpose_transpose),
@@ -149,6 +151,8 @@ const RULES: &[(&str, Rule)] = &[
     ("dot-transposes",      dot_transposes),
     ("matmul-chain-order",  matmul_chain_order),
     ("scale-out-of-product", scale_out_of_product),
+    ("scale-out-of-solve",  scale_out_of_solve),
+    ("solve-by-inverse",    solve_by_inverse),
     ("component-mul-ones",  component_mul_ones),
     ("add-zeros",           add_zeros),
     ("add-into-scatter",    add_into_scatter),
@@ -400,6 +404,35 @@ fn scale_scale(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
     Some(g.add(Op::Scale, &[st, inner.args[1]], span))
 }
 
+/// `s · (−A) → (−s) · A` for a literal `s`: one pass over the matrix instead of two (the
+/// adjoint sweep scales the negated terms of solves). Not `−(s · A)`: a negation stays a
+/// negation, which the emitter folds into an accumulation (`P − A B` as one `gemm`), and
+/// rewriting it measurably slowed the MLP's gradient.
+fn scale_neg(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Scale || g.op(args[1]) != &Op::Neg {
+        return None;
+    }
+    let (s, a) = (args[0], g.node(args[1]).args[0]);
+    let value = g.op(s).as_lit()?;
+    let minus = g.lit(-value, span);
+    Some(g.add(Op::Scale, &[minus, a], span))
+}
+
+/// `s X + s X → (2 s) X`: two adjoint contributions that hash-consed into one node (the two
+/// uses of `r` in `½ rᵀ S⁻¹ r` both give `½ S⁻¹ r`), folded with the literal.
+fn add_same_scaled(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Add || args[0] != args[1] {
+        return None;
+    }
+    let inner = g.node(args[0]).clone();
+    if inner.op != Op::Scale || !matches!(g.op(inner.args[0]), Op::Lit(_)) {
+        return None;
+    }
+    let two = g.lit(2.0, span);
+    let doubled = g.add(Op::Mul, &[two, inner.args[0]], span);
+    Some(g.add(Op::Scale, &[doubled, inner.args[1]], span))
+}
+
 /// `-(-x) → x`.
 fn neg_neg(g: &mut Graph, op: &Op, args: &[Id], _: Span) -> Option<Id> {
     let inner = g.node(args.first().copied()?);
@@ -594,6 +627,47 @@ fn scale_out_of_product(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Opti
         return Some(g.add(Op::Scale, &[node.args[0], product], span));
     }
     None
+}
+
+/// `A⁻¹ (s B) → s (A⁻¹ B)`, `A⁻¹ (−B) → −(A⁻¹ B)`: a solve is linear in its right-hand side,
+/// so the scalars the adjoint sweep multiplies in (the `2` of `‖A⁻¹b − c‖²`, the `½` of a
+/// quadratic form) come out, and the solve is the one the function already made when the
+/// right-hand side is the same (the gradient of `½ rᵀ S⁻¹ r` is `S⁻¹ r`, not a second solve).
+fn scale_out_of_solve(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if !matches!(op, Op::Solve(_)) {
+        return None;
+    }
+    let node = g.node(args[1]).clone();
+    match node.op {
+        Op::Scale => {
+            let solved = g.add(op.clone(), &[args[0], node.args[1]], span);
+            Some(g.add(Op::Scale, &[node.args[0], solved], span))
+        }
+        Op::Neg => {
+            let solved = g.add(op.clone(), &[args[0], node.args[0]], span);
+            Some(g.add(Op::Neg, &[solved], span))
+        }
+        _ => None,
+    }
+}
+
+/// `S⁻¹ B → (S⁻¹ I) B` for a Cholesky solve with a square right-hand side when the program
+/// already has the inverse `S⁻¹ I` (the gradient of `ln det S` or `.inverse()`): the same
+/// flops, as one matrix product instead of two triangular solves column by column (the
+/// Hessian-vector product of a Gaussian log-density, `S⁻¹ (dS S⁻¹)`).
+fn solve_by_inverse(g: &mut Graph, op: &Op, args: &[Id], span: Span) -> Option<Id> {
+    if op != &Op::Solve(crate::ops::Solver::Cholesky) || g.op(args[1]) == &Op::Identity {
+        return None;
+    }
+    if g.ty(args[0]) != g.ty(args[1]) {
+        return None;
+    }
+    let inverse = g
+        .users_of(args[0])
+        .iter()
+        .copied()
+        .find(|&user| g.op(user) == op && g.op(g.node(user).args[1]) == &Op::Identity)?;
+    Some(g.add(Op::MatMul, &[inverse, args[1]], span))
 }
 
 /// `A` if `id` is `Aᵀ`.

@@ -106,6 +106,34 @@ pub enum Op {
     /// `F[i][j] = 1 / (λ_j − λ_i)` off the diagonal, 0 on it: the eigenvector derivative's
     /// weights, from the eigenvalue vector.
     EigenGaps,
+    /// `A⁻¹ B` (`A⁻ᵀ B` for `Solver::LuTransposed`): args `(A, B)`. Every solve with the
+    /// same `A` and the same factorisation shares one factorisation of `A` (`emit/fuse.rs`).
+    Solve(Solver),
+    /// The symmetric matrix whose lower triangle is the argument's: `tril(A) + tril(A, −1)ᵀ`.
+    /// nalgebra's `cholesky()` and `symmetric_eigen()` read only the lower triangle, so they
+    /// are lowered as functions of this, and entries above the diagonal get no derivative.
+    SymFromLower,
+    /// The adjoint of `SymFromLower`: `G_ij + G_ji` below the diagonal, `G_ii` on it, 0 above.
+    FoldLower,
+    /// The lower factor `L` of `S = L Lᵀ` (nalgebra's `cholesky()` then `.l()`), for a
+    /// symmetric positive-definite `S`, with the check the user wrote; as a function of any
+    /// `S`, it is the factor of `(S + Sᵀ) / 2`.
+    Cholesky(InverseCheck),
+    /// The lower triangle with the diagonal halved (`Φ` in the derivative of the Cholesky
+    /// factor).
+    LowerHalved,
+    /// The strictly lower triangle, `tril(X, −1)` (in the derivative of a QR factorisation).
+    StrictLower,
+    /// The thin `Q` of `A = Q R` (`a.qr().q()`, `m x n` for an `m x n` matrix with `m ≥ n`).
+    QrQ,
+    /// The `n x n` upper-triangular `R` of `A = Q R` (`a.qr().r()`).
+    QrR,
+    /// The singular values of a square matrix, in nalgebra's (descending) order.
+    SingularValues,
+    /// The matching left singular vectors `U` (columns), for the derivatives.
+    SvdU,
+    /// The matching right singular vectors `V` (columns), for the derivatives.
+    SvdV,
     /// `f(args)` for the differentiated function `Graph::callees[c]`.
     Call(usize),
     /// `(f, ∇₁f, .., ∇ₙf)` at the arguments: the callee's generated `__matdiff_f_vjp`.
@@ -239,6 +267,19 @@ pub enum Triangle {
     Lower,
 }
 
+/// Which factorisation a `Solve` goes through.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Solver {
+    /// `a.lu().solve(&b)`, with the check the user wrote on its `Option` (`Derivative` for
+    /// the solves only a derivative needs).
+    Lu(InverseCheck),
+    /// `A⁻ᵀ B` from the same LU factorisation of `A`: the adjoint of an LU solve.
+    LuTransposed,
+    /// `S⁻¹ B` for a symmetric positive-definite `S` (`a.cholesky().unwrap().solve(&b)`, where
+    /// `S` is `SymFromLower(a)`), through the Cholesky factor of `S`. Its rules use `S⁻ᵀ = S⁻¹`.
+    Cholesky,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Extremum {
     Max,
@@ -317,6 +358,12 @@ impl Op {
             Op::MaxEntry => "`.max()`",
             Op::MinEntry => "`.min()`",
             Op::SymEigenvalues => "`.symmetric_eigenvalues()`",
+            Op::Solve(Solver::Cholesky) => "`.cholesky().unwrap().solve()`",
+            Op::Solve(_) => "`.lu().solve()`",
+            Op::Cholesky(_) => "`.cholesky()`",
+            Op::QrQ => "`.qr().q()`",
+            Op::QrR => "`.qr().r()`",
+            Op::SingularValues => "`.singular_values()`",
             Op::Call(_) => "a call",
             Op::Cmp(_) => "a comparison",
             Op::Not => "`!`",
@@ -337,6 +384,12 @@ impl Op {
             | Op::Cofactor
             | Op::SymEigenvectors
             | Op::EigenGaps
+            | Op::SymFromLower
+            | Op::FoldLower
+            | Op::LowerHalved
+            | Op::StrictLower
+            | Op::SvdU
+            | Op::SvdV
             | Op::CallVjp(_)
             | Op::CallTangent(_)
             | Op::Field(_) => "a derivative",
@@ -475,6 +528,26 @@ op_examples! {
     Op::SymEigenvalues => [Op::SymEigenvalues],
     Op::SymEigenvectors => [Op::SymEigenvectors],
     Op::EigenGaps => [Op::EigenGaps],
+    Op::Solve(_) => [
+        Op::Solve(Solver::Lu(InverseCheck::Unwrap)),
+        Op::Solve(Solver::Lu(InverseCheck::Expect("singular".to_owned()))),
+        Op::Solve(Solver::Lu(InverseCheck::Derivative)),
+        Op::Solve(Solver::LuTransposed),
+        Op::Solve(Solver::Cholesky),
+    ],
+    Op::SymFromLower => [Op::SymFromLower],
+    Op::FoldLower => [Op::FoldLower],
+    Op::Cholesky(_) => [
+        Op::Cholesky(InverseCheck::Unwrap),
+        Op::Cholesky(InverseCheck::Expect("not positive definite".to_owned())),
+    ],
+    Op::LowerHalved => [Op::LowerHalved],
+    Op::StrictLower => [Op::StrictLower],
+    Op::QrQ => [Op::QrQ],
+    Op::QrR => [Op::QrR],
+    Op::SingularValues => [Op::SingularValues],
+    Op::SvdU => [Op::SvdU],
+    Op::SvdV => [Op::SvdV],
     Op::Call(_) => [Op::Call(0)],
     Op::CallVjp(_) => [Op::CallVjp(0)],
     Op::CallTangent(_) => [Op::CallTangent(0)],

@@ -11,7 +11,7 @@
 
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::{Fun, InverseCheck, Op};
+use crate::ops::{Fun, InverseCheck, Op, Solver};
 use proc_macro2::Span;
 
 /// `dy` given the argument tangents `d` (`None`: zero). `None` when `dy` is zero.
@@ -116,6 +116,15 @@ pub fn jvp(g: &mut Graph, op: &Op, y: Id, args: &[Id], d: &[Option<Id>]) -> Opti
             let tangent = g.add_typed(Op::CallTangent(*c), &operands, tuple, span);
             Some(g.add(Op::Field(0), &[tangent], span))
         }
+        Op::Solve(solver) => solve_jvp(g, solver, y, args, d, span),
+        // Linear.
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower => {
+            d[0].map(|da| g.add(op.clone(), &[da], span))
+        }
+        Op::QrQ | Op::QrR => Some(qr_jvp(g, op, args[0], d[0]?, span)),
+        Op::SingularValues => Some(singular_values_jvp(g, args[0], d[0]?, span)),
+        Op::SvdU | Op::SvdV => Some(singular_vectors_jvp(g, op, args[0], d[0]?, span)),
+        Op::Cholesky(_) => Some(cholesky_jvp(g, y, d[0]?, span)),
         // df = Σₖ <∇ₖf, dxₖ>.
         Op::Call(c) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -302,6 +311,21 @@ pub fn vjp(g: &mut Graph, op: &Op, y: Id, args: &[Id], ybar: Id, k: usize) -> Op
             let vjp = g.add_typed(Op::CallVjp(*c), &operands, tuple, span);
             g.add(Op::Field(k + 1), &[vjp], span)
         }
+        (Op::Solve(solver), _) => solve_vjp(g, solver, y, args, ybar, k, span),
+        // `SymFromLower` and `FoldLower` are each other's adjoints; `LowerHalved` is a mask.
+        (Op::SymFromLower, _) => g.add(Op::FoldLower, &[ybar], span),
+        (Op::FoldLower, _) => g.add(Op::SymFromLower, &[ybar], span),
+        (Op::LowerHalved, _) => g.add(Op::LowerHalved, &[ybar], span),
+        (Op::StrictLower, _) => g.add(Op::StrictLower, &[ybar], span),
+        (Op::QrQ | Op::QrR, _) => qr_vjp(g, op, args[0], ybar, span),
+        (Op::SingularValues, _) => singular_values_vjp(g, args[0], ybar, span),
+        // Built only by the rules of `SingularValues`, so only the forward transform of a
+        // gradient program meets them; their adjoint would be a third derivative.
+        (Op::SvdU | Op::SvdV, _) => {
+            g.internal_errors.push((span, SINGULAR_VECTORS.to_owned()));
+            return None;
+        }
+        (Op::Cholesky(_), _) => cholesky_vjp(g, y, ybar, span),
         // x̄ₖ = ȳ ∇ₖf.
         (Op::Call(c), _) => {
             let vjp = g.add(Op::CallVjp(*c), args, span);
@@ -379,6 +403,9 @@ fn call_tuple(g: &Graph, output: Ty, args: &[Id]) -> Ty {
 
 const THIRD_ORDER: &str = "a third derivative through a call to another differentiated \
                            function is not supported";
+
+const SINGULAR_VECTORS: &str = "the adjoint of singular vectors, which only derivatives of \
+                                singular values use, would be a third derivative";
 
 // ---------------------------------------------------------------------------------------------
 // Rules shared by several ops.
@@ -516,6 +543,9 @@ fn scalar_partial(g: &mut Graph, op: &Op, y: Id, args: &[Id], k: usize) -> Optio
 // Inverses and determinants.
 
 fn inverse_transpose(g: &mut Graph, a: Id, span: Span) -> Id {
+    if let Some(inverse) = inverse_by_cholesky(g, a, span) {
+        return inverse;
+    }
     let inverse = inverse_for_derivative(g, a, span);
     g.add(Op::Transpose, &[inverse], span)
 }
@@ -533,10 +563,244 @@ fn inverse_for_derivative(g: &mut Graph, a: Id, span: Span) -> Id {
     users.unwrap_or_else(|| g.add(Op::Inverse(InverseCheck::Derivative), &[a], span))
 }
 
+/// `S⁻¹ = S⁻ᵀ` through the Cholesky factor of `S` when the body factorises `S` (the
+/// symmetric `SymFromLower(a)` of the user's `a.cholesky()`), so the derivative of
+/// `chol.determinant().ln()` reuses the user's factorisation instead of an LU of its own.
+fn inverse_by_cholesky(g: &mut Graph, s: Id, span: Span) -> Option<Id> {
+    let factorised = g
+        .users_of(s)
+        .iter()
+        .any(|&id| matches!(g.op(id), Op::Cholesky(_)));
+    if !factorised {
+        return None;
+    }
+    let ty = g.ty(s).clone();
+    let identity = g.add_typed(Op::Identity, &[], ty, span);
+    Some(g.add(Op::Solve(Solver::Cholesky), &[s, identity], span))
+}
+
 /// `<A⁻ᵀ, dA> = tr(A⁻¹ dA)`, without forming the product.
 fn inverse_transpose_dot(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
     let inv_t = inverse_transpose(g, a, span);
     g.add(Op::Dot, &[inv_t, da], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Solves and the Cholesky factor.
+
+/// The solver a derivative of a solve with `solver` uses: the same factorisation of `A`,
+/// without the user's check (the user's own solve has panicked first where `A` is singular).
+fn derivative_solver(solver: &Solver) -> Solver {
+    match solver {
+        Solver::Lu(_) => Solver::Lu(InverseCheck::Derivative),
+        other => other.clone(),
+    }
+}
+
+/// The solver of the adjoint: `A⁻ᵀ` for `A⁻¹` and back; `S⁻ᵀ = S⁻¹` for a Cholesky solve.
+fn adjoint_solver(solver: &Solver) -> Solver {
+    match solver {
+        Solver::Lu(_) => Solver::LuTransposed,
+        Solver::LuTransposed => Solver::Lu(InverseCheck::Derivative),
+        Solver::Cholesky => Solver::Cholesky,
+    }
+}
+
+/// `Y = A⁻¹ B`: `dY = A⁻¹ (dB − dA Y)`; for `Y = A⁻ᵀ B`: `dY = A⁻ᵀ (dB − dAᵀ Y)`.
+fn solve_jvp(
+    g: &mut Graph,
+    solver: &Solver,
+    y: Id,
+    args: &[Id],
+    d: &[Option<Id>],
+    span: Span,
+) -> Option<Id> {
+    let moved = d[0].map(|da| {
+        let da = match solver {
+            Solver::LuTransposed => g.add(Op::Transpose, &[da], span),
+            _ => da,
+        };
+        g.add(Op::MatMul, &[da, y], span)
+    });
+    let rhs = match (d[1], moved) {
+        (None, None) => return None,
+        (Some(db), None) => db,
+        (None, Some(moved)) => g.add(Op::Neg, &[moved], span),
+        (Some(db), Some(moved)) => g.add(Op::Sub, &[db, moved], span),
+    };
+    Some(g.add(Op::Solve(derivative_solver(solver)), &[args[0], rhs], span))
+}
+
+/// `Y = A⁻¹ B`: `Z = A⁻ᵀ Ȳ`, `B̄ = Z`, `Ā = −Z Yᵀ`; for `Y = A⁻ᵀ B`: `Z = A⁻¹ Ȳ`, `B̄ = Z`,
+/// `Ā = −Y Zᵀ`.
+fn solve_vjp(
+    g: &mut Graph,
+    solver: &Solver,
+    y: Id,
+    args: &[Id],
+    ybar: Id,
+    k: usize,
+    span: Span,
+) -> Id {
+    let z = g.add(Op::Solve(adjoint_solver(solver)), &[args[0], ybar], span);
+    if k == 1 {
+        return z;
+    }
+    let (left, right) = match solver {
+        Solver::LuTransposed => (y, z),
+        _ => (z, y),
+    };
+    // The sign on the thinner factor: negating `Z` (n x k) costs less than `Z Yᵀ` (n x n).
+    let minus_left = g.add(Op::Neg, &[left], span);
+    let right_t = g.add(Op::Transpose, &[right], span);
+    g.add(Op::MatMul, &[minus_left, right_t], span)
+}
+
+/// `(X + Xᵀ) / 2`.
+fn symmetric_part(g: &mut Graph, x: Id, span: Span) -> Id {
+    let xt = g.add(Op::Transpose, &[x], span);
+    let sum = g.add(Op::Add, &[x, xt], span);
+    let half = g.lit(0.5, span);
+    g.add(Op::Scale, &[half, sum], span)
+}
+
+/// `L = chol(S)`: `dL = L Φ(L⁻¹ dS L⁻ᵀ)` with `Φ` = `LowerHalved`, `dS` taken symmetric (the
+/// op is the factor of `(S + Sᵀ) / 2`; the lowering passes it a symmetric `S`).
+fn cholesky_jvp(g: &mut Graph, l: Id, ds: Id, span: Span) -> Id {
+    let k = inverse_for_derivative(g, l, span);
+    let ds = symmetric_part(g, ds, span);
+    let kt = g.add(Op::Transpose, &[k], span);
+    let left = g.add(Op::MatMul, &[k, ds], span);
+    let x = g.add(Op::MatMul, &[left, kt], span);
+    let halved = g.add(Op::LowerHalved, &[x], span);
+    g.add(Op::MatMul, &[l, halved], span)
+}
+
+/// The transpose of [`cholesky_jvp`]: `S̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)`.
+fn cholesky_vjp(g: &mut Graph, l: Id, l_bar: Id, span: Span) -> Id {
+    let k = inverse_for_derivative(g, l, span);
+    let lt = g.add(Op::Transpose, &[l], span);
+    let lt_lbar = g.add(Op::MatMul, &[lt, l_bar], span);
+    let m = g.add(Op::LowerHalved, &[lt_lbar], span);
+    let kt = g.add(Op::Transpose, &[k], span);
+    let left = g.add(Op::MatMul, &[kt, m], span);
+    let inner = g.add(Op::MatMul, &[left, k], span);
+    symmetric_part(g, inner, span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// QR (thin, m ≥ n, full column rank).
+
+/// `Q`, `R` and `K = R⁻¹` of `a`.
+fn qr_parts(g: &mut Graph, a: Id, span: Span) -> (Id, Id, Id) {
+    let q = g.add(Op::QrQ, &[a], span);
+    let r = g.add(Op::QrR, &[a], span);
+    let k = inverse_for_derivative(g, r, span);
+    (q, r, k)
+}
+
+/// With `X = Qᵀ dA R⁻¹` and `Ω = tril(X, −1) − tril(X, −1)ᵀ`:
+/// `dQ = Q Ω + (I − Q Qᵀ) dA R⁻¹ = Q (Ω − X) + dA R⁻¹`, `dR = (X − Ω) R`.
+fn qr_jvp(g: &mut Graph, op: &Op, a: Id, da: Id, span: Span) -> Id {
+    let (q, r, k) = qr_parts(g, a, span);
+    let da_k = g.add(Op::MatMul, &[da, k], span);
+    let qt = g.add(Op::Transpose, &[q], span);
+    let x = g.add(Op::MatMul, &[qt, da_k], span);
+    let lower = g.add(Op::StrictLower, &[x], span);
+    let lower_t = g.add(Op::Transpose, &[lower], span);
+    let omega = g.add(Op::Sub, &[lower, lower_t], span);
+    match op {
+        Op::QrQ => {
+            let rotation = g.add(Op::Sub, &[omega, x], span);
+            let rotated = g.add(Op::MatMul, &[q, rotation], span);
+            g.add(Op::Add, &[rotated, da_k], span)
+        }
+        _ => {
+            let upper = g.add(Op::Sub, &[x, omega], span);
+            g.add(Op::MatMul, &[upper, r], span)
+        }
+    }
+}
+
+/// The transpose of [`qr_jvp`]: with `M = R R̄ᵀ − Q̄ᵀ Q` (the term of the other factor's
+/// cotangent left out), `Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ`, `copyltu(M) = SymFromLower(M)`.
+fn qr_vjp(g: &mut Graph, op: &Op, a: Id, ybar: Id, span: Span) -> Id {
+    let (q, r, k) = qr_parts(g, a, span);
+    let m = match op {
+        Op::QrQ => {
+            let qbar_t = g.add(Op::Transpose, &[ybar], span);
+            let product = g.add(Op::MatMul, &[qbar_t, q], span);
+            g.add(Op::Neg, &[product], span)
+        }
+        _ => {
+            let rbar_t = g.add(Op::Transpose, &[ybar], span);
+            g.add(Op::MatMul, &[r, rbar_t], span)
+        }
+    };
+    let copied = g.add(Op::SymFromLower, &[m], span);
+    let rotated = g.add(Op::MatMul, &[q, copied], span);
+    let left = match op {
+        Op::QrQ => g.add(Op::Add, &[ybar, rotated], span),
+        _ => rotated,
+    };
+    let kt = g.add(Op::Transpose, &[k], span);
+    g.add(Op::MatMul, &[left, kt], span)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Singular values of a square matrix, `A = U Σ Vᵀ`.
+
+/// `dσᵢ = uᵢᵀ dA vᵢ`: the column sums of `U ∘ (dA V)`, as a column.
+fn singular_values_jvp(g: &mut Graph, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let da_v = g.add(Op::MatMul, &[da, v], span);
+    let products = g.add(Op::ComponentMul, &[u, da_v], span);
+    let ones_row = ones(g, Dim::Lit(1), dim_n(g, a), span);
+    let sums = g.add(Op::MatMul, &[ones_row, products], span);
+    g.add(Op::Transpose, &[sums], span)
+}
+
+/// `Ā = Σ σ̄ᵢ uᵢ vᵢᵀ = (U ∘ 1 σ̄ᵀ) Vᵀ`.
+fn singular_values_vjp(g: &mut Graph, a: Id, sigma_bar: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let ones_col = ones(g, dim_n(g, a), Dim::Lit(1), span);
+    let sigma_bar_t = g.add(Op::Transpose, &[sigma_bar], span);
+    let columns = g.add(Op::MatMul, &[ones_col, sigma_bar_t], span);
+    let scaled = g.add(Op::ComponentMul, &[u, columns], span);
+    let vt = g.add(Op::Transpose, &[v], span);
+    g.add(Op::MatMul, &[scaled, vt], span)
+}
+
+/// With `P = Uᵀ dA V` and `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` (0 on the diagonal), for a square `A` with
+/// simple singular values: `dU = U (F ∘ (P Σ + Σ Pᵀ))`, `dV = V (F ∘ (Σ P + Pᵀ Σ))`.
+fn singular_vectors_jvp(g: &mut Graph, op: &Op, a: Id, da: Id, span: Span) -> Id {
+    let u = g.add(Op::SvdU, &[a], span);
+    let v = g.add(Op::SvdV, &[a], span);
+    let sigma = g.add(Op::SingularValues, &[a], span);
+    let n = dim_n(g, a);
+    let squares = g.add(Op::ComponentMul, &[sigma, sigma], span);
+    let gaps = g.add(Op::EigenGaps, &[squares], span);
+    let ut = g.add(Op::Transpose, &[u], span);
+    let ut_da = g.add(Op::MatMul, &[ut, da], span);
+    let p = g.add(Op::MatMul, &[ut_da, v], span);
+    let pt = g.add(Op::Transpose, &[p], span);
+    // `X Σ` scales the columns of `X` by σ, `Σ X` its rows.
+    let ones_col = ones(g, n.clone(), Dim::Lit(1), span);
+    let ones_row = ones(g, Dim::Lit(1), n, span);
+    let sigma_t = g.add(Op::Transpose, &[sigma], span);
+    let by_column = g.add(Op::MatMul, &[ones_col, sigma_t], span);
+    let by_row = g.add(Op::MatMul, &[sigma, ones_row], span);
+    let (basis, first, second) = match op {
+        Op::SvdU => (u, (p, by_column), (pt, by_row)),
+        _ => (v, (p, by_row), (pt, by_column)),
+    };
+    let first = g.add(Op::ComponentMul, &[first.0, first.1], span);
+    let second = g.add(Op::ComponentMul, &[second.0, second.1], span);
+    let sum = g.add(Op::Add, &[first, second], span);
+    let weighted = g.add(Op::ComponentMul, &[gaps, sum], span);
+    g.add(Op::MatMul, &[basis, weighted], span)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,6 +79,21 @@ pub fn shape(op: &Op, args: &[&Ty]) -> Result<Ty, String> {
             scalar_pair(args)
         }
         Op::Map(_) | Op::ArgMask(_) | Op::Normalize => matrix(args[0], op.surface()).cloned(),
+        Op::Solve(_) => solve_shape(args),
+        Op::QrQ | Op::QrR => qr_shape(op, args[0]),
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower | Op::Cholesky(_) => {
+            square(args[0], op.surface()).cloned()
+        }
+        Op::SingularValues => match args[0] {
+            ty @ Ty::Mat(r, c) if r == c => Ok(Ty::Mat(rows(ty), Dim::Lit(1))),
+            other => Err(format!(
+                "`.singular_values()` is differentiated for square matrices, found a {}; the \
+                 singular values of a tall `a` are the square roots of \
+                 `(a.transpose() * a).symmetric_eigenvalues()`",
+                other.describe()
+            )),
+        },
+        Op::SvdU | Op::SvdV => square(args[0], op.surface()).cloned(),
         Op::Inverse(_) | Op::SymEigenvectors | Op::Cofactor => {
             square(args[0], op.surface()).cloned()
         }
@@ -196,6 +211,49 @@ fn matmul_shape(args: &[&Ty]) -> Result<Ty, String> {
              column count must equal the right operand's row count",
             a.describe(),
             b.describe()
+        )),
+    }
+}
+
+/// The thin `Q` (`m x n`) or `R` (`n x n`) of an `m x n` matrix with `m ≥ n`, the shapes
+/// whose derivative matdiff knows (a wide matrix's `R` is not square).
+fn qr_shape(op: &Op, ty: &Ty) -> Result<Ty, String> {
+    let tall = match ty {
+        Ty::Mat(Dim::Lit(m), Dim::Lit(n)) => m >= n,
+        Ty::Mat(m, n) => m == n,
+        _ => false,
+    };
+    match (ty, tall) {
+        (Ty::Mat(m, n), true) => Ok(match op {
+            Op::QrQ => Ty::Mat(m.clone(), n.clone()),
+            _ => Ty::Mat(n.clone(), n.clone()),
+        }),
+        _ => Err(format!(
+            "`.qr()` is differentiated for a matrix with at least as many rows as columns \
+             (full column rank), found a {}; for a wide matrix, factorise its transpose \
+             (`a.transpose().qr()`)",
+            ty.describe()
+        )),
+    }
+}
+
+/// `A⁻¹ B`: `A` square, `B` with as many rows, the result shaped as `B`.
+fn solve_shape(args: &[&Ty]) -> Result<Ty, String> {
+    match (args[0], args[1]) {
+        (Ty::Mat(n, m), b @ Ty::Mat(rows, _)) if n == m && n == rows => Ok(b.clone()),
+        (Ty::Mat(n, m), Ty::Mat(..)) if n == m => Err(format!(
+            "dimension mismatch in `.solve()`: cannot solve with a {} for a {}; the right-hand \
+             side must have as many rows as the matrix",
+            args[0].describe(),
+            args[1].describe()
+        )),
+        (Ty::Mat(n, m), other) if n == m => Err(format!(
+            "the right-hand side of `.solve()` must be a matrix or vector, found a {}",
+            other.describe()
+        )),
+        (a, _) => Err(format!(
+            "`.solve()` needs a square matrix, found a {}",
+            a.describe()
         )),
     }
 }

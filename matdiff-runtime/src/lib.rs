@@ -49,7 +49,8 @@ pub use check::{
     Comparison,
 };
 pub use linalg::{
-    cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose, SINGULAR,
+    cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose,
+    lu_solve_transpose, SINGULAR, SINGULAR_SOLVE,
 };
 pub use optim::{conjugate_gradient, GradientDescent};
 pub use rng::Rng;

@@ -1,11 +1,49 @@
 //! Matrix functions that generated code calls where nalgebra has no single call for what a
 //! derivative needs.
 
-use nalgebra::{Const, DimMin, RealField, SMatrix};
+use nalgebra::{Const, DimMin, RealField, SMatrix, LU};
 
 /// What a singular matrix makes the derivative of a determinant report.
 pub const SINGULAR: &str =
     "matdiff: the derivative of a determinant needs the inverse of the matrix, which is singular";
+
+/// What a singular matrix makes the derivative of a linear solve report (the user's own solve
+/// with the same matrix, evaluated first, reports it with the user's message).
+pub const SINGULAR_SOLVE: &str =
+    "matdiff: the derivative of a linear solve needs the inverse of the matrix, which is singular";
+
+/// `A⁻ᵀ B` from the LU factorisation of `A` that `A⁻¹ B` used: the adjoint of a solve needs
+/// the transposed system, and factorising `Aᵀ` again would double the cost. With `P A = L U`,
+/// `Aᵀ = Uᵀ Lᵀ P`, so it solves `Uᵀ w = B`, `Lᵀ v = w` and returns `P⁻¹ v`; `None` where `A`
+/// is singular (a zero pivot), as `lu.solve` does.
+///
+/// ```
+/// use matdiff_runtime::lu_solve_transpose;
+/// use nalgebra::{Matrix3, Vector3};
+///
+/// let a = Matrix3::new(1.0, 2.0, 0.0, 3.0, 1.0, 1.0, 0.0, 4.0, 2.0);
+/// let b = Vector3::new(1.0, -1.0, 2.0);
+/// let x = lu_solve_transpose(&a.lu(), &b).unwrap();
+/// assert!((a.transpose() * x - b).norm() < 1e-14);
+/// ```
+#[inline]
+pub fn lu_solve_transpose<T, const N: usize, const K: usize>(
+    lu: &LU<T, Const<N>, Const<N>>,
+    b: &SMatrix<T, N, K>,
+) -> Option<SMatrix<T, N, K>>
+where
+    T: RealField + Copy,
+    Const<N>: DimMin<Const<N>, Output = Const<N>>,
+{
+    let mut x = *b;
+    if !lu.u().tr_solve_upper_triangular_mut(&mut x) {
+        return None;
+    }
+    // `l()` has the unit diagonal written out.
+    lu.l().tr_solve_lower_triangular_mut(&mut x);
+    lu.p().inv_permute_rows(&mut x);
+    Some(x)
+}
 
 /// The determinant of `a` and its inverse, from one factorisation: cofactors up to 3 x 3 (the
 /// determinant then equals nalgebra's `determinant()` exactly), one LU decomposition above.

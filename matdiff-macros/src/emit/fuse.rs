@@ -8,14 +8,16 @@
 //!   (`determinant_and_inverse`), giving `A⁻ᵀ` directly when only that is used;
 //! * `P ± A B` where the product is used nowhere else: accumulated in place with `gemm`,
 //!   without a temporary for the product;
-//! * the eigenvalues and eigenvectors of one symmetric matrix: one `symmetric_eigen()`.
+//! * the eigenvalues and eigenvectors of one symmetric matrix: one `symmetric_eigen()`;
+//! * every solve with one matrix (the user's, and those its derivatives need): one `lu()` or
+//!   `cholesky()` of the matrix, bound before the first and named by the matrix's node.
 //!
 //! The IR stays one node per value; this module only decides how the emitter writes them.
 
 use super::names::{elem_type, local, value_type, var};
-use super::ops::tr_mul_is_fast;
+use super::ops::{lu_factor, tr_mul_is_fast};
 use crate::ir::{Graph, Id};
-use crate::ops::{InverseCheck, Op};
+use crate::ops::{InverseCheck, Op, Solver};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -69,6 +71,8 @@ pub(super) enum Fusion {
     Maps(Vec<Id>),
     /// The statements written here, and the nodes they bind.
     Written(TokenStream, Vec<Id>),
+    /// Statements written before the node's own `let`: a factorisation it and later nodes use.
+    Before(TokenStream),
 }
 
 /// How `id` is written together with other nodes, or `None` when it is written on its own.
@@ -80,7 +84,22 @@ pub(super) fn fused(g: &Graph, live: &[bool], uses: &Uses, id: Id) -> Option<Fus
     if let Some((tokens, members)) = determinant_with_inverse(g, live, uses, id) {
         return Some(Fusion::Written(tokens, members));
     }
+    if let Some(tokens) = factorisation(g, live, id) {
+        // A Cholesky node used only as the user's check (one use: the check root itself): its
+        // factor `L` is never read.
+        let unread = matches!(g.op(id), Op::Cholesky(_)) && uses.of(id) <= 1;
+        if unread {
+            return Some(Fusion::Written(tokens, vec![id]));
+        }
+        return Some(Fusion::Before(tokens));
+    }
     if let Some((tokens, members)) = one_eigendecomposition(g, live, id) {
+        return Some(Fusion::Written(tokens, members));
+    }
+    if let Some((tokens, members)) = one_qr(g, live, id) {
+        return Some(Fusion::Written(tokens, members));
+    }
+    if let Some((tokens, members)) = one_svd(g, live, id) {
         return Some(Fusion::Written(tokens, members));
     }
     if accumulated_into_consumer(g, uses, id) {
@@ -107,6 +126,46 @@ fn maps_sharing_a_loop(g: &Graph, live: &[bool], id: Id) -> Vec<Id> {
         .collect()
 }
 
+/// The factorisation `id` is the first to use: `let __chol = s.cholesky().unwrap();` for the
+/// user's `Cholesky` node (always live, and built before every node that uses the factor),
+/// `let __lu = a.lu();` for the first live LU solve with `a`. The later solves name it.
+fn factorisation(g: &Graph, live: &[bool], id: Id) -> Option<TokenStream> {
+    let is_lu = |op: &Op| matches!(op, Op::Solve(Solver::Lu(_) | Solver::LuTransposed));
+    match g.op(id) {
+        Op::Cholesky(check) => {
+            let s = g.node(id).args[0];
+            let (m, chol) = (var(read_matrix(g, s)), super::ops::cholesky_factor(s));
+            let factor = match check {
+                InverseCheck::Expect(message) => quote!(#m.cholesky().expect(#message)),
+                _ => quote!(#m.cholesky().unwrap()),
+            };
+            Some(quote!(let #chol = #factor;))
+        }
+        op if is_lu(op) => {
+            let a = g.node(id).args[0];
+            let first = g
+                .users_of(a)
+                .iter()
+                .copied()
+                .filter(|&other| live[other.index()] && is_lu(g.op(other)))
+                .min()?;
+            let (m, lu) = (var(a), lu_factor(a));
+            (first == id).then(|| quote!(let #lu = #m.lu();))
+        }
+        _ => None,
+    }
+}
+
+/// The matrix nalgebra is given for the symmetric `s`: `a` itself when `s` is
+/// `SymFromLower(a)`, since `cholesky()` and `symmetric_eigen()` read only the lower triangle
+/// (the copy `s` is then dead in the value's code, and the compiler drops it).
+fn read_matrix(g: &Graph, s: Id) -> Id {
+    match g.op(s) {
+        Op::SymFromLower => g.node(s).args[0],
+        _ => s,
+    }
+}
+
 /// When `id` is the eigenvalues or eigenvectors of a symmetric `A` and the other is live too
 /// (an eigenvalue's Hessian-vector product needs both): one decomposition for both.
 fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
@@ -121,7 +180,7 @@ fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStre
             .find(|&other| live[other.index()] && g.op(other) == &op)
     };
     let (values, vectors) = (find(Op::SymEigenvalues)?, find(Op::SymEigenvectors)?);
-    let (a, eigen) = (var(matrix), local("eigen"));
+    let (a, eigen) = (var(read_matrix(g, matrix)), local("eigen"));
     let (values_name, vectors_name) = (var(values), var(vectors));
     let values_ty = value_type(g.elem, g.ty(values));
     let vectors_ty = value_type(g.elem, g.ty(vectors));
@@ -131,6 +190,71 @@ fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStre
         let #vectors_name: &#vectors_ty = &#eigen.eigenvectors;
     };
     Some((tokens, vec![values, vectors]))
+}
+
+/// When `id` is the `Q` or the `R` of `A` and the other is live too (every derivative of
+/// either needs both): one `qr()` for both.
+fn one_qr(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::QrQ | Op::QrR) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let find = |op: Op| {
+        g.users_of(matrix)
+            .iter()
+            .copied()
+            .find(|&other| live[other.index()] && g.op(other) == &op)
+    };
+    let (q, r) = (find(Op::QrQ)?, find(Op::QrR)?);
+    let (a, qr) = (var(matrix), local("qr"));
+    let (q_name, r_name) = (var(q), var(r));
+    let q_ty = value_type(g.elem, g.ty(q));
+    let r_ty = value_type(g.elem, g.ty(r));
+    let tokens = quote! {
+        let #qr = #a.qr();
+        let #q_name: &#q_ty = &#qr.q();
+        let #r_name: &#r_ty = &#qr.r();
+    };
+    Some((tokens, vec![q, r]))
+}
+
+/// When `id` is the singular values or singular vectors of `A` and a derivative needs the
+/// vectors: one `svd(true, true)` for the live ones among `σ`, `U` and `V`.
+fn one_svd(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
+    if !matches!(g.op(id), Op::SingularValues | Op::SvdU | Op::SvdV) {
+        return None;
+    }
+    let matrix = g.node(id).args[0];
+    let find = |op: Op| {
+        g.users_of(matrix)
+            .iter()
+            .copied()
+            .find(|&other| live[other.index()] && g.op(other) == &op)
+    };
+    let (values, u, v) = (find(Op::SingularValues), find(Op::SvdU), find(Op::SvdV));
+    if u.is_none() && v.is_none() {
+        return None;
+    }
+    let (a, svd) = (var(matrix), local("svd"));
+    let bind = |node: Option<Id>, value: TokenStream| {
+        node.map(|node| {
+            let (name, ty) = (var(node), value_type(g.elem, g.ty(node)));
+            quote!(let #name: &#ty = &#value;)
+        })
+    };
+    let bindings = [
+        bind(values, quote!(#svd.singular_values)),
+        bind(u, quote!(#svd.u.expect("the SVD computes U"))),
+        bind(
+            v,
+            quote!(#svd.v_t.expect("the SVD computes Vᵀ").transpose()),
+        ),
+    ];
+    let tokens = quote! {
+        let #svd = #a.svd(true, true);
+        #(#bindings)*
+    };
+    Some((tokens, [values, u, v].into_iter().flatten().collect()))
 }
 
 /// When `id` is a determinant or log-determinant of `A` and a derivative needs `A⁻¹` too:

@@ -9,7 +9,7 @@ use super::names::{
 };
 use super::ops;
 use crate::ir::{tape_capacity, Graph, Id, ScalarFn, Ty};
-use crate::ops::{InverseCheck, LoopSpec, Op};
+use crate::ops::{InverseCheck, LoopSpec, Op, Solver};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
@@ -25,6 +25,10 @@ pub(super) fn fused(
     match fuse::fused(g, live, uses, id)? {
         Fusion::Maps(group) => Some((fused_maps(g, &group), group)),
         Fusion::Written(tokens, members) => Some((tokens, members)),
+        Fusion::Before(tokens) => {
+            let own = computed(g, id, var);
+            Some((quote!(#tokens #own), vec![id]))
+        }
     }
 }
 
@@ -43,6 +47,8 @@ fn is_check(g: &Graph, id: Id) -> bool {
     };
     match g.op(id) {
         Op::Inverse(InverseCheck::Unwrap | InverseCheck::Expect(_)) | Op::Call(_) => true,
+        Op::Solve(Solver::Lu(InverseCheck::Unwrap | InverseCheck::Expect(_))) => true,
+        Op::Cholesky(_) => true,
         Op::Assert(_) => true,
         Op::Loop(spec) => holds_check(spec.region),
         Op::Cond(spec) => holds_check(spec.then_region) || holds_check(spec.else_region),

@@ -2,9 +2,9 @@
 //! exhaustive `match` over `Op`. The ops that own a body (a `.map()` closure, a loop, a
 //! branch) are written by `nodes.rs`, which writes bodies.
 
-use super::names::{dim, elem_type, literal, local, sym_int};
+use super::names::{dim, elem_type, literal, local, sym_int, var_named};
 use crate::ir::{Dim, Graph, Id, Ty};
-use crate::ops::{CmpOp, Extremum, Fun, IntOp, InverseCheck, Op, Triangle};
+use crate::ops::{CmpOp, Extremum, Fun, IntOp, InverseCheck, Op, Solver, Triangle};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
 
@@ -92,6 +92,15 @@ pub(super) fn expression(
             };
             quote!(#m.try_inverse().expect(#message))
         }
+        // The determinant of a matrix the body factorises by Cholesky comes from its factor,
+        // as the user's `chol.determinant()` does.
+        Op::Det | Op::LogDet if cholesky_of(g, g.node(id).args[0]).is_some() => {
+            let chol = cholesky_factor(g.node(id).args[0]);
+            match op {
+                Op::Det => quote!(#chol.determinant()),
+                _ => quote!(#chol.ln_determinant()),
+            }
+        }
         Op::Det => method(&a[0], "determinant", &[]),
         Op::Diagonal => method(&a[0], "diagonal", &[]),
         Op::FromDiagonal => {
@@ -141,6 +150,89 @@ pub(super) fn expression(
         Op::SymEigenvectors => {
             let m = &a[0];
             quote!(#m.symmetric_eigen().eigenvectors)
+        }
+        Op::Solve(solver) => {
+            let (matrix, b) = (g.node(id).args[0], &a[1]);
+            match solver {
+                Solver::Lu(check) => {
+                    let lu = lu_factor(matrix);
+                    let solved = quote!(#lu.solve(#b));
+                    match check {
+                        InverseCheck::Unwrap => quote!(#solved.unwrap()),
+                        InverseCheck::Expect(message) => quote!(#solved.expect(#message)),
+                        InverseCheck::Derivative => {
+                            quote!(#solved.expect(::matdiff::__private::SINGULAR_SOLVE))
+                        }
+                    }
+                }
+                Solver::LuTransposed => {
+                    let lu = lu_factor(matrix);
+                    quote!(::matdiff::__private::lu_solve_transpose(&#lu, #b)
+                        .expect(::matdiff::__private::SINGULAR_SOLVE))
+                }
+                Solver::Cholesky => {
+                    let chol = cholesky_factor(matrix);
+                    quote!(#chol.solve(#b))
+                }
+            }
+        }
+        // The factor `fuse.rs` binds before this node (`let __chol = s.cholesky().unwrap()`).
+        Op::Cholesky(_) => {
+            let chol = cholesky_factor(g.node(id).args[0]);
+            quote!(#chol.l())
+        }
+        Op::SymFromLower => {
+            let (m, i, j) = (&a[0], local("i"), local("j"));
+            quote!(#ty::from_fn(|#i, #j| if #i >= #j { #m[(#i, #j)] } else { #m[(#j, #i)] }))
+        }
+        Op::FoldLower => {
+            let (m, i, j, zero) = (&a[0], local("i"), local("j"), literal(elem, 0.0));
+            quote!(#ty::from_fn(|#i, #j| {
+                if #i > #j {
+                    #m[(#i, #j)] + #m[(#j, #i)]
+                } else if #i == #j {
+                    #m[(#i, #j)]
+                } else {
+                    #zero
+                }
+            }))
+        }
+        Op::StrictLower => {
+            let (m, i, j, zero) = (&a[0], local("i"), local("j"), literal(elem, 0.0));
+            quote!(#ty::from_fn(|#i, #j| if #i > #j { #m[(#i, #j)] } else { #zero }))
+        }
+        Op::SingularValues => {
+            let m = &a[0];
+            quote!(#m.singular_values())
+        }
+        Op::SvdU => {
+            let m = &a[0];
+            quote!(#m.svd(true, false).u.expect("the SVD computes U"))
+        }
+        Op::SvdV => {
+            let m = &a[0];
+            quote!(#m.svd(false, true).v_t.expect("the SVD computes Vᵀ").transpose())
+        }
+        Op::QrQ => {
+            let m = &a[0];
+            quote!(#m.qr().q())
+        }
+        Op::QrR => {
+            let m = &a[0];
+            quote!(#m.qr().r())
+        }
+        Op::LowerHalved => {
+            let (m, i, j) = (&a[0], local("i"), local("j"));
+            let (zero, half) = (literal(elem, 0.0), literal(elem, 0.5));
+            quote!(#ty::from_fn(|#i, #j| {
+                if #i > #j {
+                    #m[(#i, #j)]
+                } else if #i == #j {
+                    #half * #m[(#i, #j)]
+                } else {
+                    #zero
+                }
+            }))
         }
         Op::Call(c) => call_expr(g, *c, None, a),
         Op::CallVjp(c) => call_expr(g, *c, Some("vjp"), a),
@@ -254,6 +346,25 @@ pub(super) fn expression(
             quote!(#ty::from_fn(|#i, #j| if #i == #j { #zero } else { (#l[#j] - #l[#i]).recip() }))
         }
     }
+}
+
+/// The LU factorisation of node `matrix` that `fuse.rs` binds before its first solve.
+pub(super) fn lu_factor(matrix: Id) -> proc_macro2::Ident {
+    var_named("__lu", matrix)
+}
+
+/// The Cholesky factorisation of node `s` that `fuse.rs` binds with its `Cholesky` node.
+pub(super) fn cholesky_factor(s: Id) -> proc_macro2::Ident {
+    var_named("__chol", s)
+}
+
+/// The `Cholesky` node of `s`, if the body factorises `s`: the user's check, always evaluated
+/// before the nodes that use its factor.
+pub(super) fn cholesky_of(g: &Graph, s: Id) -> Option<Id> {
+    g.users_of(s)
+        .iter()
+        .copied()
+        .find(|&id| matches!(g.op(id), Op::Cholesky(_)))
 }
 
 fn fun_expression(fun: Fun, x: &TokenStream) -> TokenStream {

@@ -161,6 +161,9 @@ impl Lowerer<'_> {
         let index = match &field.member {
             syn::Member::Unnamed(index) => index.index as usize,
             syn::Member::Named(name) => {
+                if let Val::Factor(factor) = &base {
+                    return self.factor_field(field, factor, name);
+                }
                 if let Some(v) = self.vector_field(&base, name, &field.base) {
                     return v;
                 }

@@ -6,10 +6,10 @@
 //! [`Lowering`] (the compiler then asks for its case in the handler's `match`).
 
 use super::syntax::{integer_literal, is_update_method, string_args, try_inverse_receiver};
-use super::{Binding, Frame, Iter, Lowerer, Scope, Val};
+use super::{Binding, Factor, Frame, Iter, Lowerer, Scope, Val};
 use crate::build::Build;
 use crate::ir::{Dim, Graph, Id, SymInt, Ty};
-use crate::ops::{Fun, IntOp, InverseCheck, Op, Triangle};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Solver, Triangle};
 use proc_macro2::Span;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -95,6 +95,16 @@ pub(super) enum MatrixMethod {
     Kronecker,
     /// `a.zip_map(&b, |x, y| ..)`: the closure per pair of entries, in a loop over them.
     ZipMap,
+    /// `a.symmetric_eigenvalues()`: of `SymFromLower(a)`, the matrix nalgebra reads.
+    SymmetricEigenvalues,
+    /// `a.symmetric_eigen()`: a decomposition whose fields are lowered where they are read.
+    SymmetricEigen,
+    /// `a.lu()`: a factorisation, whose methods are lowered where they are called.
+    Lu,
+    /// `a.cholesky()`: the `Option` of a factorisation.
+    Cholesky,
+    /// `a.qr()`: a factorisation, whose `.q()` and `.r()` are lowered where they are called.
+    Qr,
 }
 
 /// Read from a matrix's shape, the arguments taken as integers.
@@ -330,7 +340,12 @@ pub(super) const METHODS: &[Method] = &[
     matrix("angle",                 1, M::Angle,                  "angle(&y)"),
     matrix("try_inverse",           0, M::TryInverse,             "try_inverse().unwrap()"),
     matrix("determinant",           0, M::Op(Op::Det),            "determinant()"),
-    matrix("symmetric_eigenvalues", 0, M::Op(Op::SymEigenvalues), "symmetric_eigenvalues()"),
+    matrix("symmetric_eigenvalues", 0, M::SymmetricEigenvalues,   "symmetric_eigenvalues()"),
+    matrix("symmetric_eigen",       0, M::SymmetricEigen,         "symmetric_eigen()"),
+    matrix("singular_values",       0, M::Op(Op::SingularValues), "singular_values()"),
+    matrix("lu",                    0, M::Lu,                     "lu().solve(&b).unwrap()"),
+    matrix("cholesky",              0, M::Cholesky,               "cholesky().unwrap()"),
+    matrix("qr",                    0, M::Qr,                     "qr().q()"),
     // Matrices: sizes, known at compile time, and the entries as an iterator.
     shape("len",   0, Sh::Len,         "len()"),
     shape("nrows", 0, Sh::RowCount,    "nrows()"),
@@ -512,6 +527,9 @@ impl Lowerer<'_> {
         }
         let name = call.method.to_string();
         let receiver = self.value(&call.receiver, None)?;
+        if let Val::Factor(factor) = &receiver {
+            return self.factor_method(call, factor);
+        }
         if let Val::Named(array) = &receiver {
             let found = find(&name, |lowering| match lowering {
                 L::ConstantArray(method) => Some(method),
@@ -591,9 +609,216 @@ impl Lowerer<'_> {
             self.unknown_method(call, R::Matrix, &format!("a {}", ty.describe()));
             return None;
         };
+        // These read one triangle of a square matrix (`SymFromLower`), which reports no
+        // shape error of the user's own.
+        let one_triangle = matches!(
+            method,
+            M::SymmetricEigen | M::SymmetricEigenvalues | M::Cholesky
+        );
+        if one_triangle && !matches!(&ty, Ty::Mat(r, c) if r == c) {
+            self.cx.error_spanned_by(
+                call,
+                format!(
+                    "`.{name}()` needs a square matrix, found a {}",
+                    ty.describe()
+                ),
+            );
+            return None;
+        }
+        if let M::SymmetricEigen = method {
+            if !self.expect_args(call, 0) {
+                return None;
+            }
+            // nalgebra reads the lower triangle only (as for `symmetric_eigenvalues()`).
+            let s = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
+            let s = self.val(s);
+            return Some(Val::Factor(Rc::new(Factor::SymmetricEigen(s))));
+        }
+        if let M::Lu | M::Cholesky | M::Qr = method {
+            if !self.expect_args(call, 0) {
+                return None;
+            }
+            let matrix = self.val(receiver);
+            return Some(Val::Factor(Rc::new(match method {
+                M::Lu => Factor::Lu(matrix),
+                M::Qr => Factor::Qr(matrix),
+                _ => Factor::CholeskyOption(matrix),
+            })));
+        }
         let args = self.float_arguments(call)?;
         self.matrix_method(call, receiver, entry, method, args)
             .map(|id| self.val(id))
+    }
+
+    /// A method of a factorisation, or of the `Option` one returns: `lu.solve(&b)` then
+    /// `.unwrap()`, `lu.determinant()`, `a.cholesky().unwrap()`, then `chol.solve(&b)`,
+    /// `.l()`, `.inverse()`, `.determinant()`, `.ln_determinant()`.
+    fn factor_method(&mut self, call: &syn::ExprMethodCall, factor: &Factor) -> Option<Val> {
+        let span = call.span();
+        let name = call.method.to_string();
+        let unsupported = |this: &Self, what: &str, supported: &str| {
+            this.cx.error_spanned_by(
+                &call.method,
+                format!("unsupported method `.{name}()` on {what}; supported are {supported}"),
+            );
+            None
+        };
+        match (factor, name.as_str()) {
+            (Factor::Lu(a), "solve") => {
+                if !self.expect_args(call, 1) {
+                    return None;
+                }
+                let b = self.lower_expr(&call.args[0], None)?;
+                let b = self.val(b);
+                Some(Val::Factor(Rc::new(Factor::LuSolve(a.clone(), b))))
+            }
+            (Factor::Lu(a), "determinant") => {
+                let a = self.node_of(a, span, "a matrix")?;
+                self.expect_args(call, 0)
+                    .then(|| self.factor_node(call, Op::Det, &[a]))?
+            }
+            (Factor::Lu(_), _) => unsupported(
+                self,
+                "an LU factorisation",
+                "`.solve(&b).unwrap()`, `.solve(&b).expect(\"...\")` and `.determinant()`",
+            ),
+            (Factor::LuSolve(..) | Factor::CholeskyOption(_), _) => {
+                let Some(check) = self.option_check(call) else {
+                    let (what, write) = match factor {
+                        Factor::LuSolve(..) => ("`.solve(&b)`", ".solve(&b)"),
+                        _ => ("`.cholesky()`", ".cholesky()"),
+                    };
+                    self.cx.error_spanned_by(
+                        &call.method,
+                        format!(
+                            "{what} returns an `Option`; write `{write}.unwrap()` or \
+                             `{write}.expect(\"...\")` with a string literal, then use the value"
+                        ),
+                    );
+                    return None;
+                };
+                match factor {
+                    Factor::LuSolve(a, b) => {
+                        let a = self.node_of(a, span, "a matrix")?;
+                        let b = self.node_of(b, span, "a matrix")?;
+                        self.factor_node(call, Op::Solve(Solver::Lu(check)), &[a, b])
+                    }
+                    _ => {
+                        let Factor::CholeskyOption(a) = factor else {
+                            return None;
+                        };
+                        let a = self.node_of(a, span, "a matrix")?;
+                        // nalgebra reads the lower triangle only: the factor is a function
+                        // of it.
+                        let s = self.factor_node(call, Op::SymFromLower, &[a])?;
+                        let s_id = self.node_of(&s, span, "a matrix")?;
+                        let l = self.factor_node(call, Op::Cholesky(check), &[s_id])?;
+                        Some(Val::Factor(Rc::new(Factor::Cholesky { s, l })))
+                    }
+                }
+            }
+            (Factor::Qr(a), "q" | "r") => {
+                if !self.expect_args(call, 0) {
+                    return None;
+                }
+                let a = self.node_of(a, span, "a matrix")?;
+                let op = if name == "q" { Op::QrQ } else { Op::QrR };
+                self.factor_node(call, op, &[a])
+            }
+            (Factor::Qr(_), _) => unsupported(self, "a QR factorisation", "`.q()` and `.r()`"),
+            (Factor::SymmetricEigen(_), _) => unsupported(
+                self,
+                "an eigendecomposition",
+                "its fields `.eigenvalues` and `.eigenvectors`",
+            ),
+            (Factor::Cholesky { s, l }, method) => {
+                let arity = usize::from(method == "solve");
+                if !matches!(
+                    method,
+                    "solve" | "l" | "inverse" | "determinant" | "ln_determinant"
+                ) {
+                    return unsupported(
+                        self,
+                        "a Cholesky factorisation",
+                        "`.solve(&b)`, `.l()`, `.inverse()`, `.determinant()` and \
+                         `.ln_determinant()`",
+                    );
+                }
+                if !self.expect_args(call, arity) {
+                    return None;
+                }
+                if method == "l" {
+                    return Some(l.clone());
+                }
+                let s = self.node_of(s, span, "a matrix")?;
+                match method {
+                    "solve" => {
+                        let b = self.lower_expr(&call.args[0], None)?;
+                        self.factor_node(call, Op::Solve(Solver::Cholesky), &[s, b])
+                    }
+                    "inverse" => {
+                        let ty = self.graph().ty(s).clone();
+                        let identity = self.g().add_typed(Op::Identity, &[], ty, span);
+                        self.factor_node(call, Op::Solve(Solver::Cholesky), &[s, identity])
+                    }
+                    "determinant" => self.factor_node(call, Op::Det, &[s]),
+                    _ => self.factor_node(call, Op::LogDet, &[s]),
+                }
+            }
+        }
+    }
+
+    /// A field of a decomposition: `eigen.eigenvalues`, `eigen.eigenvectors`.
+    pub(super) fn factor_field(
+        &mut self,
+        field: &syn::ExprField,
+        factor: &Factor,
+        name: &proc_macro2::Ident,
+    ) -> Option<Val> {
+        let op = match (factor, name.to_string().as_str()) {
+            (Factor::SymmetricEigen(_), "eigenvalues") => Op::SymEigenvalues,
+            (Factor::SymmetricEigen(_), "eigenvectors") => Op::SymEigenvectors,
+            _ => {
+                self.cx.error_spanned_by(
+                    name,
+                    "unsupported field; a symmetric eigendecomposition has the fields \
+                     `.eigenvalues` and `.eigenvectors`, and the other factorisations are \
+                     used through their methods (`.solve(&b)`, `.determinant()`, ..)",
+                );
+                return None;
+            }
+        };
+        let Factor::SymmetricEigen(s) = factor else {
+            return None;
+        };
+        let s = self.node_of(s, field.span(), "a matrix")?;
+        let id = self
+            .g()
+            .try_add(op, &[s], field.span())
+            .map_err(|message| self.cx.error_spanned_by(field, message))
+            .ok()?;
+        Some(self.val(id))
+    }
+
+    /// The check of `.unwrap()` or `.expect("message")`, `None` for any other call.
+    fn option_check(&self, call: &syn::ExprMethodCall) -> Option<InverseCheck> {
+        match (call.method.to_string().as_str(), string_args(call)) {
+            ("unwrap", Some(messages)) if messages.is_empty() => Some(InverseCheck::Unwrap),
+            ("expect", Some(messages)) if messages.len() == 1 => {
+                Some(InverseCheck::Expect(messages[0].clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// `op(operands)` as a value, a shape mismatch reported at `call`.
+    fn factor_node(&mut self, call: &syn::ExprMethodCall, op: Op, operands: &[Id]) -> Option<Val> {
+        let id = self
+            .g()
+            .try_add(op, operands, call.span())
+            .map_err(|message| self.cx.error_spanned_by(call, message))
+            .ok()?;
+        Some(self.val(id))
     }
 
     /// `DATA.len()` and `DATA.iter()` of a float array constant in scope.
@@ -1050,6 +1275,18 @@ impl Lowerer<'_> {
                 }
                 return self.lower_composite_method(call, method, receiver, &args);
             }
+            // nalgebra reads the lower triangle only, so the eigenvalues are a function of it:
+            // entries above the diagonal get no derivative, as in the user's function.
+            M::SymmetricEigenvalues => {
+                if !self.expect_args(call, 0) {
+                    return None;
+                }
+                let lower = self.build_method(call, Op::SymFromLower, receiver, Vec::new())?;
+                return self.build_method(call, Op::SymEigenvalues, lower, Vec::new());
+            }
+            M::Lu | M::Cholesky | M::Qr | M::SymmetricEigen => {
+                unreachable!("factorisations are values of their own, lowered in `lower_method`")
+            }
             M::TryInverse => {
                 self.cx.error_spanned_by(
                     call,
@@ -1324,9 +1561,17 @@ impl Lowerer<'_> {
                 return self.node_of(&angle, span, "an angle");
             }
             M::Kronecker => return self.lower_kronecker(call, m, args[0]),
-            M::Op(_) | M::Same | M::Map | M::ComponentDiv | M::TryInverse | M::ZipMap => {
-                return None
-            }
+            M::Op(_)
+            | M::Same
+            | M::Map
+            | M::ComponentDiv
+            | M::TryInverse
+            | M::ZipMap
+            | M::SymmetricEigenvalues
+            | M::Lu
+            | M::Cholesky
+            | M::Qr
+            | M::SymmetricEigen => return None,
         })
     }
 

@@ -123,10 +123,31 @@ enum Val {
     /// An upper-case name not bound in the body: a constant in scope, a float or an integer
     /// or a float array according to its use.
     Named(proc_macro2::Ident),
+    /// A factorisation (`a.lu()`, `a.cholesky()`) or the `Option` one of its methods returns,
+    /// lowered where its methods are called; it may be bound with `let`.
+    Factor(Rc<Factor>),
     /// `let y;` before its first assignment.
     Uninit,
     /// The value of a statement.
     Unit,
+}
+
+/// A factorisation, or the `Option` of one, before it is unwrapped or used.
+enum Factor {
+    /// `a.lu()`: the matrix.
+    Lu(Val),
+    /// `lu.solve(&b)`: an `Option`, the matrix and the right-hand side.
+    LuSolve(Val, Val),
+    /// `a.cholesky()`: an `Option`, the matrix.
+    CholeskyOption(Val),
+    /// `a.cholesky().unwrap()`: the symmetric matrix `S` it factorises (`SymFromLower(a)`:
+    /// nalgebra reads the lower triangle of `a`) and the factor `L`.
+    Cholesky { s: Val, l: Val },
+    /// `a.qr()`: the matrix, whose `.q()` and `.r()` are lowered where they are called.
+    Qr(Val),
+    /// `a.symmetric_eigen()`: the symmetric matrix `S = SymFromLower(a)` it decomposes, whose
+    /// fields `.eigenvalues` and `.eigenvectors` are read where they are used.
+    SymmetricEigen(Val),
 }
 
 /// A lazy iterator: `trip` items, item `k` given by `source`.
@@ -811,6 +832,27 @@ impl Val {
             Val::Closure(_) => "a closure",
             Val::Iter(_) => "an iterator",
             Val::Named(_) => "a constant",
+            Val::Factor(factor) => match **factor {
+                Factor::Lu(_) => {
+                    "an LU factorisation (use `.solve(&b).unwrap()` or `.determinant()`)"
+                }
+                Factor::LuSolve(..) => {
+                    "the `Option` that `.solve(&b)` returns (write `.solve(&b).unwrap()` or \
+                     `.solve(&b).expect(\"...\")`)"
+                }
+                Factor::CholeskyOption(_) => {
+                    "the `Option` that `.cholesky()` returns (write `.cholesky().unwrap()` or \
+                     `.cholesky().expect(\"...\")`)"
+                }
+                Factor::Cholesky { .. } => {
+                    "a Cholesky factorisation (use `.solve(&b)`, `.l()`, `.inverse()` or \
+                     `.determinant()`)"
+                }
+                Factor::Qr(_) => "a QR factorisation (use `.q()` and `.r()`)",
+                Factor::SymmetricEigen(_) => {
+                    "an eigendecomposition (use its fields `.eigenvalues` and `.eigenvectors`)"
+                }
+            },
             Val::Uninit => "an unassigned variable",
             Val::Unit => "a statement (`()`)",
         }

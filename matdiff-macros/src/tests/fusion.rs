@@ -133,3 +133,60 @@ fn eigenvalues_and_eigenvectors_share_one_decomposition() {
     let hvp = generated(quote!(wrt = a), item, "f_hvp");
     assert_eq!(occurrences(&hvp, ". symmetric_eigen ()"), 1, "{hvp}");
 }
+
+#[test]
+fn every_lu_solve_with_one_matrix_shares_one_factorisation() {
+    let item = quote! {
+        fn f(a: &SMatrix<f64, 3, 3>, b: &SVector<f64, 3>, c: &SVector<f64, 3>) -> f64 {
+            let lu = a.lu();
+            let x = lu.solve(b).unwrap();
+            let y = lu.solve(c).expect("singular");
+            (x - c).norm_squared() + x.dot(&y)
+        }
+    };
+    // The user's two solves, the tangents' solves and the adjoint's transposed solves: one
+    // `lu()` in each generated function.
+    for name in ["f_grad", "f_value_and_grad", "f_hvp"] {
+        let text = generated(quote!(wrt = (a, b)), item.clone(), name);
+        assert_eq!(occurrences(&text, ". lu ()"), 1, "{name}: {text}");
+        assert!(
+            occurrences(&text, "lu_solve_transpose") >= 1,
+            "{name}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_cholesky_factor_serves_the_value_gradient_and_hvp() {
+    let item = quote! {
+        fn f(x: &SVector<f64, 3>, sigma: &SMatrix<f64, 3, 3>) -> f64 {
+            let chol = sigma.cholesky().unwrap();
+            0.5 * x.dot(&chol.solve(x)) + chol.determinant().ln()
+        }
+    };
+    for name in ["f_grad", "f_value_and_grad", "f_hvp"] {
+        let text = generated(quote!(wrt = (x, sigma)), item.clone(), name);
+        assert_eq!(occurrences(&text, ". cholesky ()"), 1, "{name}: {text}");
+        // The inverse and the log-determinant come from the factor, not from an LU.
+        assert_eq!(occurrences(&text, ". lu ()"), 0, "{name}: {text}");
+        assert_eq!(occurrences(&text, "try_inverse"), 0, "{name}: {text}");
+        assert_eq!(
+            occurrences(&text, "determinant_and_inverse"),
+            0,
+            "{name}: {text}"
+        );
+    }
+}
+
+#[test]
+fn q_and_r_share_one_qr() {
+    let item = quote! {
+        fn f(x: &SMatrix<f64, 4, 2>, w: &SMatrix<f64, 4, 2>) -> f64 {
+            x.qr().q().component_mul(w).sum()
+        }
+    };
+    for name in ["f_grad", "f_hvp"] {
+        let text = generated(quote!(wrt = x), item.clone(), name);
+        assert_eq!(occurrences(&text, ". qr ()"), 1, "{name}: {text}");
+    }
+}

@@ -8,7 +8,7 @@
 
 use crate::emit::Program;
 use crate::ir::{Dim, Graph, Id, ScalarFn, SymInt, Ty};
-use crate::ops::{Extremum, Fun, IntOp, Op};
+use crate::ops::{Extremum, Fun, IntOp, Op, Solver};
 use nalgebra::DMatrix;
 use quote::ToTokens;
 use std::collections::HashMap;
@@ -373,6 +373,86 @@ fn eval_node(env: &Env, g: &Graph, op: &Op, ty: &Ty, a: &[&Value], params: &[Val
             ))
         }
         Op::SymEigenvectors => Mat(square(a[0]).clone().symmetric_eigen().eigenvectors),
+        // A general solve, whatever the factorisation: `S⁻¹ B` for a Cholesky solve too, so
+        // finite differences along non-symmetric directions measure the true derivative.
+        Op::Solve(solver) => {
+            let m = square(a[0]).clone();
+            let m = match solver {
+                Solver::LuTransposed => m.transpose(),
+                _ => m,
+            };
+            Mat(m
+                .lu()
+                .solve(a[1].mat())
+                .expect("Solve with a singular matrix"))
+        }
+        Op::SymFromLower => {
+            let m = square(a[0]);
+            Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                if i >= j {
+                    m[(i, j)]
+                } else {
+                    m[(j, i)]
+                }
+            }))
+        }
+        Op::FoldLower => {
+            let m = square(a[0]);
+            Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                match i.cmp(&j) {
+                    std::cmp::Ordering::Greater => m[(i, j)] + m[(j, i)],
+                    std::cmp::Ordering::Equal => m[(i, j)],
+                    std::cmp::Ordering::Less => 0.0,
+                }
+            }))
+        }
+        Op::StrictLower => {
+            let m = square(a[0]);
+            Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                if i > j {
+                    m[(i, j)]
+                } else {
+                    0.0
+                }
+            }))
+        }
+        Op::QrQ => Mat(a[0].mat().clone().qr().q()),
+        Op::SingularValues => {
+            let values = a[0].mat().clone().singular_values();
+            Mat(DMatrix::from_column_slice(
+                values.len(),
+                1,
+                values.as_slice(),
+            ))
+        }
+        Op::SvdU => Mat(a[0].mat().clone().svd(true, false).u.expect("U")),
+        Op::SvdV => Mat(a[0]
+            .mat()
+            .clone()
+            .svd(false, true)
+            .v_t
+            .expect("Vᵀ")
+            .transpose()),
+        Op::QrR => Mat(a[0].mat().clone().qr().r()),
+        Op::LowerHalved => {
+            let m = square(a[0]);
+            Mat(DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                match i.cmp(&j) {
+                    std::cmp::Ordering::Greater => m[(i, j)],
+                    std::cmp::Ordering::Equal => 0.5 * m[(i, j)],
+                    std::cmp::Ordering::Less => 0.0,
+                }
+            }))
+        }
+        // The factor of the symmetric part, the op's meaning for any argument.
+        Op::Cholesky(_) => {
+            let m = square(a[0]);
+            let symmetric = (m + m.transpose()) * 0.5;
+            Mat(symmetric
+                .cholesky()
+                .expect("Cholesky of a matrix that is not positive definite")
+                .l())
+        }
         Op::Int(n) => Value::Int(*n),
         Op::SymConst(value) => Value::Int(sym_value(value)),
         Op::IntBin(op) => {

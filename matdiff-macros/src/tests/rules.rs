@@ -18,7 +18,7 @@ use super::support::{
 };
 use crate::build::Build;
 use crate::ir::{Callee, Dim, Elem, Graph, Id, Ty};
-use crate::ops::{Fun, Op};
+use crate::ops::{Fun, Op, Solver};
 use crate::{forward, reverse, rules};
 use std::mem::{discriminant, Discriminant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -279,6 +279,45 @@ fn instances(op: &Op) -> Vec<Instance> {
             symmetric(op.clone(), &[m(2, 2)]),
         ],
         Op::EigenGaps => vec![on(Domain::Spread, Op::EigenGaps, &[m(3, 1)])],
+        // A vector, a matrix and a square right-hand side.
+        Op::Solve(Solver::Lu(_) | Solver::LuTransposed) => vec![
+            on(Domain::NearIdentity, op.clone(), &[m(3, 3), m(3, 1)]),
+            on(Domain::NearIdentity, op.clone(), &[m(3, 3), m(3, 2)]),
+            on(Domain::NearIdentity, op.clone(), &[m(2, 2), m(2, 2)]),
+        ],
+        // The rules use `S⁻ᵀ = S⁻¹`: symmetric inputs, any directions.
+        Op::Solve(Solver::Cholesky) => vec![
+            on(Domain::SymmetricPositive, op.clone(), &[m(3, 3), m(3, 1)]),
+            on(Domain::SymmetricPositive, op.clone(), &[m(3, 3), m(3, 2)]),
+            on(Domain::SymmetricPositive, op.clone(), &[m(2, 2), m(2, 2)]),
+        ],
+        Op::SingularValues => vec![
+            on(Domain::SeparatedSingular, op.clone(), &[m(3, 3)]),
+            on(Domain::SeparatedSingular, op.clone(), &[m(2, 2)]),
+        ],
+        Op::SvdU | Op::SvdV => vec![
+            Instance {
+                rules: Rules::TangentOnly,
+                ..on(Domain::SeparatedSingular, op.clone(), &[m(3, 3)])
+            },
+            Instance {
+                rules: Rules::TangentOnly,
+                ..on(Domain::SeparatedSingular, op.clone(), &[m(2, 2)])
+            },
+        ],
+        Op::QrQ | Op::QrR => vec![
+            on(Domain::NearIdentity, op.clone(), &[m(3, 3)]),
+            on(Domain::NearIdentity, op.clone(), &[m(4, 2)]),
+            on(Domain::NearIdentity, op.clone(), &[m(3, 1)]),
+        ],
+        Op::SymFromLower | Op::FoldLower | Op::LowerHalved | Op::StrictLower => {
+            vec![inst(op.clone(), &[m(3, 3)]), inst(op.clone(), &[m(1, 1)])]
+        }
+        Op::Cholesky(_) => vec![
+            on(Domain::SymmetricPositive, op.clone(), &[m(3, 3)]),
+            on(Domain::SymmetricPositive, op.clone(), &[m(2, 2)]),
+            on(Domain::SymmetricPositive, op.clone(), &[m(1, 1)]),
+        ],
         Op::Call(_) => vec![calling(Op::Call(0), &[m(3, 1), s], Rules::Both)],
         Op::CallVjp(_) => vec![calling(Op::CallVjp(0), &[m(3, 1), s], Rules::TangentOnly)],
         Op::CallTangent(_) => vec![calling(

@@ -7,7 +7,7 @@ use super::interp::{eval, Value};
 use super::support::{assert_close, param, sp, Domain, Rng};
 use crate::build::Build;
 use crate::ir::{Elem, Graph, Id, Ty};
-use crate::ops::{Fun, IntOp, Op};
+use crate::ops::{Fun, IntOp, InverseCheck, Op, Solver};
 use expect_test::{expect, Expect};
 use nalgebra::DMatrix;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -611,6 +611,101 @@ fn cases() -> Vec<Case> {
                 %4: 3x1 = MatMul %1 %2
                 %5: 3x1 = Scale %0 %4
                 out %5
+            "#]],
+        ),
+        Case {
+            domain: Domain::NearIdentity,
+            ..case(
+                "scale-out-of-solve",
+                &[s(), m(3, 3), m(3, 2)],
+                |g, p| {
+                    let sb = add(g, Op::Scale, &[p[0], p[2]]);
+                    let solved = add(g, Op::Solve(Solver::Lu(InverseCheck::Unwrap)), &[p[1], sb]);
+                    let nb = add(g, Op::Neg, &[p[2]]);
+                    let again = add(g, Op::Solve(Solver::Cholesky), &[p[1], nb]);
+                    add(g, Op::Add, &[solved, again])
+                },
+                |v| {
+                    let a = v[1].mat().clone();
+                    let x = a.lu().solve(v[2].mat()).expect("invertible");
+                    mt(&x * v[0].scalar() - &x)
+                },
+                expect![[r#"
+                    %0: scalar = Param(0)
+                    %1: 3x3 = Param(1)
+                    %2: 3x2 = Param(2)
+                    %4: 3x2 = Solve(Lu(Unwrap)) %1 %2
+                    %5: 3x2 = Scale %0 %4
+                    %7: 3x2 = Solve(Cholesky) %1 %2
+                    %9: 3x2 = Sub %5 %7
+                    out %9
+                "#]],
+            )
+        },
+        Case {
+            domain: Domain::NearIdentity,
+            ..case(
+                "solve-by-inverse",
+                &[m(3, 3), m(3, 3)],
+                |g, p| {
+                    let solve = Op::Solve(Solver::Cholesky);
+                    let identity = eye(g, 3, 3);
+                    let inverse = add(g, solve.clone(), &[p[0], identity]);
+                    let solved = add(g, solve, &[p[0], p[1]]);
+                    add(g, Op::Add, &[inverse, solved])
+                },
+                |v| {
+                    let a = v[0].mat().clone();
+                    let inverse = a.try_inverse().expect("invertible");
+                    mt(&inverse + &inverse * v[1].mat())
+                },
+                expect![[r#"
+                    %0: 3x3 = Param(0)
+                    %1: 3x3 = Param(1)
+                    %2: 3x3 = Identity
+                    %3: 3x3 = Solve(Cholesky) %0 %2
+                    %4: 3x3 = MatMul %3 %1
+                    %5: 3x3 = Add %3 %4
+                    out %5
+                "#]],
+            )
+        },
+        case(
+            "add-same-scaled",
+            &[m(3, 1)],
+            |g, p| {
+                let half = lit(g, 0.5);
+                let scaled = add(g, Op::Scale, &[half, p[0]]);
+                add(g, Op::Add, &[scaled, scaled])
+            },
+            |v| mt(v[0].mat() * 0.5 + v[0].mat() * 0.5),
+            expect![[r#"
+                %0: 3x1 = Param(0)
+                out %0
+            "#]],
+        ),
+        case(
+            "scale-neg",
+            &[m(3, 2)],
+            |g, p| {
+                let half = lit(g, 0.5);
+                let negated = add(g, Op::Neg, &[p[0]]);
+                let first = add(g, Op::Scale, &[half, negated]);
+                let three = lit(g, 3.0);
+                let scaled = add(g, Op::Scale, &[three, p[0]]);
+                // A negated scaling stays a negation.
+                let second = add(g, Op::Neg, &[scaled]);
+                add(g, Op::Add, &[first, second])
+            },
+            |v| mt(-v[0].mat() * 0.5 - v[0].mat() * 3.0),
+            expect![[r#"
+                %0: 3x2 = Param(0)
+                %3: scalar = Lit(-0.5)
+                %4: 3x2 = Scale %3 %0
+                %5: scalar = Lit(3.0)
+                %6: 3x2 = Scale %5 %0
+                %8: 3x2 = Sub %4 %6
+                out %8
             "#]],
         ),
         case(

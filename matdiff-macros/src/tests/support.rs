@@ -39,6 +39,11 @@ pub enum Domain {
     /// A symmetric matrix with entries in `[-1, 1]`: a direction tangent to the symmetric
     /// matrices.
     Symmetric,
+    /// `diag(1, 2.5, 4, ..) + E`, `E` uniform in `[-0.2, 0.2]`: well separated singular values.
+    SeparatedSingular,
+    /// A square matrix `2 I + E`, `E` symmetric with entries in `[-0.25, 0.25]`: symmetric
+    /// positive definite, well conditioned (other shapes: `2 I + E`, `E` uniform).
+    SymmetricPositive,
     /// Entries `1.5 i + u`, `u` uniform in `[-0.25, 0.25]`, `i` the linear index: far apart.
     Spread,
 }
@@ -101,6 +106,15 @@ impl Rng {
                 DMatrix::from_fn(r, c, |i, j| if i == j { 1.5 * i as f64 } else { 0.0 })
                     + (&e + e.transpose()) * 0.5
             }
+            Domain::SeparatedSingular => {
+                DMatrix::from_fn(r, c, |i, j| if i == j { 1.0 + 1.5 * i as f64 } else { 0.0 })
+                    + self.uniform(r, c, 0.2)
+            }
+            Domain::SymmetricPositive if r == c => {
+                let e = self.uniform(r, c, 0.25);
+                DMatrix::identity(r, c) * 2.0 + (&e + e.transpose()) * 0.5
+            }
+            Domain::SymmetricPositive => DMatrix::identity(r, c) * 2.0 + self.uniform(r, c, 0.25),
             Domain::Symmetric => {
                 let e = self.uniform(r, c, 1.0);
                 (&e + e.transpose()) * 0.5
