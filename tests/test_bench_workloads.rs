@@ -140,3 +140,10 @@ fn huber100x5() {
 fn logistic200x5() {
     run::<workloads::control_flow::Logistic200x5>();
 }
+
+/// Lambertian shading of a triangle (a normalised cross product), with respect to its three
+/// vertices.
+#[test]
+fn lambert_tri() {
+    run::<workloads::geometry::LambertTri>();
+}

@@ -23,6 +23,7 @@
 )]
 
 pub mod control_flow;
+pub mod geometry;
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{Const, DimMin, RealField, SMatrix, SVector, U1};
@@ -721,6 +722,7 @@ pub fn visit_all(v: &mut impl Visitor) {
     v.visit::<Mlp4_8_2>();
     v.visit::<Mlp32_64_10>();
     control_flow::visit_control_flow(v);
+    geometry::visit_geometry(v);
 }
 
 /// Seed of the inputs of every workload.
