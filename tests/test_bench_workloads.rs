@@ -164,3 +164,10 @@ fn solve3() {
 fn solve8() {
     run::<workloads::linalg::Solve8>();
 }
+
+/// Lambertian shading of a triangle (a normalised cross product), with respect to its three
+/// vertices.
+#[test]
+fn lambert_tri() {
+    run::<workloads::geometry::LambertTri>();
+}

@@ -24,6 +24,7 @@
 
 pub mod control_flow;
 pub mod linalg;
+pub mod geometry;
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{Const, DimMin, RealField, SMatrix, SVector, U1};
@@ -723,6 +724,7 @@ pub fn visit_all(v: &mut impl Visitor) {
     v.visit::<Mlp32_64_10>();
     control_flow::visit_control_flow(v);
     linalg::visit_linalg(v);
+    geometry::visit_geometry(v);
 }
 
 /// Seed of the inputs of every workload.
