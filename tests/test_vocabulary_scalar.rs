@@ -548,3 +548,38 @@ fn hypot_folds_match_finite_differences_and_the_norm() {
         assert!((grad - expected).norm() < 1e-13, "{grad:?}");
     }
 }
+
+/// The float constants people write: a log guarded by `EPSILON`, a running maximum from
+/// `NEG_INFINITY`, a clamp at `MAX` and `MIN_POSITIVE`.
+#[differentiate(wrt = x)]
+fn guarded_log_max(x: &Vector3<f64>) -> f64 {
+    let mut largest = f64::NEG_INFINITY;
+    for i in 0..3 {
+        largest = largest.max(x[i]);
+    }
+    let tiny = f64::MIN_POSITIVE.max(f64::EPSILON);
+    (x.norm_squared() + f64::EPSILON).ln() + largest.min(f64::MAX) + tiny * x[0] + f64::MIN * 0.0
+}
+
+#[test]
+fn float_constants() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x: Vector3<f64> = rng.matrix::<3, 1>();
+        full_check(
+            guarded_log_max,
+            guarded_log_max_grad,
+            guarded_log_max_value_and_grad,
+            guarded_log_max_hvp,
+            &x,
+            &mut rng,
+            TOL,
+        );
+        // By hand: 2x / (‖x‖² + ε) + e_argmax + ε e₀.
+        let k = (0..3).fold(0, |k, i| if x[i] > x[k] { i } else { k });
+        let mut expected = 2.0 * x / (x.norm_squared() + f64::EPSILON);
+        expected[k] += 1.0;
+        expected[0] += f64::EPSILON;
+        assert!((guarded_log_max_grad(&x) - expected).amax() < 1e-12);
+    }
+}

@@ -23,8 +23,8 @@
 )]
 
 pub mod control_flow;
-pub mod linalg;
 pub mod geometry;
+pub mod linalg;
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{Const, DimMin, RealField, SMatrix, SVector, U1};

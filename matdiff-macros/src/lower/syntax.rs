@@ -256,9 +256,11 @@ pub(super) fn float_constant(path: &syn::Path) -> Option<f64> {
                 "MAX" if float == "f64" => Some(f64::MAX),
                 "MIN" if float == "f64" => Some(f64::MIN),
                 "EPSILON" if float == "f64" => Some(f64::EPSILON),
+                "MIN_POSITIVE" if float == "f64" => Some(f64::MIN_POSITIVE),
                 "MAX" => Some(f64::from(f32::MAX)),
                 "MIN" => Some(f64::from(f32::MIN)),
                 "EPSILON" => Some(f64::from(f32::EPSILON)),
+                "MIN_POSITIVE" => Some(f64::from(f32::MIN_POSITIVE)),
                 _ => None,
             };
             if value.is_some() {
