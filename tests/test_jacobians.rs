@@ -383,3 +383,73 @@ fn composition_through_matrix_valued_calls() {
         assert!((pose_loss_grad(theta, &t, &q, &target).1 - r).amax() < 1e-12);
     }
 }
+
+/// A log-sum-exp of any length: its Hessian is `N` HVPs along the unit vectors.
+#[differentiate(wrt = x)]
+fn log_sum_exp<const N: usize>(x: &SVector<f64, N>, scale: f64) -> f64 {
+    x.map(|t| (t * 2.0).exp()).sum().ln() * scale
+}
+
+/// By value, in `f32`.
+#[differentiate(wrt = x)]
+fn quartic<const N: usize>(x: SVector<f32, N>) -> f32 {
+    x.map(|t| t * t * t * t).sum() + x.norm_squared() * x[0]
+}
+
+#[test]
+fn hessians_of_const_generic_length() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<5, 1>();
+        let h = log_sum_exp_hessian(&x, 1.5);
+        assert_eq!(h, h.transpose(), "symmetric by construction");
+        // By hand: with p = softmax(2x), H = scale · 4 (diag(p) − p pᵀ).
+        let e = x.map(|t| (2.0 * t).exp());
+        let p = e / e.sum();
+        let expected = 1.5 * 4.0 * (SMatrix::<f64, 5, 5>::from_diagonal(&p) - p * p.transpose());
+        assert!((h - expected).amax() < 1e-12, "{h}\n{expected}");
+        assert!(log_sum_exp(&x, 1.5).is_finite());
+
+        let y = rng.matrix::<4, 1>().map(|t| t as f32);
+        let h = quartic_hessian(y);
+        assert_eq!(h, h.transpose());
+        for j in 0..4 {
+            let column = quartic_hvp(y, SVector::<f32, 4>::ith(j, 1.0));
+            assert!((h.column(j) - column).amax() <= 1e-5 * column.amax().max(1.0));
+        }
+        assert!(quartic(y).is_finite());
+    }
+}
+
+/// A residual of any length: its Jacobian is `N` JVPs along the unit vectors.
+#[differentiate(wrt = x)]
+fn sines<const N: usize>(x: &SVector<f64, N>, a: f64) -> SVector<f64, N> {
+    x.map(|t| t.sin()) * a + x * x.sum()
+}
+
+/// Too many entries to seed in the macro (40 × 40): the same loop of JVPs.
+#[differentiate(wrt = x)]
+fn wide(x: SVector<f64, 40>) -> SVector<f64, 40> {
+    x.map(|t| t.tanh()) + x * x[0]
+}
+
+#[test]
+fn jacobians_by_columns_of_jvps() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        let x = rng.matrix::<6, 1>();
+        let j = sines_jacobian(&x, 0.5);
+        // By hand: a diag(cos x) + x·1ᵀ + (Σx) I.
+        let expected = SMatrix::<f64, 6, 6>::from_diagonal(&(x.map(f64::cos) * 0.5))
+            + x * SVector::<f64, 6>::repeat(1.0).transpose()
+            + SMatrix::<f64, 6, 6>::identity() * x.sum();
+        assert!((j - expected).amax() < 1e-13, "{j}\n{expected}");
+        let (value, j2) = sines_value_and_jacobian(&x, 0.5);
+        assert_eq!((value, j2), (sines(&x, 0.5), j));
+
+        let y = rng.matrix::<40, 1>();
+        let j = wide_jacobian(y);
+        assert_close(&dynamic(&j), &fd_jacobian(|y| wide(*y), &y), 1e-7);
+        assert_eq!(wide_value_and_jacobian(y).0, wide(y));
+    }
+}
