@@ -133,15 +133,7 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
 
     // Hessian-vector products: the tangent of the gradient program (forward over reverse).
     let upto = graph.len();
-    let directions: Vec<Id> = params
-        .iter()
-        .enumerate()
-        .map(|(k, &param)| {
-            let node = graph.node(param);
-            let (ty, span) = (node.ty.clone(), node.span);
-            graph.add_typed(Op::Param(n + k), &[], ty, span)
-        })
-        .collect();
+    let directions = direction_params(&mut graph, &params);
     let wrt_seeds: Vec<(Id, Id)> = sig
         .wrt
         .iter()
@@ -155,13 +147,7 @@ pub fn differentiate_body(sig: &Signature) -> syn::Result<Program> {
 
     let all_seeds: Vec<(Id, Id)> = params.iter().copied().zip(directions).collect();
     let tangent = forward::tangents(&mut graph, &all_seeds, upto);
-    let tangent_all = std::iter::once(tangent[value.index()])
-        .chain(
-            gradient_all
-                .iter()
-                .map(|grad| grad.and_then(|id| tangent[id.index()])),
-        )
-        .collect();
+    let tangent_all = tangents_of(&tangent, value, &gradient_all);
 
     // Over the gradient program only (the first `upto` nodes), as `hvp`.
     let hessian = jacobian::hessian(&mut graph, &gradient, &wrt, upto);
@@ -194,15 +180,7 @@ fn matrix_valued(
     let primal = graph.len();
     let span = graph.node(value).span;
     let cotangent = graph.add_typed(Op::Param(2 * n), &[], sig.output.clone(), span);
-    let directions: Vec<Id> = params
-        .iter()
-        .enumerate()
-        .map(|(k, &param)| {
-            let node = graph.node(param);
-            let (ty, span) = (node.ty.clone(), node.span);
-            graph.add_typed(Op::Param(n + k), &[], ty, span)
-        })
-        .collect();
+    let directions = direction_params(&mut graph, params);
 
     // For callers, first, so that the tangent pass over it sees no other derivative: the VJP
     // with respect to every parameter, and its tangent along a direction for every parameter
@@ -213,13 +191,7 @@ fn matrix_valued(
     let direction = graph.add_typed(Op::Param(2 * n + 1), &[], sig.output.clone(), span);
     seeds.push((cotangent, direction));
     let tangent = forward::tangents(&mut graph, &seeds, upto);
-    let tangent_all = std::iter::once(tangent[value.index()])
-        .chain(
-            gradient_all
-                .iter()
-                .map(|grad| grad.and_then(|id| tangent[id.index()])),
-        )
-        .collect();
+    let tangent_all = tangents_of(&tangent, value, &gradient_all);
 
     // The user's: along the `wrt` directions only, and the Jacobian over the primal.
     let wrt_seeds: Vec<(Id, Id)> = sig
@@ -243,6 +215,32 @@ fn matrix_valued(
         vjp,
         jacobian,
     })
+}
+
+/// The direction of each parameter, `Op::Param(n + k)` for parameter `k` of `n`.
+fn direction_params(graph: &mut Graph, params: &[Id]) -> Vec<Id> {
+    let n = params.len();
+    params
+        .iter()
+        .enumerate()
+        .map(|(k, &param)| {
+            let node = graph.node(param);
+            let (ty, span) = (node.ty.clone(), node.span);
+            graph.add_typed(Op::Param(n + k), &[], ty, span)
+        })
+        .collect()
+}
+
+/// The tangent of the value and of each of `gradient_all`: what a caller's tangent helper
+/// returns.
+fn tangents_of(tangent: &[Option<Id>], value: Id, gradient_all: &[Option<Id>]) -> Vec<Option<Id>> {
+    std::iter::once(tangent[value.index()])
+        .chain(
+            gradient_all
+                .iter()
+                .map(|grad| grad.and_then(|id| tangent[id.index()])),
+        )
+        .collect()
 }
 
 /// Rules run on `.map()` closure bodies too; their errors count as much as the graph's.
