@@ -13,11 +13,11 @@ mod jacobian_workloads;
 mod paired;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jacobian_workloads::{check, visit_all, JacWorkload, Visitor, SEED};
 use matdiff::runtime::Rng;
-use paired::{env_or, fmt_ratio, fmt_time, machine, paired, today, Budget, Pair};
+use paired::{fmt_ratio, fmt_time, paired, Pair, Settings};
 
 /// One line of the table.
 struct Row {
@@ -40,23 +40,21 @@ struct Row {
 
 /// Runs every pair of every selected workload.
 struct Runner {
-    filters: Vec<String>,
-    batch_ns: f64,
-    fast: Budget,
-    slow: Budget,
+    settings: Settings,
     rows: Vec<Row>,
 }
 
 impl Visitor for Runner {
     fn visit<const M: usize, const N: usize, W: JacWorkload<M, N>>(&mut self) {
-        if !self.filters.is_empty() && !self.filters.iter().any(|f| W::ID.contains(f.as_str())) {
+        if !self.settings.selects(W::ID) {
             return;
         }
         let w = W::new(&mut Rng::new(SEED));
         let agreement = check(&w);
         eprintln!("{:<48} columns agree: {agreement:?}", W::NAME);
         let w = &w;
-        let (batch, fast, slow) = (self.batch_ns, self.fast, self.slow);
+        let (fast, slow) = (self.settings.fast, self.settings.slow);
+        let batch = self.settings.batch_us * 1e3;
         let vj = paired(
             || black_box(w).gen_vj(),
             || black_box(w).hand_vj(),
@@ -103,39 +101,15 @@ impl Visitor for Runner {
 }
 
 fn main() {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let rounds: usize = env_or("MATDIFF_ROUNDS", 1000);
-    let batch_us: f64 = env_or("MATDIFF_BATCH_US", 20.0);
-    let slow_ms: u64 = env_or("MATDIFF_SLOW_MS", 1000);
     let mut runner = Runner {
-        filters,
-        batch_ns: batch_us * 1e3,
-        fast: Budget {
-            rounds,
-            min_rounds: rounds.min(50),
-            max_time: Duration::from_secs(5),
-        },
-        slow: Budget {
-            rounds: 200,
-            min_rounds: 3,
-            max_time: Duration::from_millis(slow_ms),
-        },
+        settings: Settings::from_env(),
         rows: Vec::new(),
     };
     let start = Instant::now();
     visit_all(&mut runner);
 
     println!();
-    println!(
-        "matdiff paired Jacobian ratios, {}, {}; release build, one thread; \
-         batches of ~{batch_us} µs, up to {rounds} alternating rounds per generated/hand pair; \
-         times are medians per call, ratios medians of per-round ratios.",
-        today(),
-        machine()
-    );
+    println!("{}", runner.settings.preamble("Jacobian ratios"));
     println!();
     println!(
         "| residual | f alone | gen v+J | hand v+J | **gen/hand v+J** | gen J / hand v+J \

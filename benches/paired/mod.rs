@@ -172,3 +172,59 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// What both paired runners read from their command line and environment: workload filters
+/// (arguments not starting with `-`), `MATDIFF_ROUNDS`, `MATDIFF_BATCH_US`, `MATDIFF_SLOW_MS`.
+pub struct Settings {
+    pub filters: Vec<String>,
+    pub rounds: usize,
+    pub batch_us: f64,
+    /// The generated/hand pairs.
+    pub fast: Budget,
+    /// The num-dual and finite-difference pairs.
+    pub slow: Budget,
+}
+
+impl Settings {
+    pub fn from_env() -> Settings {
+        let filters = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        let rounds: usize = env_or("MATDIFF_ROUNDS", 1000);
+        let slow_ms: u64 = env_or("MATDIFF_SLOW_MS", 1000);
+        Settings {
+            filters,
+            rounds,
+            batch_us: env_or("MATDIFF_BATCH_US", 20.0),
+            fast: Budget {
+                rounds,
+                min_rounds: rounds.min(50),
+                max_time: std::time::Duration::from_secs(5),
+            },
+            slow: Budget {
+                rounds: 200,
+                min_rounds: 3,
+                max_time: std::time::Duration::from_millis(slow_ms),
+            },
+        }
+    }
+
+    /// Whether the workload `id` is selected.
+    pub fn selects(&self, id: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| id.contains(f.as_str()))
+    }
+
+    /// The line above a table: what was measured, when, where and how.
+    pub fn preamble(&self, what: &str) -> String {
+        format!(
+            "matdiff paired {what}, {}, {}; release build, one thread; batches of ~{} µs, up to \
+             {} alternating rounds per generated/hand pair; times are medians per call, ratios \
+             medians of per-round ratios.",
+            today(),
+            machine(),
+            self.batch_us,
+            self.rounds
+        )
+    }
+}
