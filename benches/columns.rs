@@ -6,6 +6,12 @@
 //! Measurement and warm-up times are short (0.5 s and 0.2 s per benchmark) so the whole run
 //! takes a couple of minutes on 2 cores; the ratios that count come from `benches/ratios.rs`.
 
+#[cfg(feature = "nalgebra_v0_34")]
+compile_error!(
+    "the benchmarks compare against num-dual, which is built on nalgebra 0.35: run them without \
+     the features nalgebra_v0_34, levenberg-marquardt and argmin"
+);
+
 mod workloads;
 
 use std::hint::black_box;

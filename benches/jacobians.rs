@@ -9,6 +9,12 @@
 //! `MATDIFF_BATCH_US` (batch length, default 20), `MATDIFF_SLOW_MS` (time budget of each
 //! num-dual or finite-difference pair, default 1000).
 
+#[cfg(feature = "nalgebra_v0_34")]
+compile_error!(
+    "the benchmarks compare against num-dual, which is built on nalgebra 0.35: run them without \
+     the features nalgebra_v0_34, levenberg-marquardt and argmin"
+);
+
 mod jacobian_workloads;
 mod paired;
 

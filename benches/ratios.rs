@@ -10,6 +10,12 @@
 //! (batch length, default 20), `MATDIFF_SLOW_MS` (time budget of each num-dual or
 //! finite-difference pair, default 1000).
 
+#[cfg(feature = "nalgebra_v0_34")]
+compile_error!(
+    "the benchmarks compare against num-dual, which is built on nalgebra 0.35: run them without \
+     the features nalgebra_v0_34, levenberg-marquardt and argmin"
+);
+
 mod paired;
 mod workloads;
 

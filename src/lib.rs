@@ -5,15 +5,15 @@
 pub use matdiff_macros::differentiate;
 /// Run-time support: finite-difference checks, a deterministic random generator, optimisers.
 pub use matdiff_runtime as runtime;
-/// The nalgebra that generated code uses.
-pub use nalgebra;
+/// The nalgebra that generated code uses: 0.35, or 0.34 under the feature `nalgebra_v0_34`.
+pub use matdiff_runtime::nalgebra;
 
 /// Paths used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use matdiff_runtime::nalgebra;
     pub use matdiff_runtime::{
         cofactor_matrix, determinant_and_inverse, determinant_and_inverse_transpose,
         lu_solve_transpose, SINGULAR, SINGULAR_SOLVE,
     };
-    pub use nalgebra;
 }

@@ -2,6 +2,10 @@
 //! `*_hvp` agree with the hand-written derivatives, num-dual and central finite differences,
 //! and they never touch the heap (a counting global allocator sees no allocation during the
 //! calls).
+//!
+//! num-dual is built on nalgebra 0.35, so these run when matdiff is too (not under the
+//! `nalgebra_v0_34` feature).
+#![cfg(not(feature = "nalgebra_v0_34"))]
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;

@@ -25,8 +25,8 @@ mod common;
 
 use common::full_check;
 use matdiff::differentiate;
+use matdiff::nalgebra::*;
 use matdiff::runtime::{Rng, VectorSpace};
-use nalgebra::*;
 
 /// The checks are as tight as those of the hand-written tests: the points stay away from
 /// singularities and from branch switches.

@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use matdiff_runtime::{check_all, check_gradient, conjugate_gradient, Rng, VectorSpace};
-//! use nalgebra::{Matrix3, Matrix3x2};
+//! use matdiff_runtime::nalgebra::{Matrix3, Matrix3x2};
 //!
 //! let mut rng = Rng::new(2024);
 //! let a = rng.spd::<3>();
@@ -38,10 +38,32 @@
 //! assert!(grad(&x.axpy(1.0, &s)).norm() < 1e-9);
 //! ```
 
+//!
+//! # nalgebra versions
+//!
+//! matdiff is built for one nalgebra, chosen by cargo feature: `nalgebra_v0_35` (the default)
+//! or `nalgebra_v0_34`. When both are on, 0.34 wins: it is only ever on because something asked
+//! for it (the `levenberg-marquardt` and `argmin` adapters turn it on, since those crates are
+//! built on nalgebra 0.34), and a type from one nalgebra is a different type to the other.
+//! The chosen crate is [`nalgebra`](mod@nalgebra), re-exported here and by `matdiff`.
+
+/// The nalgebra matdiff is built for (see [nalgebra versions](crate#nalgebra-versions)).
+#[cfg(feature = "nalgebra_v0_34")]
+pub extern crate nalgebra_0_34 as nalgebra;
+/// The nalgebra matdiff is built for (see [nalgebra versions](crate#nalgebra-versions)).
+#[cfg(all(feature = "nalgebra_v0_35", not(feature = "nalgebra_v0_34")))]
+pub extern crate nalgebra_0_35 as nalgebra;
+#[cfg(not(any(feature = "nalgebra_v0_34", feature = "nalgebra_v0_35")))]
+compile_error!(
+    "matdiff needs a nalgebra: turn on the feature `nalgebra_v0_35` (the default) or `nalgebra_v0_34`"
+);
+
 mod check;
 mod linalg;
 mod optim;
 mod rng;
+#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+pub mod solvers;
 mod space;
 
 pub use check::{

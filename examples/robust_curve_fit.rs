@@ -9,7 +9,7 @@
 //! (`cost_hvp`), then a backtracking line search. The least-squares fit is pulled away by the
 //! outliers; the Huber fit recovers `(0.3, 0.1)` to within the noise.
 //!
-//! Run it with `cargo run --release --example curve_fit`.
+//! Run it with `cargo run --release --example robust_curve_fit`.
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{SMatrix, Vector2};
