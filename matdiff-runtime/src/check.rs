@@ -99,7 +99,7 @@ impl fmt::Display for Comparison {
 ///
 /// ```
 /// use matdiff_runtime::{check_gradient, Rng};
-/// use nalgebra::Matrix3;
+/// use matdiff_runtime::nalgebra::Matrix3;
 ///
 /// let mut rng = Rng::new(1);
 /// let (x, v) = (rng.matrix::<3, 3>(), rng.matrix::<3, 3>());
@@ -150,7 +150,7 @@ pub fn check_symmetry<X: VectorSpace>(hvp: impl Fn(&X) -> X, v: &X, w: &X) -> Co
 ///
 /// ```
 /// use matdiff_runtime::dot_product_test;
-/// use nalgebra::{Matrix2x3, Vector2, Vector3};
+/// use matdiff_runtime::nalgebra::{Matrix2x3, Vector2, Vector3};
 ///
 /// let j = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
 /// let c = dot_product_test(
@@ -184,7 +184,7 @@ pub fn dot_product_test<X: VectorSpace, Y: VectorSpace>(
 ///
 /// ```
 /// use matdiff_runtime::{check_all, Rng};
-/// use nalgebra::Vector3;
+/// use matdiff_runtime::nalgebra::Vector3;
 ///
 /// // f(x) = (x·x)² has gradient 4(x·x)x and Hessian 4(x·x)I + 8xxᵀ.
 /// let f = |x: &Vector3<f64>| x.norm_squared().powi(2);

@@ -19,7 +19,7 @@ pub const SINGULAR_SOLVE: &str =
 ///
 /// ```
 /// use matdiff_runtime::lu_solve_transpose;
-/// use nalgebra::{Matrix3, Vector3};
+/// use matdiff_runtime::nalgebra::{Matrix3, Vector3};
 ///
 /// let a = Matrix3::new(1.0, 2.0, 0.0, 3.0, 1.0, 1.0, 0.0, 4.0, 2.0);
 /// let b = Vector3::new(1.0, -1.0, 2.0);
@@ -58,7 +58,7 @@ where
 ///
 /// ```
 /// use matdiff_runtime::determinant_and_inverse;
-/// use nalgebra::Matrix3;
+/// use matdiff_runtime::nalgebra::Matrix3;
 ///
 /// let a = Matrix3::new(2.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 4.0);
 /// let (det, inverse) = determinant_and_inverse(&a);
@@ -84,7 +84,7 @@ where
 ///
 /// ```
 /// use matdiff_runtime::cofactor_matrix;
-/// use nalgebra::Matrix2;
+/// use matdiff_runtime::nalgebra::Matrix2;
 ///
 /// // Singular, yet its cofactors are those of any 2x2 matrix: [d −c; −b a].
 /// let a = Matrix2::new(1.0, 2.0, 2.0, 4.0);
@@ -133,7 +133,7 @@ where
 ///
 /// ```
 /// use matdiff_runtime::determinant_and_inverse_transpose;
-/// use nalgebra::Matrix2;
+/// use matdiff_runtime::nalgebra::Matrix2;
 ///
 /// let a = Matrix2::new(4.0, 1.0, 2.0, 3.0);
 /// let (det, inverse_transpose) = determinant_and_inverse_transpose(&a);

@@ -18,7 +18,7 @@ use crate::VectorSpace;
 ///
 /// ```
 /// use matdiff_runtime::conjugate_gradient;
-/// use nalgebra::{Matrix2, Vector2};
+/// use matdiff_runtime::nalgebra::{Matrix2, Vector2};
 ///
 /// let a = Matrix2::new(4.0, 1.0, 1.0, 3.0);
 /// let b = Vector2::new(1.0, 2.0);
@@ -62,7 +62,7 @@ pub fn conjugate_gradient<X: VectorSpace>(
 ///
 /// ```
 /// use matdiff_runtime::GradientDescent;
-/// use nalgebra::Vector2;
+/// use matdiff_runtime::nalgebra::Vector2;
 ///
 /// // Minimise |x|² (gradient 2x).
 /// let gd = GradientDescent { step: 0.25 };

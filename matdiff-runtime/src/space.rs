@@ -15,7 +15,7 @@ use crate::Rng;
 ///
 /// ```
 /// use matdiff_runtime::VectorSpace;
-/// use nalgebra::{Matrix2, Vector2};
+/// use matdiff_runtime::nalgebra::{Matrix2, Vector2};
 ///
 /// let x = (Matrix2::new(1.0, 2.0, 3.0, 4.0), Vector2::new(1.0, -1.0), 2.0);
 /// assert_eq!(x.inner(&x), 1.0 + 4.0 + 9.0 + 16.0 + 1.0 + 1.0 + 4.0);

@@ -1,4 +1,4 @@
-//! A [`LeastSquaresProblem`](::levenberg_marquardt::LeastSquaresProblem) of the
+//! A [`LeastSquaresProblem`] of the
 //! `levenberg-marquardt` crate from a residual function and its generated Jacobian.
 //!
 //! `#[differentiate(wrt = p)]` on a function returning `SVector<T, M>` generates
