@@ -1,5 +1,6 @@
 //! The attribute's arguments: `wrt = x` or `wrt = (a, b)`, `associated` for a function in an
-//! `impl` block, and `crate = path` for a crate that re-exports matdiff under another name.
+//! `impl` block, and `crate = path` for a crate that reaches matdiff by a path other than
+//! `::matdiff`.
 //!
 //! Parsing records every problem in a [`Ctxt`] and recovers where the meaning is still clear
 //! (a name listed twice, an unknown extra argument), so that the fallback can emit stubs and
