@@ -16,9 +16,9 @@
 //!   is in a comment on each line), and the bindings such as
 //!   `let __t0: &__SMatrix<f64, 3, 1> = x;` that only rename a parameter are dropped;
 //! * every generated function starts with
-//!   `use ::matdiff::__private::nalgebra::SMatrix as __SMatrix;`; these imports are dropped
-//!   and `__SMatrix` is written as nalgebra's `SMatrix`, imported once at the top from
-//!   `matdiff::nalgebra`;
+//!   `use ::matdiff::__private::{self as __matdiff, nalgebra::SMatrix as __SMatrix};`; these
+//!   imports are dropped and `__SMatrix` is written as nalgebra's `SMatrix`, imported once at
+//!   the top from `matdiff::nalgebra`;
 //! * a sum accumulated in place, `&({ let mut acc: T = *p; acc.gemm_tr(1.0, a, b, 1.0); acc })`
 //!   (or `acc.gemm(...)`), is written as two statements: `let mut sum: T = *p;` then
 //!   `sum.gemm_tr(1.0, a, b, 1.0);`, with `sum` bound by value rather than by reference;

@@ -28,6 +28,8 @@ pub struct Signature<'a> {
     /// In an `impl` block: said by the attribute's `associated`, or shown by a `self`
     /// parameter (rejected, but its stubs must still be valid in the `impl`).
     pub associated: bool,
+    /// The path generated code names matdiff by (`::matdiff`, or the attribute's `crate`).
+    pub krate: syn::Path,
 }
 
 pub struct Param<'a> {
@@ -91,6 +93,7 @@ impl<'a> Signature<'a> {
             elem: elem.unwrap_or(Elem::F64),
             output: output.unwrap_or(Ty::Scalar),
             associated: args.associated || func.sig.receiver().is_some(),
+            krate: args.krate.clone(),
         })
     }
 

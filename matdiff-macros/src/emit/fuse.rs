@@ -303,7 +303,7 @@ fn determinant_with_inverse(
     };
     let (a, bound_var) = (var(matrix), var(bound));
     let tokens = quote! {
-        let (#det, #inv) = ::matdiff::__private::#function(#a);
+        let (#det, #inv) = __matdiff::#function(#a);
         #(#bindings)*
         let #bound_var: &#ty = &#inv;
     };

@@ -3,7 +3,9 @@
 //! One typed `let` per live node, in arena order. Matrix values are bound as references
 //! (`let t: &SMatrix<f64, 3, 3> = &(a * b);` keeps the temporary alive without a copy) and
 //! scalars as values. Temporaries use `Span::mixed_site()`, so they can never capture or shadow
-//! the user's names; nalgebra is named through `::matdiff::__private`.
+//! the user's names. Generated code reaches nalgebra and the runtime's helpers through
+//! `<krate>::__private`, where `krate` is `::matdiff` or the attribute's `crate = path`; each
+//! body imports it once as `__matdiff`, so the code that writes nodes needs no path.
 //!
 //! * `mod.rs` (this file): the generated functions, their signatures and bodies;
 //! * `nodes.rs`: one `let` per node, regions as blocks, closures, updates in place;
@@ -297,12 +299,13 @@ pub fn output_type(sig: &Signature) -> TokenStream {
 }
 
 /// `SMatrix<T, R, C>` of a matrix type, through matdiff's path to nalgebra.
-fn matrix_type(elem: Elem, ty: &Ty) -> TokenStream {
+fn matrix_type(sig: &Signature, ty: &Ty) -> TokenStream {
     let Ty::Mat(rows, cols) = ty else {
         unreachable!("a Jacobian or Hessian is a matrix")
     };
-    let (elem, rows, cols) = (elem_type(elem), names::dim(rows), names::dim(cols));
-    quote!(::matdiff::__private::nalgebra::SMatrix<#elem, #rows, #cols>)
+    let (elem, rows, cols) = (elem_type(sig.elem), names::dim(rows), names::dim(cols));
+    let krate = &sig.krate;
+    quote!(#krate::__private::nalgebra::SMatrix<#elem, #rows, #cols>)
 }
 
 /// The Jacobian's type (a tuple of blocks for several `wrt`), where it is built.
@@ -313,7 +316,7 @@ pub fn jacobian_type(sig: &Signature) -> Option<TokenStream> {
     };
     let blocks: Vec<TokenStream> = widths
         .iter()
-        .map(|&cols| matrix_type(sig.elem, &Ty::mat(rows, cols)))
+        .map(|&cols| matrix_type(sig, &Ty::mat(rows, cols)))
         .collect();
     Some(match blocks.as_slice() {
         [single] => single.clone(),
@@ -325,7 +328,7 @@ pub fn jacobian_type(sig: &Signature) -> Option<TokenStream> {
 pub fn hessian_type(sig: &Signature) -> Option<TokenStream> {
     let types: Vec<&Ty> = sig.wrt_params().map(|p| &p.ty).collect();
     match crate::jacobian::hessian_size(&types) {
-        Some(n) => Some(matrix_type(sig.elem, &Ty::mat(n, n))),
+        Some(n) => Some(matrix_type(sig, &Ty::mat(n, n))),
         None => hessian_by_columns(sig).map(|(ty, _)| ty),
     }
 }
@@ -336,7 +339,7 @@ pub fn hessian_type(sig: &Signature) -> Option<TokenStream> {
 /// Its type and body.
 fn hessian_by_columns(sig: &Signature) -> Option<(TokenStream, TokenStream)> {
     let (n, columns) = columns_along_units(sig, "hvp")?;
-    let ty = matrix_type(sig.elem, &Ty::Mat(n.clone(), n.clone()));
+    let ty = matrix_type(sig, &Ty::Mat(n.clone(), n.clone()));
     let (h, j, i) = (local("h"), local("j"), local("i"));
     let n = names::dim(&n);
     let body = quote! {
@@ -360,7 +363,7 @@ fn jacobian_by_columns(sig: &Signature) -> Option<(TokenStream, TokenStream)> {
         return None;
     };
     let (n, columns) = columns_along_units(sig, "jvp")?;
-    let ty = matrix_type(sig.elem, &Ty::Mat(rows.clone(), n));
+    let ty = matrix_type(sig, &Ty::Mat(rows.clone(), n));
     let h = local("h");
     Some((ty.clone(), quote!(let mut #h = <#ty>::zeros(); #columns #h)))
 }
@@ -384,6 +387,7 @@ fn columns_along_units(sig: &Signature, suffix: &str) -> Option<(Dim, TokenStrea
     };
     let args = sig.params.iter().map(|p| &p.ident);
     let (h, j, e) = (local("h"), local("j"), local("e"));
+    let krate = &sig.krate;
     let direction = if param.by_ref {
         quote!(&#e)
     } else {
@@ -391,7 +395,7 @@ fn columns_along_units(sig: &Signature, suffix: &str) -> Option<(Dim, TokenStrea
     };
     let columns = quote! {
         for #j in 0..#len {
-            let mut #e = ::matdiff::__private::nalgebra::SVector::<#elem, #len>::zeros();
+            let mut #e = #krate::__private::nalgebra::SVector::<#elem, #len>::zeros();
             #e[#j] = 1.0;
             #h.set_column(#j, &#callee(#(#args,)* #direction));
         }
@@ -773,10 +777,12 @@ fn tuple_body(
         several => quote!((#(#several),*)),
     };
     let items = const_items(sig);
-    // One short name for nalgebra's matrix type keeps the generated code readable and small
-    // (the macro's output is what rustc parses and type-checks).
+    // Short names for matdiff's helpers and nalgebra's matrix type keep the generated code
+    // readable and small (the macro's output is what rustc parses and type-checks), and name
+    // the crate's path once: `emit/ops.rs` and `emit/fuse.rs` write `__matdiff::..`.
+    let krate = &sig.krate;
     quote! {
-        use ::matdiff::__private::nalgebra::SMatrix as __SMatrix;
+        use #krate::__private::{self as __matdiff, nalgebra::SMatrix as __SMatrix};
         #(#items)*
         #(#lets)*
         #result

@@ -87,7 +87,7 @@ pub(super) fn expression(
                 InverseCheck::Unwrap => return quote!(#m.try_inverse().unwrap()),
                 InverseCheck::Expect(message) => message.as_str(),
                 InverseCheck::Derivative => {
-                    return quote!(#m.try_inverse().expect(::matdiff::__private::SINGULAR));
+                    return quote!(#m.try_inverse().expect(__matdiff::SINGULAR));
                 }
             };
             quote!(#m.try_inverse().expect(#message))
@@ -111,7 +111,7 @@ pub(super) fn expression(
         Op::Triangle(Triangle::Lower) => method(&a[0], "lower_triangle", &[]),
         Op::Cofactor => {
             let m = &a[0];
-            quote!(::matdiff::__private::cofactor_matrix(#m))
+            quote!(__matdiff::cofactor_matrix(#m))
         }
         Op::LogDet => {
             let m = &a[0];
@@ -161,14 +161,14 @@ pub(super) fn expression(
                         InverseCheck::Unwrap => quote!(#solved.unwrap()),
                         InverseCheck::Expect(message) => quote!(#solved.expect(#message)),
                         InverseCheck::Derivative => {
-                            quote!(#solved.expect(::matdiff::__private::SINGULAR_SOLVE))
+                            quote!(#solved.expect(__matdiff::SINGULAR_SOLVE))
                         }
                     }
                 }
                 Solver::LuTransposed => {
                     let lu = lu_factor(matrix);
-                    quote!(::matdiff::__private::lu_solve_transpose(&#lu, #b)
-                        .expect(::matdiff::__private::SINGULAR_SOLVE))
+                    quote!(__matdiff::lu_solve_transpose(&#lu, #b)
+                        .expect(__matdiff::SINGULAR_SOLVE))
                 }
                 Solver::Cholesky => {
                     let chol = cholesky_factor(matrix);
