@@ -175,3 +175,27 @@ fn solve8() {
 fn lambert_tri() {
     run::<workloads::geometry::LambertTri>();
 }
+
+/// The full Hessians of `benches/hessians.rs`: the generated `f_hessian` equals the closed form,
+/// num-dual's and its own transpose to rounding and central differences of the gradient, on
+/// three seeds, and does not allocate. On a thread with a large stack, as `run`'s.
+#[test]
+fn hessians() {
+    use workloads::hessians::{check_hessian, visit_hessians, HessVisitor, HessWorkload};
+    struct Check;
+    impl HessVisitor for Check {
+        fn visit<const N: usize, W: HessWorkload<N>>(&mut self) {
+            for seed in [SEED, 1, 7] {
+                let w = W::new(&mut Rng::new(seed));
+                check_hessian(&w);
+                assert_no_allocation(&format!("{} hessian", W::ID), || w.gen_h());
+            }
+        }
+    }
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| visit_hessians(&mut Check))
+        .expect("spawn the test thread")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+}

@@ -24,6 +24,7 @@
 
 pub mod control_flow;
 pub mod geometry;
+pub mod hessians;
 pub mod linalg;
 
 use matdiff::differentiate;
