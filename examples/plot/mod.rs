@@ -144,6 +144,9 @@ pub fn curve_fit(
         .configure_mesh()
         .x_desc("x")
         .y_desc("y")
+        .max_light_lines(4)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
         .x_label_formatter(&|x| tick_label(*x))
         .y_label_formatter(&|y| tick_label(*y))
         .draw()?;
@@ -182,6 +185,9 @@ where
         .configure_mesh()
         .x_desc(x_label)
         .y_desc("loss")
+        .max_light_lines(4)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
         .x_label_formatter(&|x| tick_label(*x))
         .y_label_formatter(&|y| tick_label(*y))
         .draw()?;
@@ -200,7 +206,7 @@ fn chart<'a, 'b, Y: AsRangedCoord<Value = f64>>(
     y_range: Y,
 ) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Y::CoordDescType>>> {
     Ok(ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
+        .caption(title, (FONT, 24))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
@@ -239,7 +245,7 @@ where
     chart
         .configure_series_labels()
         .position(position)
-        .label_font((FONT, 14))
+        .label_font((FONT, 17))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;
