@@ -32,7 +32,7 @@ const FEATURES: usize = 8;
 /// The number of data points.
 const POINTS: usize = 1_000_000;
 /// How often each version is timed; the median is reported.
-const REPETITIONS: usize = 7;
+const REPETITIONS: usize = 15;
 /// The parallel and the sequential sums, and the closed form, must agree to this fraction of
 /// `Σᵢ |term|` (per component): about five times the rounding error `√n · ε` expected of a
 /// sum of `n = 10⁶` terms in double precision.
@@ -177,6 +177,14 @@ fn main() {
     println!("  parallel against sequential gradient  {par_seq:.1e}");
     println!("  parallel against closed-form gradient {par_exact:.1e}\n");
 
+    // Other work on the machine takes cores from the parallel version first; say how busy it
+    // is (Linux only).
+    if let Some(load) = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+    {
+        println!("load average of the machine (last minute) before timing: {load}");
+    }
     // Alternately, so that both versions see the same state of the machine.
     let mut seq_times = Vec::new();
     let mut par_times = Vec::new();
