@@ -23,11 +23,16 @@
 //! right; the trained network must classify more than 95% of the training points, and of as
 //! many fresh points from the same distribution, correctly, or the example panics.
 //!
+//! The loss against the epoch is drawn in `target/plots/mlp.svg`.
+//!
 //! Run it with `cargo run --release --example mlp`.
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{RowSVector, SMatrix};
 use matdiff::runtime::{check_gradient, Rng, VectorSpace};
+
+#[path = "plot/mod.rs"]
+mod plot;
 
 /// The number of training samples, `N`.
 const SAMPLES: usize = 128;
@@ -141,8 +146,10 @@ fn main() {
     println!("\ngradient descent with momentum: α = {STEP}, β = {MOMENTUM}\n");
     println!("{:>6}  {:>12}  {:>8}", "epoch", "ℰ / N", "accuracy");
     let mut velocity = w.zero_like();
+    let mut losses = Vec::with_capacity(EPOCHS + 1);
     for epoch in 0..=EPOCHS {
         let (value, grad) = loss_value_and_grad(&w.0, &w.1, &phi0, &y);
+        losses.push(value / n);
         if epoch % REPORT_EVERY == 0 {
             let acc = accuracy(&forward(&w.0, &w.1, &phi0), &y);
             println!("{epoch:>6}  {:>12.6}  {:>7.1}%", value / n, 100.0 * acc);
@@ -150,6 +157,17 @@ fn main() {
         velocity = velocity.scaled(MOMENTUM).axpy(-STEP / n, &grad);
         w = w.axpy(1.0, &velocity);
     }
+
+    let path = plot::output_path("mlp").expect("creating the plots directory");
+    plot::loss_curve(
+        &path,
+        "Perceptron 3 → 8 → 1 on noisy XOR, gradient descent with momentum",
+        "epoch",
+        plot::Scale::Log,
+        &[("ℰ / N", &losses)],
+    )
+    .expect("drawing the loss curve");
+    println!("\nloss curve: {}", plot::display_path(&path));
 
     let phi2 = forward(&w.0, &w.1, &phi0);
     // `forward` repeats the network written in `loss`; make sure the two agree.

@@ -9,11 +9,17 @@
 //! (`cost_hvp`), then a backtracking line search. The least-squares fit is pulled away by the
 //! outliers; the Huber fit recovers `(0.3, 0.1)` to within the noise.
 //!
+//! The data and the three curves (the truth and both fits) are drawn in
+//! `target/plots/robust_curve_fit.svg`.
+//!
 //! Run it with `cargo run --release --example robust_curve_fit`.
 
 use matdiff::differentiate;
 use matdiff::nalgebra::{SMatrix, Vector2};
 use matdiff::runtime::{conjugate_gradient, Rng};
+
+#[path = "plot/mod.rs"]
+mod plot;
 
 /// The number of observations.
 const POINTS: usize = 67;
@@ -101,6 +107,21 @@ fn main() {
         "  Huber (δ = ½)  m = {:.4}, c = {:.4}   ({huber_iterations} Newton steps)",
         huber[0], huber[1]
     );
+    let points: Vec<(f64, f64)> = data.column_iter().map(|c| (c[0], c[1])).collect();
+    let curve = |p: Vector2<f64>| move |x: f64| (p[0] * x + p[1]).exp();
+    let path = plot::output_path("robust_curve_fit").expect("creating the plots directory");
+    plot::curve_fit(
+        &path,
+        "y = exp(m x + c) through 67 points, 5 of them outliers",
+        &points,
+        &[
+            ("truth exp(0.3 x + 0.1)", &curve(Vector2::new(0.3, 0.1))),
+            ("least squares", &curve(least_squares)),
+            ("Huber (δ = ½)", &curve(huber)),
+        ],
+    )
+    .expect("drawing the fit");
+    println!("  picture: {}", plot::display_path(&path));
     let truth = Vector2::new(0.3, 0.1);
     assert!(
         (huber - truth).norm() < 0.1,
