@@ -9,12 +9,17 @@
 //! function tolerance, 4e-5 short of the minimum in `c`; Levenberg-Marquardt here goes on to
 //! where the gradient vanishes).
 //!
+//! It draws the fitted curve over the data in `target/plots/curve_fit.svg`.
+//!
 //! Run it with `cargo run --release --example curve_fit --features levenberg-marquardt`.
 
 use levenberg_marquardt::LevenbergMarquardt;
 use matdiff::differentiate;
 use matdiff::nalgebra::{SVector, Vector2};
 use matdiff::runtime::solvers::levenberg_marquardt::LeastSquares;
+
+#[path = "plot/mod.rs"]
+mod plot;
 
 // `CURVE_POINTS` (67) and `CURVE_DATA`, Ceres's `(x, y)` pairs in its layout `data[2 * i]`,
 // `data[2 * i + 1]`.
@@ -65,4 +70,16 @@ fn main() {
     assert!((fit[0] - 0.291861).abs() < 5e-5 && (fit[1] - 0.131439).abs() < 5e-5);
     assert!((cost - 1.056751).abs() < 5e-7 && gradient.amax() < 1e-8);
     println!("The fit is Ceres's to within 5e-5, at the same cost to the seven digits it prints.");
+
+    let points: Vec<(f64, f64)> = CURVE_DATA.chunks(2).map(|p| (p[0], p[1])).collect();
+    let path = plot::output_path("curve_fit").expect("creating the plots directory");
+    let fitted = |x: f64| (fit[0] * x + fit[1]).exp();
+    plot::curve_fit(
+        &path,
+        "Ceres's curve fit by Levenberg-Marquardt",
+        &points,
+        &[("exp(m x + c), fitted", &fitted)],
+    )
+    .expect("drawing the fit");
+    println!("picture: {}", plot::display_path(&path));
 }
