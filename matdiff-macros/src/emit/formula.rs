@@ -36,7 +36,7 @@ impl Formula {
         let head = MAX_LINES - 1 - outputs;
         let left_out = self.lines.len() - head - outputs;
         let mut shown: Vec<String> = self.lines[..head].to_vec();
-        shown.push(format!("⋮ ({left_out} lines left out)"));
+        shown.push(format!("⋮ ({left_out} lines)"));
         shown.extend_from_slice(&self.lines[self.lines.len() - outputs..]);
         (shown.join("\n"), true)
     }
@@ -206,8 +206,9 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// The nodes worth a line: used more than once (shared subexpressions), arguments of a
-    /// loop or branch (its body refers to them by name), tuples, and long expressions.
+    /// The nodes worth a line: used more than once (shared subexpressions), captured by a
+    /// loop or branch (its body refers to them by name), and tuples. (`program` also names
+    /// the expressions longer than `MAX_INLINE`.)
     fn needs_name(&self, live: &[bool], roots: &[Id]) -> Vec<bool> {
         let g = self.g;
         let mut uses = vec![0_usize; g.len()];
@@ -263,52 +264,25 @@ impl<'a> Printer<'a> {
         (printer.lines, printer.operations, outputs)
     }
 
-    /// `name = for k in 0..trip (i = ..), from (..):` then the body, then the carried
-    /// values' updates `name.j ← ..`.
+    /// `name = for i in 0..trip, from (..):`, the body, then the carried values' updates
+    /// `name.j ← ..`; inside, `name.j` is carried value `j` at the start of an iteration.
     fn loop_block(&mut self, names: &mut Names, id: Id, spec: &LoopSpec) -> Text {
         let node = self.g.node(id);
         let name = names.fresh(None, &node.ty);
-        let nested = if self.depth == 0 {
-            String::new()
-        } else {
-            (self.depth + 1).to_string()
-        };
-        let plain = matches!(spec.start, SymInt::Lit(0)) && spec.step == 1 && !spec.backward;
-        // A loop over `0..trip` has one index; others count `k` and compute `i` from it.
-        let (index, counter) = if plain {
-            (format!("i{nested}"), format!("i{nested}"))
-        } else {
-            (format!("i{nested}"), format!("k{nested}"))
-        };
+        let (index, counter) = self.loop_indices(spec);
         let mut leaves = vec![Text::atom(index.clone()), Text::atom(counter.clone())];
         leaves.extend((0..spec.n_carries).map(|j| Text::atom(format!("{name}.{j}"))));
         let (inits, captured) = node.args.split_at(spec.n_carries);
         leaves.extend(captured.iter().map(|&arg| self.text(arg).clone()));
         let inits: Vec<String> = inits.iter().map(|&a| self.text(a).text.clone()).collect();
-        let order = if spec.backward {
-            let last = match &spec.trip {
-                SymInt::Lit(n) => (n - 1).to_string(),
-                trip => format!("{trip} − 1"),
-            };
-            format!("{counter} from {last} down to 0")
-        } else {
-            format!("{counter} in 0..{}", spec.trip)
-        };
-        let index_of = match (&spec.start, spec.step) {
-            _ if plain => String::new(),
-            (SymInt::Lit(0), 1) => format!(" ({index} = {counter})"),
-            (start, 1) => format!(" ({index} = {start} + {counter})"),
-            (start, step) => format!(" ({index} = {start} + {step} {counter})"),
-        };
+        let header = loop_header(spec, &index, &counter);
         let taped = if spec.tape.iter().any(|&on| on) {
-            ", recording its start values"
+            " (taped)"
         } else {
             ""
         };
-        self.line(format!(
-            "{name} = for {order}{index_of}, from ({}){taped}:",
-            inits.join(", ")
-        ));
+        let from = format!("from ({})", inits.join(", "));
+        self.line([name.as_str(), " = ", &header, ", ", &from, taped, ":"].concat());
         let (lines, operations, outputs) = self.region(names, spec.region, &leaves);
         self.lines.extend(lines);
         self.operations += operations;
@@ -319,6 +293,18 @@ impl<'a> Printer<'a> {
             .collect();
         self.nested_line(updates.join(", "));
         Text::atom(name)
+    }
+
+    /// The names of a loop's index `i` and counter `k` (`i2`, `k2` in a nested loop): one
+    /// name for both where the loop runs over `0..trip` in order.
+    fn loop_indices(&self, spec: &LoopSpec) -> (String, String) {
+        let nested = if self.depth == 0 {
+            String::new()
+        } else {
+            (self.depth + 1).to_string()
+        };
+        let counter = if is_plain(spec) { "i" } else { "k" };
+        (format!("i{nested}"), format!("{counter}{nested}"))
     }
 
     /// `name = if c:` then one side's lines and `→ outputs`, `else:` and the other's.
@@ -466,8 +452,14 @@ impl<'a> Printer<'a> {
             Op::SvdU => call("svd_u"),
             Op::SvdV => call("svd_v"),
             Op::Call(c) => call(&self.callee(*c)),
-            Op::CallVjp(c) => call(&format!("(value, ∇) of {}", self.callee(*c))),
-            Op::CallTangent(c) => call(&format!("tangent of (value, ∇) of {}", self.callee(*c))),
+            Op::CallVjp(c) => {
+                let callee = self.callee(*c);
+                call(&format!("({callee}, ∇{callee})"))
+            }
+            Op::CallTangent(c) => {
+                let callee = self.callee(*c);
+                call(&format!("d({callee}, ∇{callee})"))
+            }
             Op::Field(i) => Text::atom(format!("{}.{i}", a[0].at(Prec::Atom))),
             Op::Int(n) if *n < 0 => Text::new(format!("−{}", n.unsigned_abs()), Prec::Sum),
             Op::Int(n) => Text::atom(n.to_string()),
@@ -513,6 +505,27 @@ impl<'a> Printer<'a> {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         segments.join("::")
     }
+}
+
+/// A loop over `0..trip` in order, whose index is its counter.
+fn is_plain(spec: &LoopSpec) -> bool {
+    matches!(spec.start, SymInt::Lit(0)) && spec.step == 1 && !spec.backward
+}
+
+/// `for i in 0..67`, `for k in (0..67).rev() (i = k)`, `for k in 0..N (i = 1 + 2 k)`.
+fn loop_header(spec: &LoopSpec, index: &str, counter: &str) -> String {
+    let order = if spec.backward {
+        format!("{counter} in (0..{}).rev()", spec.trip)
+    } else {
+        format!("{counter} in 0..{}", spec.trip)
+    };
+    let index_of = match (&spec.start, spec.step) {
+        _ if is_plain(spec) => String::new(),
+        (SymInt::Lit(0), 1) => format!(" ({index} = {counter})"),
+        (start, 1) => format!(" ({index} = {start} + {counter})"),
+        (start, step) => format!(" ({index} = {start} + {step} {counter})"),
+    };
+    format!("for {order}{index_of}")
 }
 
 /// Parameters and constants: written where they are used, never counted as operations.

@@ -100,9 +100,9 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
     );
     let hvp_body = body(sig, g, &cache, &hvp_directions, &[Group::Tuple(&hvps)], &[]);
 
-    let grad_doc = docs::grad(sig, program);
-    let value_and_grad_doc = docs::value_and_grad(sig, program);
-    let hvp_doc = docs::hvp(sig, program);
+    let grad_doc = docs::grad(sig, g, &program.gradient);
+    let value_and_grad_doc = docs::value_and_grad(sig, g, program.value, &program.gradient);
+    let hvp_doc = docs::hvp(sig, g, &program.hvp);
     let directions = direction_params(sig);
     let grad_fn = generated_fn(sig, "grad", &grad_doc, &[], &grad_ty, &grad_body);
     let value_and_grad_fn = generated_fn(
@@ -114,7 +114,7 @@ pub fn functions(sig: &Signature, program: &Program) -> TokenStream {
         &value_and_grad_body,
     );
     let hvp_fn = generated_fn(sig, "hvp", &hvp_doc, &directions, &grad_ty, &hvp_body);
-    let hessian_doc = docs::hessian(sig, program);
+    let hessian_doc = docs::hessian(sig, g, program.hessian);
     let hessian_fn = program.hessian.map(|id| {
         let doc = &hessian_doc;
         let output = Output {
@@ -166,7 +166,7 @@ fn matrix_valued_functions(sig: &Signature, program: &Program) -> TokenStream {
         &[Group::Single(&jvp)],
         &[program.value],
     );
-    let jvp_doc = docs::jvp(sig, program);
+    let jvp_doc = docs::jvp(sig, g, program.jvp);
     let jvp_fn = generated_fn(
         sig,
         "jvp",
@@ -187,7 +187,7 @@ fn matrix_valued_functions(sig: &Signature, program: &Program) -> TokenStream {
         &[Group::Tuple(&vjps)],
         &[program.value],
     );
-    let vjp_doc = docs::vjp(sig, program);
+    let vjp_doc = docs::vjp(sig, g, &program.vjp);
     let vjp_fn = generated_fn(
         sig,
         "vjp",
@@ -220,8 +220,9 @@ fn matrix_valued_functions(sig: &Signature, program: &Program) -> TokenStream {
             &[Group::Single(&value), Group::Tuple(&jacobians)],
             &[],
         );
-        let doc = docs::jacobian(sig, program);
-        let value_doc = docs::value_and_jacobian(sig, program);
+        let doc = docs::jacobian(sig, g, program.jacobian.as_deref());
+        let value_doc =
+            docs::value_and_jacobian(sig, g, program.value, program.jacobian.as_deref());
         let jacobian_fn = generated_fn(sig, "jacobian", &doc, &[], &jacobian_ty, &jacobian_body);
         let value_fn = generated_fn(
             sig,
@@ -235,8 +236,9 @@ fn matrix_valued_functions(sig: &Signature, program: &Program) -> TokenStream {
     });
     let jacobian_fns = jacobian_fns.or_else(|| {
         let (ty, body) = jacobian_by_columns(sig)?;
-        let doc = docs::jacobian(sig, program);
-        let value_doc = docs::value_and_jacobian(sig, program);
+        let doc = docs::jacobian(sig, g, program.jacobian.as_deref());
+        let value_doc =
+            docs::value_and_jacobian(sig, g, program.value, program.jacobian.as_deref());
         let jacobian_fn = generated_fn(sig, "jacobian", &doc, &[], &ty, &body);
         let (user, jacobian) = (&sig.func.sig.ident, format_ident!("{name}_jacobian"));
         let (user, jacobian) = if sig.associated {
