@@ -58,6 +58,9 @@ pub struct Graph {
     /// Regions derived from a region by a transform, by the region and the transform's own
     /// key: a loop and its taped copy get one tangent body, so their tangents are copies too.
     pub derived_regions: HashMap<(usize, Vec<bool>), usize>,
+    /// The names the user's `let`s gave to nodes (the first one, where several did): how the
+    /// formula in the generated docs names shared values (`emit/formula.rs`).
+    pub value_names: HashMap<Id, String>,
     /// How many nodes are the user's own operations (lowering built them first; derivative
     /// programs come after): the ones whose panics every generated function keeps.
     pub primal_len: usize,
@@ -81,6 +84,7 @@ impl Graph {
             bodies: Vec::new(),
             regions: Vec::new(),
             derived_regions: HashMap::new(),
+            value_names: HashMap::new(),
             primal_len: usize::MAX,
             derivatives: HashMap::new(),
             internal_errors: Vec::new(),

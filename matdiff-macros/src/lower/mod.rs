@@ -639,6 +639,7 @@ impl Lowerer<'_> {
         match pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 let name = p.ident.to_string();
+                self.record_name(&name, value.as_ref());
                 if is_reference {
                     self.references.insert(name.clone());
                 } else {
@@ -683,6 +684,21 @@ impl Lowerer<'_> {
                 self.poison_pattern(other);
             }
         }
+    }
+
+    /// Remembers that the user called a node of the current frame `name`, for the formula in
+    /// the generated docs; parameters keep their own names.
+    fn record_name(&mut self, name: &str, value: Option<&Val>) {
+        let Some(&Val::Node(serial, id)) = value else {
+            return;
+        };
+        if serial != self.serial() || matches!(self.graph().op(id), Op::Param(_)) {
+            return;
+        }
+        self.g()
+            .value_names
+            .entry(id)
+            .or_insert_with(|| name.to_owned());
     }
 
     /// Marks every name `pat` binds as having had an error, so its uses report nothing more.

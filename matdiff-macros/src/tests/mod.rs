@@ -5,6 +5,7 @@
 //! * `pipeline`: gradients and Hessian-vector products of whole functions, numerically;
 //! * `snapshots`: the printed IR of a few functions, reviewed by hand;
 //! * `simplify_rules`: one case per rewrite rule, printed and evaluated;
+//! * `formulas`: the formulas in the generated docs, for the README's examples;
 //! * `fusion`: what the emitter writes for the nodes `emit/fuse.rs` computes together;
 //! * `layers`: the module graph goes down the layers of `ARCHITECTURE.md`, without cycles;
 //! * `fuzz`: mutated and random inputs never make the macro panic;
@@ -12,6 +13,7 @@
 //!   evaluator of their source; `generated_programs`: a sample of them written out for
 //!   `tests/test_random_programs.rs`, which compiles them through the real macro.
 
+mod formulas;
 mod fusion;
 mod fuzz;
 mod generated_programs;
