@@ -166,6 +166,14 @@ fn read_matrix(g: &Graph, s: Id) -> Id {
     }
 }
 
+/// A live user of `matrix` computing `op`: the other half of a factorisation to fuse with.
+fn live_sibling(g: &Graph, live: &[bool], matrix: Id, op: Op) -> Option<Id> {
+    g.users_of(matrix)
+        .iter()
+        .copied()
+        .find(|&other| live[other.index()] && g.op(other) == &op)
+}
+
 /// When `id` is the eigenvalues or eigenvectors of a symmetric `A` and the other is live too
 /// (an eigenvalue's Hessian-vector product needs both): one decomposition for both.
 fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
@@ -173,12 +181,7 @@ fn one_eigendecomposition(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStre
         return None;
     }
     let matrix = g.node(id).args[0];
-    let find = |op: Op| {
-        g.users_of(matrix)
-            .iter()
-            .copied()
-            .find(|&other| live[other.index()] && g.op(other) == &op)
-    };
+    let find = |op: Op| live_sibling(g, live, matrix, op);
     let (values, vectors) = (find(Op::SymEigenvalues)?, find(Op::SymEigenvectors)?);
     let (a, eigen) = (var(read_matrix(g, matrix)), local("eigen"));
     let (values_name, vectors_name) = (var(values), var(vectors));
@@ -199,12 +202,7 @@ fn one_qr(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
         return None;
     }
     let matrix = g.node(id).args[0];
-    let find = |op: Op| {
-        g.users_of(matrix)
-            .iter()
-            .copied()
-            .find(|&other| live[other.index()] && g.op(other) == &op)
-    };
+    let find = |op: Op| live_sibling(g, live, matrix, op);
     let (q, r) = (find(Op::QrQ)?, find(Op::QrR)?);
     let (a, qr) = (var(matrix), local("qr"));
     let (q_name, r_name) = (var(q), var(r));
@@ -225,12 +223,7 @@ fn one_svd(g: &Graph, live: &[bool], id: Id) -> Option<(TokenStream, Vec<Id>)> {
         return None;
     }
     let matrix = g.node(id).args[0];
-    let find = |op: Op| {
-        g.users_of(matrix)
-            .iter()
-            .copied()
-            .find(|&other| live[other.index()] && g.op(other) == &op)
-    };
+    let find = |op: Op| live_sibling(g, live, matrix, op);
     let (values, u, v) = (find(Op::SingularValues), find(Op::SvdU), find(Op::SvdV));
     if u.is_none() && v.is_none() {
         return None;
